@@ -1,0 +1,31 @@
+-- TAT de exames: p50 and p90 minutes from order to result, by kind and priority, month of order.
+with
+
+turnaround as (
+    select
+        cast(date_trunc('month', ordered_at) as date) as period,
+        exam_kind,
+        priority,
+        epoch(resulted_at - ordered_at) / 60.0 as minutes,
+    from main.exams
+    where ordered_at is not null and resulted_at is not null
+),
+
+final as (
+    select
+        period,
+        json_object('kind', exam_kind, 'priority', priority)::varchar as dimensions,
+        m.measure,
+        m.value,
+    from (
+        select
+            period, exam_kind, priority,
+            quantile_cont(minutes, 0.5) as p50,
+            quantile_cont(minutes, 0.9) as p90,
+        from turnaround
+        group by all
+    )
+    cross join lateral (values ('p50', p50), ('p90', p90)) as m(measure, value)
+)
+
+select * from final

@@ -1,0 +1,1 @@
+"""Typed models of the declarative files, and the one loader that reads them."""

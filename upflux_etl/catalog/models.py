@@ -1,0 +1,243 @@
+"""Typed models of the declarative files (pure: dicts in, validated models out)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+ColumnType = Literal["string", "integer", "double", "decimal", "boolean", "timestamp", "date", "time"]
+
+# DuckDB types of the canonical column types.
+DUCKDB_TYPES: dict[str, str] = {
+    "string": "VARCHAR",
+    "integer": "BIGINT",
+    "double": "DOUBLE",
+    "decimal": "DECIMAL(18,2)",
+    "boolean": "BOOLEAN",
+    "timestamp": "TIMESTAMPTZ",
+    "date": "DATE",
+    "time": "TIME",
+}
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors: a typo in a file must not be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def slugify(text: str) -> str:
+    """A name usable in asset keys and file names ("Hospital São José-Norte" -> "hospital_sao_jose_norte")."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "_", ascii_text.lower()).strip("_")
+    if not slug:
+        raise ValueError(f"{text!r} has no letter or digit to name it by")
+    return slug if slug[0].isalpha() else f"h_{slug}"
+
+
+# --- canonical model (connectors/canonical.yaml) ---------------------------------------
+
+
+class ColumnSpec(Strict):
+    """One canonical column."""
+
+    type: ColumnType
+    required: bool = False
+    pii: Literal["pseudonym"] | None = None
+    validate_: Literal["cpf", "cns"] | None = Field(default=None, alias="validate")
+    map: str | None = None
+    values: list[str] | None = None
+    description: str = ""
+
+
+class DatasetSpec(Strict):
+    """One canonical dataset: its grain, key and columns."""
+
+    name: str = ""
+    description: str
+    primary_key: list[str]
+    incremental_column: str
+    event_column: str | None = None
+    source: str = "erp"
+    columns: dict[str, ColumnSpec]
+
+    @model_validator(mode="after")
+    def _keys_are_columns(self) -> DatasetSpec:
+        for key in [*self.primary_key, self.incremental_column, *filter(None, [self.event_column])]:
+            if key not in self.columns:
+                raise ValueError(f"{key!r} is not one of the dataset's columns")
+        return self
+
+
+class CanonicalModel(Strict):
+    """Every canonical dataset, by name."""
+
+    datasets: dict[str, DatasetSpec]
+
+    @model_validator(mode="after")
+    def _name_datasets(self) -> CanonicalModel:
+        for name, spec in self.datasets.items():
+            object.__setattr__(spec, "name", name)
+        return self
+
+
+# --- ERP profiles (connectors/<erp>/profile.yaml) --------------------------------------
+
+
+class ProfileSpec(Strict):
+    """An ERP profile: its standard queries and the ERP's standard code mappings."""
+
+    name: str
+    description: str = ""
+    dialect: str = "postgres"
+    datasets: dict[str, str]
+    mappings: dict[str, dict[str, str]] = {}
+    queries: dict[str, str] = Field(default_factory=dict, exclude=True)
+
+
+# --- clients (clients/<stem>.yaml) -----------------------------------------------------
+
+
+class SourceSpec(Strict):
+    """A source database of a client."""
+
+    profile: str
+    url: str | None = None
+    url_env: str | None = None
+    schema_: str | None = Field(default=None, alias="schema")
+    batch_rows: int = 100_000
+
+    @model_validator(mode="after")
+    def _one_url(self) -> SourceSpec:
+        if bool(self.url) == bool(self.url_env):
+            raise ValueError("give exactly one of url (no secrets) or url_env (an environment variable)")
+        if self.url and re.search(r"://[^/@:]+:[^/@]+@", self.url):
+            raise ValueError("url holds a password: put the whole URL in an environment variable (url_env)")
+        return self
+
+
+class ScheduleSpec(Strict):
+    cron: str = "0 2 * * *"
+    enabled: bool = False
+
+
+class PseudonymisationSpec(Strict):
+    key_env: str = "UPFLUX_PSEUDONYM_KEY"
+
+
+class TriageSpec(Strict):
+    protocol: str = "manchester"
+    targets_minutes: dict[str, int] = {"red": 0, "orange": 10, "yellow": 60, "green": 120, "blue": 240}
+
+
+class DemoSpec(Strict):
+    """How `upflux demo` builds this client's ERP (demo clients only)."""
+
+    seed: int = 42
+    beds: int = 200
+    months: int = 12
+    scale: float = 1.0
+    end_date: str | None = None
+
+
+class DatasetOverride(Strict):
+    """A client's own query for one dataset (a path relative to the client file)."""
+
+    query: str | None = None
+    enabled: bool = True
+
+
+class ClientSpec(Strict):
+    """One hospital."""
+
+    slug: str = ""
+    file: str = ""
+    name: str
+    timezone: str
+    segment: Literal["small", "professional", "enterprise"] = "professional"
+    cs_owner: str = ""
+    schedule: ScheduleSpec = ScheduleSpec()
+    sources: dict[str, SourceSpec]
+    pseudonymisation: PseudonymisationSpec = PseudonymisationSpec()
+    mappings: dict[str, dict[str, str]] = {}
+    triage: TriageSpec = TriageSpec()
+    indicators: list[str] = []
+    datasets: dict[str, DatasetOverride] = {}
+    demo: DemoSpec | None = None
+    queries: dict[str, str] = Field(default_factory=dict, exclude=True)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The hospital's time zone."""
+        return ZoneInfo(self.timezone)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA time zone {value!r} (e.g. America/Sao_Paulo)") from exc
+        return value
+
+    @field_validator("mappings", mode="before")
+    @classmethod
+    def _codes_as_text(cls, value: Any) -> Any:
+        # YAML reads `1: alta` as an int key; ERP codes are compared as text.
+        if isinstance(value, dict):
+            return {k: {str(c): str(v) for c, v in (m or {}).items()} for k, m in value.items()}
+        return value
+
+
+# --- quality suites (expectations/<dataset>.yaml) --------------------------------------
+
+
+class ExpectationSpec(Strict):
+    """One expectation of a suite; its name is the Dagster asset-check name."""
+
+    name: str
+    type: str
+    kwargs: dict[str, Any] = {}
+    level: Literal["row", "dataset"] = "row"
+    blocking: bool = False
+    description: str = ""
+    fix_hint: str = ""
+    value_set_from: str | None = None
+
+    @model_validator(mode="after")
+    def _blocking_is_dataset_level(self) -> ExpectationSpec:
+        if self.blocking and self.level != "dataset":
+            raise ValueError("blocking applies to dataset-level expectations only")
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", self.name):
+            raise ValueError(f"name {self.name!r} must be lowercase letters, digits and _")
+        return self
+
+
+class SuiteSpec(Strict):
+    """A Great Expectations suite for one canonical dataset."""
+
+    dataset: str
+    description: str = ""
+    expectations: list[ExpectationSpec] = []
+
+
+# --- indicators (assets/indicators/<name>.yaml + .sql) ---------------------------------
+
+
+class IndicatorSpec(Strict):
+    """One indicator: its definition and the SQL that computes it."""
+
+    name: str = ""
+    title: str
+    formula: str
+    unit: str
+    grain: str
+    direction: Literal["higher_is_better", "lower_is_better", "target"]
+    target: float | None = None
+    depends_on: list[str]
+    reference: str = ""
+    sql: str = Field(default="", exclude=True)

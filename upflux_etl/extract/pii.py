@@ -1,0 +1,58 @@
+"""In-memory protection of personal data: validate clear identifiers, then replace them
+by a keyed HMAC. Nothing here writes anywhere."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+import pyarrow as pa
+
+from upflux_etl.catalog.models import DatasetSpec
+from upflux_etl.extract.identifiers import cns_is_valid, cpf_is_valid
+
+VALIDATORS = {"cpf": cpf_is_valid, "cns": cns_is_valid}
+
+
+def pseudonym_key(raw: str) -> bytes:
+    """The HMAC key bytes; refuses keys too short to be secret."""
+    if len(raw) < 16:
+        raise ValueError("the pseudonymisation key must have at least 16 characters")
+    return raw.encode()
+
+
+def pseudonymise(values: list, key: bytes, normalise=str.strip) -> list:
+    """HMAC-SHA256 (hex, 32 chars) of each non-null value; nulls stay null."""
+    out = []
+    for v in values:
+        if v is None:
+            out.append(None)
+        else:
+            text = normalise(str(v))
+            out.append(hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:32] if text else None)
+    return out
+
+
+def protect_batch(batch: pa.RecordBatch, dataset: DatasetSpec, key: bytes) -> pa.RecordBatch:
+    """Validate `validate:` columns on clear values, then pseudonymise every `pii:` column.
+
+    Returns a new batch where `<c>_valid` flags are added and every clear identifier is gone.
+    """
+    columns = {name: batch.column(name) for name in batch.schema.names}
+    for name, spec in dataset.columns.items():
+        if spec.pii != "pseudonym" or name not in columns:
+            continue
+        clear = columns[name].to_pylist()
+        if spec.validate_:
+            check = VALIDATORS[spec.validate_]
+            columns[f"{name}_valid"] = pa.array(
+                [None if v is None or not str(v).strip() else check(str(v)) for v in clear], pa.bool_()
+            )
+        normalise = _digits_only if spec.validate_ else str.strip
+        columns[name] = pa.array(pseudonymise(clear, key, normalise), pa.string())
+    return pa.RecordBatch.from_arrays(list(columns.values()), names=list(columns))
+
+
+def _digits_only(text: str) -> str:
+    # "123.456.789-09" and "12345678909" are the same person: hash the digits.
+    return "".join(c for c in text if c.isdigit())

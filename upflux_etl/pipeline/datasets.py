@@ -1,0 +1,155 @@
+"""Load one dataset: extract -> protect in memory -> land -> stage -> validate -> split."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from upflux_etl.catalog.models import DatasetSpec
+from upflux_etl.extract.pii import protect_batch
+from upflux_etl.extract.source import dialect_of, open_batches, resolve_url
+from upflux_etl.extract.sql import incremental, translate
+from upflux_etl.pipeline.context import LoadContext, merged_mappings
+from upflux_etl.quality.gx_bridge import run_suite
+from upflux_etl.quality.generated import suite_expectations
+from upflux_etl.quality.types import SuiteOutcome
+from upflux_etl.warehouse.build import open_build
+from upflux_etl.warehouse.files import connect
+from upflux_etl.warehouse.split import Ledger, record_ledger, split_load
+from upflux_etl.warehouse.staging import check_columns, land, landing_columns, load_mappings, staged_sql
+
+
+@dataclass(frozen=True)
+class DatasetLoad:
+    """What one dataset's load did."""
+
+    ledger: Ledger
+    outcome: SuiteOutcome
+    held: bool
+    query_name: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class SourceQuery:
+    """The query to run for a dataset, already in the source's dialect."""
+
+    url: str
+    sql: str
+    name: str
+    schema: str | None
+    batch_rows: int
+
+
+def source_query(ctx: LoadContext, spec: DatasetSpec, watermark: str | None) -> SourceQuery:
+    """The profile's (or the client's own) query for `spec`, translated, incremental if asked."""
+    source = ctx.client.sources[spec.source]
+    profile = ctx.catalog.profiles[source.profile]
+    if spec.name in ctx.client.queries:
+        sql, name = ctx.client.queries[spec.name], f"{ctx.client.file}: datasets.{spec.name}.query"
+    else:
+        sql, name = profile.queries[spec.name], f"connectors/{profile.name}/{profile.datasets[spec.name]}"
+    url = resolve_url(source, ctx.settings.data_dir, ctx.client.file)
+    if watermark and not ctx.full:
+        sql = incremental(sql, profile.dialect, spec.incremental_column, watermark)
+    return SourceQuery(url, translate(sql, profile.dialect, dialect_of(url)), name, source.schema_, source.batch_rows)
+
+
+def load_dataset(ctx: LoadContext, name: str, log=None) -> DatasetLoad:
+    """Run one dataset's whole load into the run's build; returns its ledger and checks."""
+    started = time.monotonic()
+    spec = ctx.dataset(name)
+    build = open_build(ctx.files, ctx.run_id, client=ctx.client.slug, timezone=ctx.client.timezone, mode=ctx.mode)
+    con = connect(build, ctx.client.timezone)
+    try:
+        query = source_query(ctx, spec, _watermark(con, name))
+        key = ctx.pseudonym_key()
+        with open_batches(query.url, query.sql, schema=query.schema, batch_rows=query.batch_rows) as batches:
+            land(con, name, _protected(batches, spec, key))
+        landed = landing_columns(con, name)
+        check_columns(spec, landed, query.name)
+        mappings = merged_mappings(ctx.client, ctx.catalog)
+        load_mappings(con, mappings)
+        con.execute(f'create or replace table staging."{name}" as {staged_sql(spec, landed, ctx.client.timezone, set(mappings))}')
+        outcome = _validate(con, ctx, spec)
+        hold = bool(outcome.blocking_failures())
+        ledger = split_load(
+            con, spec, load_id=ctx.run_id, full=ctx.full, quarantine=outcome.quarantined_row_ids(), hold=hold
+        )
+        ledger = Ledger(**{**ledger.as_dict(), "duration_s": round(time.monotonic() - started, 3)})
+        record_ledger(con, ctx.run_id, ledger)
+        _record_checks(con, ctx.run_id, outcome)
+        if not hold:
+            _advance_watermark(con, spec, ctx)
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    return DatasetLoad(ledger, outcome, hold, query.name, time.monotonic() - started)
+
+
+def _protected(batches: Iterator[pa.RecordBatch], spec: DatasetSpec, key: bytes) -> Iterator[pa.RecordBatch]:
+    for batch in batches:
+        yield protect_batch(batch, spec, key)
+
+
+def _validate(con: duckdb.DuckDBPyConnection, ctx: LoadContext, spec: DatasetSpec) -> SuiteOutcome:
+    expectations = suite_expectations(spec, ctx.catalog.suites.get(spec.name))
+    wanted = {e.value_set_from for e in expectations if e.value_set_from}
+    value_sets = {ref: _value_set(con, ref) for ref in wanted}
+    frame = con.sql(f'select * from staging."{spec.name}"').df().set_index("_row_id", drop=False)
+    return run_suite(frame, expectations, dataset=spec.name, value_sets=value_sets, now=ctx.now)
+
+
+def _value_set(con: duckdb.DuckDBPyConnection, ref: str) -> list:
+    """Every key of `dataset.column` the warehouse has seen: published, quarantined or held."""
+    dataset, column = ref.split(".", 1)
+    parts = [
+        f'select "{column}" as v from {schema}."{dataset}"'
+        for schema in ("main", "quarantine", "held")
+        if con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            [schema, dataset],
+        ).fetchone()[0]
+    ]
+    if not parts:
+        return []
+    return [r[0] for r in con.execute(" union ".join(parts)).fetchall() if r[0] is not None]
+
+
+def _record_checks(con: duckdb.DuckDBPyConnection, load_id: str, outcome: SuiteOutcome) -> None:
+    con.execute("delete from meta.check_results where load_id = ? and dataset = ?", [load_id, outcome.dataset])
+    con.executemany(
+        "insert into meta.check_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            [load_id, c.dataset, c.name, c.level, c.blocking, c.passed, c.failing_count, c.element_count,
+             c.description, c.fix_hint, c.error]
+            for c in outcome.checks
+        ],
+    )
+
+
+def _watermark(con: duckdb.DuckDBPyConnection, dataset: str) -> str | None:
+    row = con.execute("select value from meta.watermarks where dataset = ?", [dataset]).fetchone()
+    return row[0] if row else None
+
+
+def _advance_watermark(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, ctx: LoadContext) -> None:
+    # The latest change seen, in the ERP's own wall time; values after "now" (typos) are
+    # ignored so a single garbage date cannot stop every later incremental load.
+    col = spec.incremental_column
+    fmt = "'%Y-%m-%d %H:%M:%S'" if spec.columns[col].type == "timestamp" else "'%Y-%m-%d'"
+    row = con.execute(
+        f'select strftime(max("{col}")::timestamptz at time zone ?, {fmt}) from staging."{spec.name}" where "{col}" <= ?',
+        [ctx.client.timezone, ctx.now],
+    ).fetchone()
+    if row and row[0]:
+        con.execute("insert or replace into meta.watermarks values (?, ?, ?)", [spec.name, col, row[0]])
+
+
+def build_path(ctx: LoadContext) -> Path:
+    return ctx.files.build(ctx.run_id)

@@ -1,0 +1,44 @@
+"""Runtime settings, read from the environment only when asked (never at import time)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def project_root() -> Path:
+    """The checkout that holds `clients/`, `connectors/`, `expectations/` and `assets/`."""
+    return Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the declarative files are read from and where state is written.
+
+    Attributes:
+        root: folder holding `connectors/`, `expectations/` and `assets/`.
+        clients_dir: folder of client files (`UPFLUX_CLIENTS_DIR`, default `clients/`).
+        data_dir: warehouses, reports and state (`UPFLUX_DATA_DIR`, default `data/`).
+        state_url: SQLAlchemy URL of the cross-hospital store (`UPFLUX_STATE_URL`,
+            default SQLite in WAL mode under `data_dir`).
+    """
+
+    root: Path
+    clients_dir: Path
+    data_dir: Path
+    state_url: str
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        """Build settings from environment variables (defaults relative to the checkout)."""
+        env = os.environ if environ is None else environ
+        root = Path(env.get("UPFLUX_ROOT") or project_root()).resolve()
+        clients = Path(env.get("UPFLUX_CLIENTS_DIR") or root / "clients").resolve()
+        data = Path(env.get("UPFLUX_DATA_DIR") or root / "data").resolve()
+        state = env.get("UPFLUX_STATE_URL") or f"sqlite:///{data / 'state.sqlite'}"
+        return cls(root=root, clients_dir=clients, data_dir=data, state_url=state)
+
+    def client_dir(self, slug: str) -> Path:
+        """The folder holding one hospital's warehouse, builds and reports."""
+        return self.data_dir / slug

@@ -1,0 +1,129 @@
+"""Rows of the cross-hospital state store, as plain frozen dataclasses (no personal data)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+RUN_STATUSES = ("published", "failed", "held")
+RUN_MODES = ("full", "incremental")
+CHECKLIST_STATUSES = ("done", "not_done", "scheduled")
+ACTION_STATUSES = ("open", "done", "snoozed", "dismissed")
+TRENDS = ("up", "down", "flat")
+
+
+def _require(value: Any, allowed: tuple[str, ...], what: str) -> None:
+    if value not in allowed:
+        raise ValueError(f"{what} must be one of {', '.join(allowed)}; got {value!r}")
+
+
+def _require_aware(value: datetime | None, what: str) -> None:
+    if value is not None and value.tzinfo is None:
+        raise ValueError(f"{what} must be timezone-aware (got a naive datetime)")
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One pipeline load of one hospital.
+
+    Attributes:
+        client: the client slug.
+        load_id: the warehouse load id (`meta.loads.load_id`).
+        run_id: the orchestrator's run id.
+        started_at: when the load started (timezone-aware).
+        finished_at: when it ended (None while running).
+        status: 'published', 'failed' or 'held'.
+        mode: 'full' or 'incremental'.
+        connection_ok: whether the source connection test passed.
+        ledger: {dataset: {extracted, published, quarantined, held}}.
+        checks: [{dataset, name, level, blocking, passed, failing_count}].
+        indicators: {indicator: number of values computed}.
+        report_path: the quality report written for this load, if any.
+        report_sha256: the report's id (see `upflux_etl.reports.report_id`).
+    """
+
+    client: str
+    load_id: str
+    run_id: str
+    started_at: datetime
+    finished_at: datetime | None
+    status: str
+    mode: str
+    connection_ok: bool
+    ledger: dict[str, dict[str, int]] = field(default_factory=dict)
+    checks: list[dict[str, Any]] = field(default_factory=list)
+    indicators: dict[str, int] = field(default_factory=dict)
+    report_path: str | None = None
+    report_sha256: str | None = None
+
+    def __post_init__(self) -> None:
+        _require(self.status, RUN_STATUSES, "status")
+        _require(self.mode, RUN_MODES, "mode")
+        _require_aware(self.started_at, "started_at")
+        _require_aware(self.finished_at, "finished_at")
+
+    @property
+    def ended_at(self) -> datetime:
+        """When the load ended, or when it started if it has not ended."""
+        return self.finished_at or self.started_at
+
+
+@dataclass(frozen=True)
+class HealthRecord:
+    """One hospital's health score for one day (unique per client and day)."""
+
+    client: str
+    as_of: date
+    score: float
+    band: str
+    factors: dict[str, Any]
+    previous_score: float | None
+    trend: str | None
+    next_actions: list[dict[str, Any]]
+    computed_at: datetime
+
+    def __post_init__(self) -> None:
+        if self.trend is not None:
+            _require(self.trend, TRENDS, "trend")
+        _require_aware(self.computed_at, "computed_at")
+
+
+@dataclass(frozen=True)
+class ChecklistEvent:
+    """One append-only statement by a person about a checklist item."""
+
+    id: int | None
+    client: str
+    item: str
+    status: str
+    recorded_by: str
+    recorded_at: datetime
+    note: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _require(self.status, CHECKLIST_STATUSES, "status")
+        _require_aware(self.recorded_at, "recorded_at")
+        if not self.recorded_by.strip():
+            raise ValueError("recorded_by must name who recorded the event")
+
+
+@dataclass(frozen=True)
+class ActionRecord:
+    """A next action for a hospital: open until someone marks it done, snoozes or dismisses it."""
+
+    id: int | None
+    client: str
+    kind: str
+    reason: str
+    owner: str
+    due_date: date
+    status: str
+    status_reason: str
+    created_at: datetime
+    updated_at: datetime
+    updated_by: str
+
+    def __post_init__(self) -> None:
+        _require(self.status, ACTION_STATUSES, "status")

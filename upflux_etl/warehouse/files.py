@@ -1,0 +1,45 @@
+"""Where a hospital's warehouse files live, and how they are opened."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+
+@dataclass(frozen=True)
+class WarehouseFiles:
+    """The files of one hospital under `data/<slug>/`.
+
+    `warehouse.duckdb` is the published version: no process ever opens it for writing.
+    A run writes its own build file and publishes it by an atomic rename.
+    """
+
+    root: Path
+
+    @property
+    def published(self) -> Path:
+        return self.root / "warehouse.duckdb"
+
+    @property
+    def previous(self) -> Path:
+        return self.root / "warehouse.previous.duckdb"
+
+    @property
+    def builds(self) -> Path:
+        return self.root / "builds"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    def build(self, run_id: str) -> Path:
+        return self.builds / f"{run_id}.duckdb"
+
+
+def connect(path: Path, timezone: str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection whose session time zone is the hospital's (days cut there)."""
+    con = duckdb.connect(str(path), read_only=read_only)
+    con.execute("set TimeZone = ?", [timezone])
+    return con

@@ -1,0 +1,41 @@
+"""The warehouse's own tables (docs/CONTRACTS.md, "The warehouse")."""
+
+from __future__ import annotations
+
+import duckdb
+
+META_DDL = """
+create schema if not exists quarantine;
+create schema if not exists held;
+create schema if not exists landing;
+create schema if not exists staging;
+create schema if not exists meta;
+create table if not exists meta.loads (
+    load_id varchar primary key, client varchar, mode varchar, started_at timestamptz,
+    finished_at timestamptz, status varchar, base_version varchar);
+create table if not exists meta.ledger (
+    load_id varchar, dataset varchar, extracted bigint, published bigint, quarantined bigint,
+    held bigint, duration_s double, primary key (load_id, dataset));
+create table if not exists meta.check_results (
+    load_id varchar, dataset varchar, check_name varchar, level varchar, blocking boolean,
+    passed boolean, failing_count bigint, element_count bigint, description varchar,
+    fix_hint varchar, error varchar);
+create table if not exists meta.indicator_values (
+    load_id varchar, indicator varchar, period date, dimensions varchar, measure varchar,
+    value double, unit varchar);
+create table if not exists meta.watermarks (
+    dataset varchar primary key, column_name varchar, value varchar);
+create table if not exists meta.publication (
+    version varchar, published_at timestamptz, load_id varchar);
+"""
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the warehouse's schemas and meta tables where missing."""
+    con.execute(META_DDL)
+
+
+def current_version(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The version id of the publication this file holds (None for a fresh file)."""
+    row = con.execute("select version from meta.publication order by published_at desc limit 1").fetchone()
+    return row[0] if row else None
