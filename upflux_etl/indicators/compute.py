@@ -7,6 +7,7 @@ from pathlib import Path
 import duckdb
 
 from upflux_etl.catalog.models import IndicatorSpec
+from upflux_etl.warehouse.files import scalar
 
 OUTPUT_COLUMNS = ["period", "dimensions", "measure", "value"]
 
@@ -39,9 +40,9 @@ def compute_indicator(con: duckdb.DuckDBPyConnection, spec: IndicatorSpec, load_
         )
     finally:
         con.unregister("_values")
-    return con.execute(
+    return scalar(con, 
         "select count(*) from meta.indicator_values where load_id = ? and indicator = ?", [load_id, spec.name]
-    ).fetchone()[0]
+    )
 
 
 def latest_values(con: duckdb.DuckDBPyConnection, load_id: str) -> list[dict]:

@@ -15,13 +15,19 @@ from upflux_etl.extract.pii import protect_batch
 from upflux_etl.extract.source import dialect_of, open_batches, resolve_url
 from upflux_etl.extract.sql import incremental, translate
 from upflux_etl.pipeline.context import LoadContext, merged_mappings
-from upflux_etl.quality.gx_bridge import run_suite
 from upflux_etl.quality.generated import suite_expectations
+from upflux_etl.quality.gx_bridge import run_suite
 from upflux_etl.quality.types import SuiteOutcome
 from upflux_etl.warehouse.build import open_build
-from upflux_etl.warehouse.files import connect
+from upflux_etl.warehouse.files import connect, first_row, scalar
 from upflux_etl.warehouse.split import Ledger, record_ledger, split_load
-from upflux_etl.warehouse.staging import check_columns, land, landing_columns, load_mappings, staged_sql
+from upflux_etl.warehouse.staging import (
+    check_columns,
+    land,
+    landing_columns,
+    load_mappings,
+    staged_sql,
+)
 
 
 @dataclass(frozen=True)
@@ -111,10 +117,10 @@ def _value_set(con: duckdb.DuckDBPyConnection, ref: str) -> list:
     parts = [
         f'select "{column}" as v from {schema}."{dataset}"'
         for schema in ("main", "quarantine", "held")
-        if con.execute(
+        if scalar(con, 
             "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
             [schema, dataset],
-        ).fetchone()[0]
+        )
     ]
     if not parts:
         return []
@@ -134,7 +140,7 @@ def _record_checks(con: duckdb.DuckDBPyConnection, load_id: str, outcome: SuiteO
 
 
 def _watermark(con: duckdb.DuckDBPyConnection, dataset: str) -> str | None:
-    row = con.execute("select value from meta.watermarks where dataset = ?", [dataset]).fetchone()
+    row = first_row(con, "select value from meta.watermarks where dataset = ?", [dataset])
     return row[0] if row else None
 
 
@@ -143,10 +149,10 @@ def _advance_watermark(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, ctx: L
     # ignored so a single garbage date cannot stop every later incremental load.
     col = spec.incremental_column
     fmt = "'%Y-%m-%d %H:%M:%S'" if spec.columns[col].type == "timestamp" else "'%Y-%m-%d'"
-    row = con.execute(
+    row = first_row(con, 
         f'select strftime(max("{col}")::timestamptz at time zone ?, {fmt}) from staging."{spec.name}" where "{col}" <= ?',
         [ctx.client.timezone, ctx.now],
-    ).fetchone()
+    )
     if row and row[0]:
         con.execute("insert or replace into meta.watermarks values (?, ?, ?)", [spec.name, col, row[0]])
 

@@ -68,6 +68,24 @@ class RunRecord:
         """When the load ended, or when it started if it has not ended."""
         return self.finished_at or self.started_at
 
+    def unbalanced(self) -> list[str]:
+        """Datasets whose ledger does not close: extracted != published + quarantined + held."""
+        return [
+            dataset
+            for dataset, counts in sorted(self.ledger.items())
+            if int(counts.get("extracted", 0))
+            != sum(int(counts.get(k, 0)) for k in ("published", "quarantined", "held"))
+        ]
+
+    @property
+    def reconciles(self) -> bool:
+        """The load has a ledger and every dataset's ledger closes."""
+        return bool(self.ledger) and not self.unbalanced()
+
+    def failing_blocking(self) -> list[dict[str, Any]]:
+        """The blocking checks that failed on this load."""
+        return [c for c in self.checks if c.get("blocking") and not c.get("passed")]
+
 
 @dataclass(frozen=True)
 class HealthRecord:

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from upflux_etl.state.actions import change_status, upsert_action
 from upflux_etl.state.engine import ensure_schema, make_engine, write_transaction
 from upflux_etl.state.records import (
     ACTION_STATUSES,
@@ -95,13 +96,10 @@ class StateStore:
         t = self.tables.health_scores
         query = sa.select(*[t.c[f.name] for f in fields(HealthRecord)]).where(t.c.client == client)
         if days is not None:
-            newest = sa.select(sa.func.max(t.c.as_of)).where(t.c.client == client).scalar_subquery()
-            query = query.where(t.c.as_of > newest - days) if False else query
-            latest = self._read_scalar(sa.select(sa.func.max(t.c.as_of)).where(t.c.client == client))
-            if latest is None:
+            newest = self._read_scalar(sa.select(sa.func.max(t.c.as_of)).where(t.c.client == client))
+            if newest is None:
                 return []
-            query = query.where(t.c.as_of > latest - timedelta(days=days))
-            del newest
+            query = query.where(t.c.as_of > newest - timedelta(days=days))
         return [HealthRecord(**row) for row in self._read(query.order_by(t.c.as_of))]
 
     def health_before(self, client: str, as_of: date) -> HealthRecord | None:
@@ -173,8 +171,6 @@ class StateStore:
         An action snoozed until after `as_of` is left alone; with `once`, any earlier action of
         the same kind (whatever its status) means nothing new is opened.
         """
-        from upflux_etl.state.actions import upsert_action  # noqa: PLC0415 - keeps store small
-
         return self._write(
             lambda conn: upsert_action(
                 conn, self.tables.actions, client, kind, reason, owner, due_date,
@@ -192,8 +188,6 @@ class StateStore:
         due_date: date | None = None,
     ) -> ActionRecord:
         """Mark an action done, snoozed (until `due_date`) or dismissed, saying why and who."""
-        from upflux_etl.state.actions import change_status  # noqa: PLC0415
-
         if status not in ACTION_STATUSES:
             raise ValueError(f"status must be one of {', '.join(ACTION_STATUSES)}; got {status!r}")
         return self._write(

@@ -13,7 +13,7 @@ import shutil
 import uuid
 from pathlib import Path
 
-from upflux_etl.warehouse.files import WarehouseFiles, connect
+from upflux_etl.warehouse.files import WarehouseFiles, connect, first_row
 from upflux_etl.warehouse.schema import current_version, ensure_schema
 
 
@@ -57,7 +57,7 @@ def publish(files: WarehouseFiles, run_id: str, timezone: str) -> str:
     version = uuid.uuid4().hex
     con = connect(path, timezone)
     try:
-        base = con.execute("select base_version from meta.loads where load_id = ?", [run_id]).fetchone()
+        base = first_row(con, "select base_version from meta.loads where load_id = ?", [run_id])
         _check_base(files, base[0] if base else None, timezone)
         now = dt.datetime.now(dt.UTC)
         con.execute("update meta.loads set status = 'published', finished_at = ? where load_id = ?", [now, run_id])

@@ -43,3 +43,19 @@ def connect(path: Path, timezone: str, *, read_only: bool = False) -> duckdb.Duc
     con = duckdb.connect(str(path), read_only=read_only)
     con.execute("set TimeZone = ?", [timezone])
     return con
+
+
+def first_row(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> tuple | None:
+    """The first row of a query, or None.
+
+    duckdb 2.x keeps a connection busy until a result is read to the end, so results are
+    always fetched whole (`fetchone()` alone would block the next statement).
+    """
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0] if rows else None
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
+    """The first column of the first row of a query, or None."""
+    row = first_row(con, sql, params)
+    return row[0] if row else None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import duckdb
 
+from upflux_etl.warehouse.files import first_row
+
 META_DDL = """
 create schema if not exists quarantine;
 create schema if not exists held;
@@ -37,5 +39,5 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 def current_version(con: duckdb.DuckDBPyConnection) -> str | None:
     """The version id of the publication this file holds (None for a fresh file)."""
-    row = con.execute("select version from meta.publication order by published_at desc limit 1").fetchone()
+    row = first_row(con, "select version from meta.publication order by published_at desc limit 1")
     return row[0] if row else None

@@ -12,6 +12,7 @@ import duckdb
 import pyarrow as pa
 
 from upflux_etl.catalog.models import DatasetSpec
+from upflux_etl.warehouse.files import scalar
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ def split_load(
     ds = spec.name
     cols = ", ".join(f's."{c}"' for c in published_columns(con, ds))
     _register_quarantine(con, quarantine)
-    extracted = con.execute(f'select count(*) from staging."{ds}"').fetchone()[0]
+    extracted = scalar(con, f'select count(*) from staging."{ds}"')
     clean = f'from staging."{ds}" as s where s._row_id not in (select _row_id from _q)'
     _ensure_like(con, "main", ds, cols, extra="cast(null as varchar) as _load_id")
     _ensure_like(con, "quarantine", ds, cols, extra=_QUARANTINE_EXTRA)
@@ -102,7 +103,7 @@ def record_ledger(con: duckdb.DuckDBPyConnection, load_id: str, ledger: Ledger) 
 
 def _count(con: duckdb.DuckDBPyConnection, ds: str, load_id: str, extracted: int) -> Ledger:
     def n(schema: str) -> int:
-        return con.execute(f'select count(*) from {schema}."{ds}" where _load_id = ?', [load_id]).fetchone()[0]
+        return scalar(con, f'select count(*) from {schema}."{ds}" where _load_id = ?', [load_id])
 
     return Ledger(ds, extracted, n("main"), n("quarantine"), n("held"))
 

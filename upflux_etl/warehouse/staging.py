@@ -13,6 +13,7 @@ import duckdb
 import pyarrow as pa
 
 from upflux_etl.catalog.models import DUCKDB_TYPES, DatasetSpec
+from upflux_etl.warehouse.files import scalar
 
 
 class DatasetError(RuntimeError):
@@ -108,10 +109,10 @@ def _typed(src: str, kind: str, landed_type: str, timezone: str) -> str:
 
 def _exists(con: duckdb.DuckDBPyConnection, dataset: str) -> bool:
     return bool(
-        con.execute(
+        scalar(con, 
             "select count(*) from information_schema.tables where table_schema = 'landing' and table_name = ?",
             [dataset],
-        ).fetchone()[0]
+        )
     )
 
 

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Creates .venv with the pinned dependencies (uv, from requirements.lock), and the system
+# packages the tests need (ODBC drivers, Chromium). Installs what it can (as root, with apt);
+# otherwise says exactly what is missing. Usage: scripts/setup.sh [runtime|test]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what="${1:-runtime}"
+say() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
+
+apt_install() {  # apt_install PKG... : installs missing Debian packages when we are root
+  local missing=()
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing ${missing[*]} (apt-get)"
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null 2>&1; then
+      apt-get update -q >/dev/null 2>&1 || true
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
+    fi
+  else
+    say "MISSING system packages: ${missing[*]} (run: sudo apt-get install ${missing[*]})"
+    return 1
+  fi
+}
+
+PY="$(command -v python3.11 || true)"
+if [ -z "$PY" ] && python3 -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then PY="$(command -v python3)"; fi
+[ -n "$PY" ] || { say "Python 3.11 is required (python3.11 not found)"; exit 1; }
+
+if [ ! -x .venv/bin/python ]; then
+  say "creating .venv with $PY"
+  if ! "$PY" -m venv .venv 2>/dev/null; then
+    rm -rf .venv
+    apt_install python3.11-venv || apt_install python3-venv
+    "$PY" -m venv .venv
+  fi
+fi
+if [ ! -x .venv/bin/uv ]; then
+  .venv/bin/python -m pip install -q --disable-pip-version-check uv==0.13.9
+fi
+
+stamp=".venv/.installed-$what-$(cat pyproject.toml requirements.lock | sha256sum | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  say "installing pinned dependencies ($what)"
+  .venv/bin/uv pip install -q -p .venv/bin/python -r requirements.lock
+  .venv/bin/uv pip install -q -p .venv/bin/python --no-deps -e .
+  touch "$stamp"
+fi
+
+if [ "$what" = test ]; then
+  apt_install unixodbc odbc-postgresql odbc-mariadb chromium || true
+fi
+
+if [ ! -f .env ]; then
+  # A random key for the demo only; real deployments set UPFLUX_PSEUDONYM_KEY themselves.
+  say "writing a demo pseudonymisation key to .env (gitignored)"
+  printf 'UPFLUX_PSEUDONYM_KEY=%s\n' "$(.venv/bin/python -c 'import secrets; print(secrets.token_hex(32))')" > .env
+  chmod 600 .env
+fi

@@ -1,0 +1,41 @@
+"""Terminal output: a rich console, progress lines from the pipeline's logger, loud errors."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+
+from upflux_etl.catalog.errors import ConfigError
+from upflux_etl.extract.source import SourceError
+from upflux_etl.pipeline.context import LoadConfigError
+
+console = Console(highlight=False)
+errors = Console(stderr=True, highlight=False)
+
+# Failures a person can fix from the message alone: shown without a traceback.
+EXPECTED = (ConfigError, SourceError, LoadConfigError, FileNotFoundError)
+
+
+def show_progress(verbose: bool = False) -> None:
+    """Print the pipeline's progress lines (logger `upflux`) on stderr."""
+    logger = logging.getLogger("upflux")
+    logger.setLevel(logging.DEBUG if verbose else logging.INFO)
+    if not any(isinstance(h, RichHandler) for h in logger.handlers):
+        handler = RichHandler(console=errors, show_path=False, show_level=False, markup=False)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+
+
+@contextmanager
+def friendly_errors() -> Iterator[None]:
+    """Turn expected failures into one red line and exit code 2."""
+    try:
+        yield
+    except EXPECTED as exc:
+        errors.print(f"[bold red]error:[/] {exc}", markup=True)
+        raise typer.Exit(2) from None

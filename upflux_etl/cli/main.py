@@ -1,0 +1,103 @@
+"""`upflux` commands."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import typer
+
+from upflux_etl.catalog.loader import load_clients
+from upflux_etl.catalog.models import slugify
+from upflux_etl.cli.console import console, errors, friendly_errors, show_progress
+from upflux_etl.cli.summary import print_run_summary
+from upflux_etl.definitions import load_project
+from upflux_etl.runner import run_client
+from upflux_etl.settings import Settings
+from upflux_etl.status import load_status
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="UpFlux ETL: hospital ERP data, proven right, every night.")
+
+
+def _client(settings: Settings, name: str):
+    from upflux_etl.catalog.errors import ConfigError
+
+    catalog = load_project(settings)
+    loaded = load_clients(settings, catalog)
+    slug = slugify(name)
+    if slug in loaded.errors:
+        raise loaded.errors[slug]
+    for client in loaded.clients:
+        if client.slug == slug:
+            return catalog, client
+    raise ConfigError(settings.clients_dir, "", f"no client file for {name!r} (known: {', '.join(c.slug for c in loaded.clients)})")
+
+
+@app.command()
+def validate() -> None:
+    """Check every client file, profile, mapping and suite; explain each problem."""
+    settings = Settings.from_env()
+    with friendly_errors():
+        catalog = load_project(settings)
+    loaded = load_clients(settings, catalog)
+    for client in loaded.clients:
+        console.print(f"[green]ok[/]    {client.file}")
+    for error in loaded.errors.values():
+        console.print(f"[red]error[/] {error.file}: [bold]{error.field or '(file)'}[/]: {error.message}")
+    console.print(f"{len(loaded.clients)} client file(s) valid, {len(loaded.errors)} with errors")
+    if loaded.errors:
+        raise typer.Exit(1)
+
+
+@app.command()
+def run(
+    client: str = typer.Argument(..., help="client file stem, e.g. demo"),
+    full: bool = typer.Option(False, "--full", help="reload everything instead of the incremental window"),
+    verbose: bool = typer.Option(False, "--verbose", "-v"),
+) -> None:
+    """Run one client's pipeline in this process."""
+    settings = Settings.from_env()
+    show_progress(verbose)
+    with friendly_errors():
+        _, spec = _client(settings, client)
+        result = run_client(settings, spec.slug, full=full)
+    print_run_summary(settings, spec, result)
+    if not result.success:
+        raise typer.Exit(1)
+
+
+@app.command()
+def status(
+    client: str = typer.Argument(...),
+    as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+) -> None:
+    """State of the last published load: ledger, checks, indicators, health, checklist."""
+    settings = Settings.from_env()
+    with friendly_errors():
+        catalog, spec = _client(settings, client)
+        state = load_status(settings, spec, catalog)
+    if as_json:
+        sys.stdout.write(json.dumps(state, indent=2, default=str, ensure_ascii=False) + "\n")
+        return
+    if not state["load"]:
+        errors.print(f"{spec.slug}: nothing published yet (run `upflux run {spec.slug}`)")
+        raise typer.Exit(1)
+    console.print_json(json.dumps(state, default=str))
+
+
+@app.command()
+def ui(
+    port: int = typer.Option(3000, help="port of the web UI"),
+    host: str = typer.Option("127.0.0.1", help="address to bind; localhost by default (no sign-on here)"),
+) -> None:
+    """Open the Dagster UI on the same instance and data as the CLI."""
+    import os
+
+    from upflux_etl.runner import dagster_home
+
+    settings = Settings.from_env()
+    os.environ["DAGSTER_HOME"] = str(dagster_home(settings))
+    workspace = settings.root / "dagster_workspace.yaml"
+    console.print(f"Dagster UI on http://{host}:{port} (DAGSTER_HOME={os.environ['DAGSTER_HOME']})")
+    dagster = os.path.join(os.path.dirname(sys.executable), "dagster")
+    os.execv(dagster, [dagster, "dev", "-w", str(workspace), "-h", host, "-p", str(port)])

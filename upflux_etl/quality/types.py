@@ -1,0 +1,73 @@
+"""What a suite run tells the pipeline: one outcome per check, never a column value."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ROW = "row"
+DATASET = "dataset"
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """The result of one expectation on one load of one dataset.
+
+    Attributes:
+        name: the check's name (the Dagster asset-check name).
+        dataset: the canonical dataset checked.
+        level: "row" (failing rows are quarantined) or "dataset" (judged on the whole load).
+        blocking: a failing blocking check holds the load (dataset level only).
+        passed: row level: no failing row; dataset level: Great Expectations' success.
+        failing_count: rows that failed (0 when the expectation does not count rows).
+        element_count: rows checked (the frame's row count when GX does not report it).
+        failing_row_ids: `_row_id` of the failing rows (row level), () otherwise.
+        description: what the check means, in Portuguese, for hospital IT.
+        fix_hint: what to fix in the ERP, in Portuguese.
+        expectation_type: the Great Expectations expectation type.
+        error: why the check could not run (it then counts as failed), without data values.
+    """
+
+    name: str
+    dataset: str
+    level: str
+    blocking: bool
+    passed: bool
+    failing_count: int
+    element_count: int
+    failing_row_ids: tuple[int, ...]
+    description: str
+    fix_hint: str
+    expectation_type: str
+    error: str | None = None
+
+    @property
+    def failing_share(self) -> float:
+        """Share of the checked rows that failed (0.0 for an empty load)."""
+        return self.failing_count / self.element_count if self.element_count else 0.0
+
+
+@dataclass(frozen=True)
+class SuiteOutcome:
+    """Every check of one dataset's suite on one load."""
+
+    dataset: str
+    checks: tuple[CheckOutcome, ...]
+
+    def quarantined_row_ids(self) -> dict[int, tuple[str, ...]]:
+        """Row id -> names of the row-level checks it failed (in suite order)."""
+        reasons: dict[int, list[str]] = {}
+        for check in self.checks:
+            if check.level != ROW:
+                continue
+            for row_id in check.failing_row_ids:
+                reasons.setdefault(row_id, []).append(check.name)
+        return {row_id: tuple(names) for row_id, names in reasons.items()}
+
+    def blocking_failures(self) -> tuple[CheckOutcome, ...]:
+        """The dataset-level blocking checks that did not pass: any of them holds the load."""
+        return tuple(c for c in self.checks if c.level == DATASET and c.blocking and not c.passed)
+
+    @property
+    def passed(self) -> bool:
+        """True when every check passed."""
+        return all(c.passed for c in self.checks)

@@ -1,0 +1,73 @@
+"""Run a hospital's nightly job in this process, on the Dagster instance the UI reads."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dagster as dg
+
+from upflux_etl.catalog.errors import ConfigError
+from upflux_etl.catalog.models import slugify
+from upflux_etl.definitions import build_definitions
+from upflux_etl.definitions.factories import FULL_TAG
+from upflux_etl.settings import Settings
+
+DAGSTER_YAML = """\
+# Written by upflux: local instance storage under data/dagster (see docs/DECISIONS.md).
+python_logs:
+  managed_python_loggers: [upflux]
+  python_log_level: INFO
+run_queue:
+  # One load at a time per hospital: a hospital's warehouse has one writer.
+  tag_concurrency_limits:
+    - key: upflux/client
+      value: {applyLimitPerUniqueValue: true}
+      limit: 1
+telemetry:
+  enabled: false
+"""
+
+
+def dagster_home(settings: Settings) -> Path:
+    """DAGSTER_HOME if set, else `data/dagster` (created with the instance config)."""
+    home = Path(os.environ.get("DAGSTER_HOME") or settings.data_dir / "dagster")
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DAGSTER_YAML, encoding="utf-8")
+    return home
+
+
+def instance_for(settings: Settings) -> dg.DagsterInstance:
+    """The persistent Dagster instance shared with `dagster dev` (the UI shows CLI runs)."""
+    os.environ["DAGSTER_HOME"] = str(dagster_home(settings))
+    return dg.DagsterInstance.get()
+
+
+def run_client(settings: Settings, client: str, *, full: bool, instance: dg.DagsterInstance | None = None):
+    """Execute `<client>__nightly` in process; returns the ExecuteInProcessResult.
+
+    Raises:
+        ConfigError: the client is unknown or its file is broken.
+    """
+    slug = slugify(client)
+    defs = build_definitions(settings)
+    job_name = f"{slug}__nightly"
+    try:
+        job = defs.resolve_job_def(job_name)
+    except dg.DagsterInvariantViolationError:
+        raise ConfigError(settings.clients_dir / f"{client}.yaml", "", _why_missing(defs, slug)) from None
+    return job.execute_in_process(
+        instance=instance or instance_for(settings),
+        tags={FULL_TAG: str(full).lower()},
+        raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+    )
+
+
+def _why_missing(defs: dg.Definitions, slug: str) -> str:
+    for spec in defs.resolve_all_asset_specs():
+        if spec.key.path == [slug, "config_error"]:
+            return str(spec.metadata.get("error", "client file is broken"))
+    return f"no client {slug!r} in the clients folder"
