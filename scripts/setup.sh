@@ -57,3 +57,15 @@ if [ ! -f .env ]; then
   printf 'UPFLUX_PSEUDONYM_KEY=%s\n' "$(.venv/bin/python -c 'import secrets; print(secrets.token_hex(32))')" > .env
   chmod 600 .env
 fi
+
+if [ "$what" = test ]; then
+  # The database tests use the machine's PostgreSQL and MariaDB; start them if they are
+  # installed but stopped (they are the machine's services, not ours to configure).
+  if ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null && command -v pg_ctlcluster >/dev/null; then
+    say "starting PostgreSQL"; pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
+  fi
+  if ! (exec 3<>/dev/tcp/127.0.0.1/3306) 2>/dev/null && [ -x /usr/sbin/mariadbd ]; then
+    say "starting MariaDB"; start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd || true
+    sleep 3
+  fi
+fi

@@ -54,9 +54,13 @@ def connection_ok(ctx: EvidenceContext, _params: dict[str, Any]) -> Evidence:
     ok = [r for r in ctx.runs if r.connection_ok]
     if ok:
         first = ok[-1]
-        return Evidence("met", f"Teste de conexão aprovado na carga {first.load_id} ({_when(ctx, first)}).")
+        return Evidence(
+            "met", f"Teste de conexão aprovado na carga {first.load_id} ({_when(ctx, first)})."
+        )
     if ctx.runs:
-        return Evidence("none", f"Nenhum teste de conexão aprovado em {len(ctx.runs)} tentativa(s).")
+        return Evidence(
+            "none", f"Nenhum teste de conexão aprovado em {len(ctx.runs)} tentativa(s)."
+        )
     return Evidence("none", "Nenhuma carga executada ainda.")
 
 
@@ -72,7 +76,9 @@ def datasets_extracted(ctx: EvidenceContext, params: dict[str, Any]) -> Evidence
     }
     missing = [d for d in required if d not in seen]
     if not missing:
-        return Evidence("met", f"Todos os {len(required)} conjuntos de dados exigidos já foram extraídos.")
+        return Evidence(
+            "met", f"Todos os {len(required)} conjuntos de dados exigidos já foram extraídos."
+        )
     done = len(required) - len(missing)
     text = f"{done} de {len(required)} conjuntos extraídos; faltam: {', '.join(missing)}."
     return Evidence("partial" if done else "none", text)
@@ -137,7 +143,10 @@ def indicators_computed(ctx: EvidenceContext, _params: dict[str, Any]) -> Eviden
     if not empty:
         return Evidence("met", f"Os {len(wanted)} indicadores configurados têm valores ({source}).")
     done = len(wanted) - len(empty)
-    text = f"{done} de {len(wanted)} indicadores com valores; sem valores: {', '.join(empty)} ({source})."
+    text = (
+        f"{done} de {len(wanted)} indicadores com valores; sem valores: {', '.join(empty)} "
+        f"({source})."
+    )
     return Evidence("partial" if done else "none", text)
 
 

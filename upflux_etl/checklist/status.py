@@ -144,7 +144,8 @@ def _person_evidence(
         signed = str(latest.details["report_sha256"])
         if not any(r.report_sha256 == signed for r in runs):
             return Evidence(
-                "partial", f"Aceite de {who} cita um relatório que não foi produzido ({signed[:12]}…)."
+                "partial",
+                f"Aceite de {who} cita um relatório que não foi produzido ({signed[:12]}…).",
             )
         return Evidence("met", f"Aceite do relatório {signed[:12]}… registrado por {who}.")
     return Evidence("met", f"Registrado por {who}.")

@@ -101,3 +101,33 @@ def ui(
     console.print(f"Dagster UI on http://{host}:{port} (DAGSTER_HOME={os.environ['DAGSTER_HOME']})")
     dagster = os.path.join(os.path.dirname(sys.executable), "dagster")
     os.execv(dagster, [dagster, "dev", "-w", str(workspace), "-h", host, "-p", str(port)])
+
+
+@app.command()
+def demo(
+    client: str = typer.Argument("demo", help="a client file with a `demo:` section"),
+    regenerate: bool = typer.Option(False, "--regenerate", help="rebuild the demo ERP even if it exists"),
+    verbose: bool = typer.Option(False, "--verbose", "-v"),
+) -> None:
+    """Build the demo hospital ERP, run the whole pipeline, and backfill 30 days of health."""
+    import time
+
+    from upflux_etl.demo import build_demo_erp
+    from upflux_etl.health_history import backfill_health
+
+    started = time.monotonic()
+    settings = Settings.from_env()
+    show_progress(verbose)
+    with friendly_errors():
+        catalog, spec = _client(settings, client)
+        console.print(f"[bold]1/3[/] generating the demo ERP of {spec.name}")
+        erp_dir = build_demo_erp(settings, spec, force=regenerate)
+        console.print("[bold]2/3[/] running the pipeline (extract, validate, publish, indicators, report)")
+        result = run_client(settings, spec.slug, full=True)
+        console.print("[bold]3/3[/] backfilling 30 days of health history")
+        backfill_health(settings, catalog, spec, days=30)
+    print_run_summary(settings, spec, result)
+    console.print(f"demo ERP, ground truth and defect manifest: {erp_dir}")
+    console.print(f"done in {time.monotonic() - started:.0f} s. Open the UI on the same data: make ui")
+    if not result.success:
+        raise typer.Exit(1)

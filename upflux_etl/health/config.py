@@ -49,9 +49,9 @@ class FlowConfig(Strict):
     window_days: int = Field(default=7, ge=1)
     baseline_weeks: int = Field(default=4, ge=1)
     recent_days: int = Field(default=2, ge=1)
-    healthy_ratio: float = Field(gt=0)
-    collapse_ratio: float = Field(ge=0)
-    min_daily_baseline: float = Field(ge=0)
+    healthy_ratio: float = Field(default=0.8, gt=0)
+    collapse_ratio: float = Field(default=0.5, ge=0)
+    min_daily_baseline: float = Field(default=1.0, ge=0)
 
     @model_validator(mode="after")
     def _ordered(self) -> FlowConfig:
@@ -64,7 +64,7 @@ class FlowConfig(Strict):
 
 class UsageConfig(Strict):
     window_days: int = Field(default=30, ge=1)
-    modules: dict[str, str]
+    modules: dict[str, str] = Field(min_length=1)
 
 
 class ReconciliationConfig(Strict):
@@ -96,6 +96,7 @@ class ActionsConfig(Strict):
     integration_owner: str
     default_owner: str
     due_days: DueDays
+    cadence_from: str = "training_1"
     cadence_window_days: int = Field(default=7, ge=1)
     cadence: list[Milestone] = []
 
@@ -117,11 +118,19 @@ class HealthConfig(Strict):
     def _weights_and_bands(self) -> HealthConfig:
         if set(self.weights) != set(FACTORS):
             raise ValueError(f"weights must name exactly the factors {', '.join(FACTORS)}")
-        if any(w < 0 for w in self.weights.values()) or abs(sum(self.weights.values()) - 100) > 1e-9:
-            raise ValueError(f"weights must be non-negative and sum to 100 (they sum to {sum(self.weights.values())})")
+        total = sum(self.weights.values())
+        if any(w < 0 for w in self.weights.values()) or abs(total - 100) > 1e-9:
+            raise ValueError(f"weights must be non-negative and sum to 100 (they sum to {total})")
         mins = [band.min for band in self.bands]
-        if not mins or mins != sorted(mins, reverse=True) or len(set(mins)) != len(mins) or mins[-1] != 0:
-            raise ValueError("bands must be ordered by decreasing min, distinct, the last with min 0")
+        if (
+            not mins
+            or mins != sorted(mins, reverse=True)
+            or len(set(mins)) != len(mins)
+            or mins[-1] != 0
+        ):
+            raise ValueError(
+                "bands must be ordered by decreasing min, distinct, the last with min 0"
+            )
         return self
 
     def band_for(self, score: float) -> Band:

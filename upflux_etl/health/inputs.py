@@ -62,11 +62,3 @@ class HealthInputs:
     flows: tuple[DatasetFlow, ...] = ()
     usage: UsageInputs | None = None
     checklist: ChecklistStatus | None = None
-
-    @property
-    def first_training(self) -> date | None:
-        """The day of Treinamento I, when the checklist records it done."""
-        if self.checklist is None:
-            return None
-        done = [i.done_on for i in self.checklist.items if i.id == "training_1" and i.done_on]
-        return done[0] if done else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from upflux_etl.catalog.errors import ConfigError
@@ -70,6 +71,19 @@ def suite_expectations(
             raise ConfigError(where, f"expectations.{i}.name", f"{exp.name!r} is used twice")
         seen.add(exp.name)
     return [*expectations, *suite.expectations]
+
+
+def check_suite(suite: SuiteSpec, path: Path | str, datasets: Mapping[str, DatasetSpec] | None = None) -> None:
+    """Check a suite file against Great Expectations; see `suite_check.check_suite`.
+
+    Raises:
+        ConfigError: an unknown expectation type or kwargs GX rejects, naming file and field.
+    """
+    # Imported here: Great Expectations takes seconds to import, and the modules that only
+    # declare checks (asset factories) should not pay for it.
+    from upflux_etl.quality.suite_check import check_suite as check_with_gx
+
+    check_with_gx(suite, path, datasets)
 
 
 def _primary_key_unique(dataset: DatasetSpec) -> ExpectationSpec:

@@ -34,13 +34,20 @@ def upsert_action(
     as_of: date,
     once: bool,
 ) -> ActionRecord:
-    """Refresh the live action of (client, kind), or open one (see `StateStore.upsert_open_action`)."""
-    latest = conn.execute(
-        _select(table)
-        .where((table.c.client == client) & (table.c.kind == kind))
-        .order_by(table.c.id.desc())
-        .limit(1)
-    ).mappings().first()
+    """Refresh the live action of (client, kind), or open one.
+
+    See `StateStore.upsert_open_action` for the rules.
+    """
+    latest = (
+        conn.execute(
+            _select(table)
+            .where((table.c.client == client) & (table.c.kind == kind))
+            .order_by(table.c.id.desc())
+            .limit(1)
+        )
+        .mappings()
+        .first()
+    )
     now = datetime.now(UTC)
     if latest is not None:
         current = ActionRecord(**latest)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,6 +30,9 @@ def make_engine(url: str) -> sa.Engine:
     }
     if parsed.database in (None, "", ":memory:"):
         kwargs["poolclass"] = StaticPool
+    else:
+        # The default store lives under the data folder, which a fresh checkout lacks.
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(url, **kwargs)
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)

@@ -96,7 +96,9 @@ class StateStore:
         t = self.tables.health_scores
         query = sa.select(*[t.c[f.name] for f in fields(HealthRecord)]).where(t.c.client == client)
         if days is not None:
-            newest = self._read_scalar(sa.select(sa.func.max(t.c.as_of)).where(t.c.client == client))
+            newest = self._read_scalar(
+                sa.select(sa.func.max(t.c.as_of)).where(t.c.client == client)
+            )
             if newest is None:
                 return []
             query = query.where(t.c.as_of > newest - timedelta(days=days))
@@ -140,16 +142,22 @@ class StateStore:
         )
         values = {k: v for k, v in asdict(event).items() if k != "id"}
         t = self.tables.checklist_events
-        new_id = self._write(lambda conn: conn.execute(t.insert().values(**values)).inserted_primary_key[0])
+        new_id = self._write(
+            lambda conn: conn.execute(t.insert().values(**values)).inserted_primary_key[0]
+        )
         return ChecklistEvent(**{**asdict(event), "id": new_id})
 
     def checklist_events(self, client: str, item: str | None = None) -> list[ChecklistEvent]:
         """Every event recorded for the client (optionally one item), in the order recorded."""
         t = self.tables.checklist_events
-        query = sa.select(*[t.c[f.name] for f in fields(ChecklistEvent)]).where(t.c.client == client)
+        query = sa.select(*[t.c[f.name] for f in fields(ChecklistEvent)]).where(
+            t.c.client == client
+        )
         if item is not None:
             query = query.where(t.c.item == item)
-        return [ChecklistEvent(**row) for row in self._read(query.order_by(t.c.recorded_at, t.c.id))]
+        return [
+            ChecklistEvent(**row) for row in self._read(query.order_by(t.c.recorded_at, t.c.id))
+        ]
 
     # --- actions ----------------------------------------------------------------------------
 
@@ -173,8 +181,16 @@ class StateStore:
         """
         return self._write(
             lambda conn: upsert_action(
-                conn, self.tables.actions, client, kind, reason, owner, due_date,
-                updated_by=updated_by, as_of=as_of or datetime.now(UTC).date(), once=once,
+                conn,
+                self.tables.actions,
+                client,
+                kind,
+                reason,
+                owner,
+                due_date,
+                updated_by=updated_by,
+                as_of=as_of or datetime.now(UTC).date(),
+                once=once,
             )
         )
 

@@ -1,0 +1,125 @@
+"""Benchmarks: our extraction path against its baseline and the database's own export.
+
+Each measurement runs in a fresh subprocess so its peak memory (ru_maxrss) is its own.
+Usage: python bench/run.py [--scale 10] [--pg postgresql://postgres@127.0.0.1:5432/test]
+       python bench/run.py --demo        (times `upflux demo` end to end)
+Prints seconds, rows/s, peak MB and ratios; copy the table into bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA = "bench_erp"
+QUERY = "select * from pedido_exame"  # the ERP's exam table, 7+ columns
+
+
+def child(kind: str, url: str, out: str) -> None:
+    """Run one measured path (in a subprocess) and print a JSON line."""
+    import resource
+
+    started = time.perf_counter()
+    rows = 0
+    if kind == "ours":
+        import duckdb
+
+        from upflux_etl.catalog.loader import load_canonical
+        from upflux_etl.extract.pii import protect_batch
+        from upflux_etl.extract.source import open_batches
+        from upflux_etl.warehouse.staging import land
+
+        spec = load_canonical(ROOT).datasets["exams"]
+        con = duckdb.connect(out)
+        with open_batches(url, QUERY, schema=SCHEMA, batch_rows=100_000) as batches:
+            rows = land(con, "exams", (protect_batch(b, spec, b"k" * 32) for b in batches))
+        con.close()
+    elif kind == "pandas":
+        import pandas as pd
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f"set search_path to {SCHEMA}")
+            rows = len(pd.read_sql(QUERY, conn))
+    elif kind == "copy":
+        cmd = ["psql", url, "-qAt", "-c", f"copy (select * from {SCHEMA}.pedido_exame) to stdout (format binary)"]
+        with open(os.devnull, "wb") as null:
+            subprocess.run(cmd, stdout=null, check=True)
+        rows = -1
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if kind == "copy":
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(json.dumps({"kind": kind, "seconds": time.perf_counter() - started, "rows": rows, "peak_mb": peak}))
+
+
+def measure(kind: str, url: str) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", kind, "--pg", url, "--out", f"{tmp}/w.duckdb"],
+            capture_output=True, text=True, check=True,
+        ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def extraction(url: str, scale: float) -> None:
+    from upflux_etl.demo_erp import generate
+
+    with tempfile.TemporaryDirectory() as tmp:
+        print(f"generating the demo ERP at scale {scale} into PostgreSQL schema {SCHEMA} ...", flush=True)
+        result = generate(url, f"sqlite:///{tmp}/platform.sqlite", Path(tmp), scale=scale, schema=SCHEMA)
+        print(f"  {result.row_counts.get('exams', 0):,} exam rows in {result.seconds:.0f} s", flush=True)
+    results = {k: measure(k, url) for k in ("copy", "ours", "pandas")}
+    rows = results["ours"]["rows"]
+    print(f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"{'path':<42}{'seconds':>9}{'rows/s':>12}{'peak MB':>9}{'x COPY':>8}")
+    names = {"copy": "psql COPY binary -> /dev/null (limit)", "ours": "ADBC -> HMAC -> DuckDB (ours)",
+             "pandas": "pandas.read_sql (baseline)"}
+    for kind, r in results.items():
+        ratio = r["seconds"] / results["copy"]["seconds"]
+        print(f"{names[kind]:<42}{r['seconds']:>9.1f}{rows / r['seconds']:>12,.0f}{r['peak_mb']:>9.0f}{ratio:>8.1f}")
+    print(f"ours vs baseline: {results['pandas']['seconds'] / results['ours']['seconds']:.1f}x faster, "
+          f"{results['pandas']['peak_mb'] / results['ours']['peak_mb']:.1f}x less memory")
+
+
+def demo() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "UPFLUX_DATA_DIR": tmp, "DAGSTER_HOME": f"{tmp}/dagster"}
+        env.setdefault("UPFLUX_PSEUDONYM_KEY", "bench-key-" + "0" * 32)
+        started = time.perf_counter()
+        subprocess.run(
+            ["/usr/bin/time", "-f", "%M", str(Path(sys.executable).parent / "upflux"), "demo"],
+            env=env, check=True, stdout=subprocess.DEVNULL, stderr=open(f"{tmp}/time.txt", "w"),
+        )
+        seconds = time.perf_counter() - started
+        peak = int(Path(f"{tmp}/time.txt").read_text().strip().splitlines()[-1]) / 1024
+    print(f"upflux demo (generation + full pipeline + 30-day health backfill, default size): "
+          f"{seconds:.1f} s, peak {peak:.0f} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--scale", type=float, default=10.0)
+    parser.add_argument("--demo", action="store_true")
+    parser.add_argument("--child")
+    parser.add_argument("--out")
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.pg, args.out)
+    elif args.demo:
+        demo()
+    else:
+        extraction(args.pg, args.scale)
+
+
+if __name__ == "__main__":
+    main()

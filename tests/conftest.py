@@ -1,0 +1,44 @@
+"""Shared fixtures; and under CI=true a skipped test fails the session (a green CI means
+every database and browser test ran)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from upflux_etl.settings import Settings, project_root
+
+
+@pytest.fixture
+def pseudonym_key(monkeypatch: pytest.MonkeyPatch) -> str:
+    key = "test-key-" + "0" * 32
+    monkeypatch.setenv("UPFLUX_PSEUDONYM_KEY", key)
+    return key
+
+
+@pytest.fixture
+def settings(tmp_path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Project files from the checkout; clients, data and state in a temporary folder."""
+    clients = tmp_path / "clients"
+    clients.mkdir()
+    monkeypatch.setenv("UPFLUX_CLIENTS_DIR", str(clients))
+    monkeypatch.setenv("UPFLUX_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("UPFLUX_STATE_URL", raising=False)
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    return Settings.from_env()
+
+
+@pytest.fixture
+def root() -> os.PathLike:
+    return project_root()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if os.environ.get("CI", "").lower() != "true":
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if skipped and session.exitstatus == 0:
+        reporter.write_line(f"CI=true: {skipped} test(s) skipped; under CI a skipped test is a failure", red=True)
+        session.exitstatus = 1

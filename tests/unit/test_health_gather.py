@@ -1,0 +1,173 @@
+"""Gathering the health inputs from a warehouse and a store, as of past days (backfill)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from tests.unit.test_state_support import canonical, make_client, make_run, make_warehouse, utc
+from upflux_etl.checklist import load_rounds
+from upflux_etl.health import backfill, gather_inputs, load_health_config, score_client
+from upflux_etl.settings import project_root
+from upflux_etl.state import StateStore
+
+TODAY = date(2026, 10, 31)
+NOW = utc(2026, 10, 31, 15)  # 12:00 in Sao Paulo
+FIRST_LOAD = date(2026, 10, 20)
+COLLAPSE_FROM = date(2026, 10, 25)
+
+
+def nightly(day: date) -> datetime:
+    """02:10 in Sao Paulo on `day` (05:10 UTC)."""
+    return utc(day.year, day.month, day.day, 5, 10)
+
+
+@pytest.fixture
+def model():
+    return canonical()
+
+
+@pytest.fixture
+def world(tmp_path, model):
+    """Encounters 20 a day (at 10:00 local) until the ERP module stops on COLLAPSE_FROM;
+    exams steady; nightly loads from FIRST_LOAD; the platform used from Oct 26."""
+    con = make_warehouse(tmp_path / "warehouse.duckdb", model)
+    con.execute(
+        """
+        insert into main.encounters
+            (encounter_id, patient_key, encounter_type, status, admitted_at, updated_at)
+        select 'E' || d::date || '-' || i, 'pk', 'inpatient', 'active',
+               (d::timestamp + interval 10 hour)::timestamptz, now()
+        from range(date '2026-08-01', date '2026-10-25', interval 1 day) as t(d), range(20) as s(i)
+        """
+    )
+    con.execute(
+        """
+        insert into main.exams (order_id, encounter_id, exam_kind, priority, ordered_at, updated_at)
+        select 'X' || d::date || '-' || i, 'E1', 'lab', 'routine',
+               (d::timestamp + interval 9 hour)::timestamptz, now()
+        from range(date '2026-08-01', date '2026-11-01', interval 1 day) as t(d), range(10) as s(i)
+        """
+    )
+    con.execute(
+        """
+        insert into main.platform_usage (user_key, usage_date, module, logins, actions)
+        values ('u1', date '2026-10-26', 'dashboards', 1, 5),
+               ('u1', date '2026-10-29', 'process_maps', 1, 0),
+               ('u2', date '2026-10-29', 'reports', 0, 0)
+        """
+    )
+    store = StateStore(f"sqlite:///{tmp_path / 'state.sqlite'}")
+    day = FIRST_LOAD
+    while day <= TODAY:
+        store.record_run(make_run(f"L{day:%m%d}", nightly(day)))
+        day += timedelta(days=1)
+    yield con, store
+    store.dispose()
+    con.close()
+
+
+@pytest.fixture
+def config():
+    return load_health_config(project_root())
+
+
+@pytest.fixture
+def rounds():
+    return load_rounds(project_root())
+
+
+def test_volumes_are_cut_by_day_in_the_hospital_zone(tmp_path, model):
+    con = make_warehouse(tmp_path / "w.duckdb", model)
+    # 23:30 in Sao Paulo on Oct 18 is already Oct 19 in UTC.
+    con.execute(
+        "insert into main.exams "
+        "(order_id, encounter_id, exam_kind, priority, ordered_at, updated_at) "
+        "values ('X1', 'E1', 'lab', 'routine', timestamptz '2026-10-19 02:30:00+00', now())"
+    )
+    store = StateStore(f"sqlite:///{tmp_path / 's.sqlite'}")
+    store.record_run(make_run("L1", utc(2026, 10, 19, 5)))
+    inputs = gather_inputs(con, store, make_client(), model, date(2026, 10, 20), now=NOW)
+    (exams,) = [f for f in inputs.flows if f.dataset == "exams"]
+    counts = dict(zip(exams.days, exams.actual, strict=True))
+    assert counts[date(2026, 10, 18)] == 1 and counts[date(2026, 10, 19)] == 0
+
+
+def test_inputs_never_include_later_loads_or_events(world, model):
+    con, store = world
+    client = make_client()
+    store.record_checklist_event(
+        "hosp_a",
+        "kickoff",
+        "done",
+        "ana",
+        details={"date": "2026-10-22"},
+        recorded_at=utc(2026, 10, 22, 14),
+    )
+    rounds = load_rounds(project_root())
+    early = gather_inputs(con, store, client, model, date(2026, 10, 21), rounds=rounds, now=NOW)
+    assert [r.load_id for r in early.runs] == ["L1021", "L1020"]
+    assert early.checklist.item("kickoff").status == "pending"
+    later = gather_inputs(con, store, client, model, date(2026, 10, 22), rounds=rounds, now=NOW)
+    assert later.checklist.item("kickoff").status == "done"
+    today = gather_inputs(con, store, client, model, TODAY, rounds=rounds, now=NOW)
+    assert today.reference_at == NOW and today.runs[0].load_id == "L1031"
+
+
+def test_before_the_first_load_only_what_was_known_counts(world, model):
+    con, store = world
+    inputs = gather_inputs(con, store, make_client(), model, date(2026, 10, 19), now=NOW)
+    assert inputs.runs == () and inputs.flows == () and inputs.usage is None
+
+
+def test_usage_window_and_activity(world, model, config):
+    con, store = world
+    inputs = gather_inputs(con, store, make_client(), model, TODAY, config=config, now=NOW)
+    assert inputs.usage.modules_used == {"dashboards", "process_maps"}  # u2 did nothing
+    before = gather_inputs(
+        con, store, make_client(), model, date(2026, 10, 25), config=config, now=NOW
+    )
+    assert before.usage is None  # no usage data up to that day
+
+
+def test_backfill_scores_each_day_from_what_was_known_then(world, model, config, rounds):
+    con, store = world
+    client = make_client()
+    scores = backfill(con, store, client, model, config, rounds=rounds, days=30, now=NOW)
+    history = store.health_history("hosp_a")
+    assert [h.as_of for h in history] == [s.as_of for s in scores]
+    assert history[0].as_of == FIRST_LOAD and history[-1].as_of == TODAY  # no load, no score
+    by_day = {h.as_of: h for h in history}
+    first = by_day[FIRST_LOAD].factors
+    assert first["freshness"]["applies"] and first["freshness"]["value"] == 1.0
+    assert not first["platform_use"]["applies"]  # no usage data before Oct 26
+    assert by_day[date(2026, 10, 26)].factors["platform_use"]["applies"]
+    assert by_day[date(2026, 10, 24)].factors["data_flow"]["facts"]["collapsed"] == []
+    assert by_day[date(2026, 10, 27)].factors["data_flow"]["facts"]["collapsed"] == ["encounters"]
+    assert by_day[date(2026, 10, 27)].score < by_day[date(2026, 10, 24)].score
+    assert by_day[date(2026, 10, 27)].trend == "down"
+    assert by_day[date(2026, 10, 21)].previous_score == by_day[FIRST_LOAD].score
+
+
+def test_backfill_opens_only_todays_actions_and_reruns_do_not_duplicate(
+    world, model, config, rounds
+):
+    con, store = world
+    client = make_client()
+    scores = backfill(con, store, client, model, config, rounds=rounds, days=30, now=NOW)
+    kinds = sorted(a.kind for a in store.actions("hosp_a"))
+    assert kinds == sorted(a.kind for a in scores[-1].next_actions)  # today's only
+    assert "queda_volume_encounters" in kinds and "uso_parcial" in kinds
+    (collapse,) = [a for a in store.actions("hosp_a") if a.kind == "queda_volume_encounters"]
+    assert collapse.owner == "integracao" and collapse.due_date == TODAY + timedelta(days=1)
+    score_client(con, store, client, model, config, rounds=rounds, now=NOW)
+    score_client(con, store, client, model, config, rounds=rounds, now=NOW)
+    assert sorted(a.kind for a in store.actions("hosp_a")) == kinds
+    assert len(store.health_history("hosp_a")) == 12
+
+
+def test_score_client_on_a_day_without_anything_records_nothing(tmp_path, model, config):
+    store = StateStore(f"sqlite:///{tmp_path / 's.sqlite'}")
+    score = score_client(None, store, make_client(), model, config, as_of=TODAY, now=NOW)
+    assert score.score is None and store.health_history("hosp_a") == []

@@ -1,0 +1,24 @@
+"""The health score of each hospital (PRODUCT.md, "Customer Success")."""
+
+from upflux_etl.health.actions import NextAction
+from upflux_etl.health.config import HealthConfig, load_health_config
+from upflux_etl.health.factors import Factor
+from upflux_etl.health.gather import gather_inputs
+from upflux_etl.health.inputs import DatasetFlow, HealthInputs, UsageInputs
+from upflux_etl.health.score import HealthScore, compute_health
+from upflux_etl.health.service import backfill, score_client
+
+__all__ = [
+    "DatasetFlow",
+    "Factor",
+    "HealthConfig",
+    "HealthInputs",
+    "HealthScore",
+    "NextAction",
+    "UsageInputs",
+    "backfill",
+    "compute_health",
+    "gather_inputs",
+    "load_health_config",
+    "score_client",
+]

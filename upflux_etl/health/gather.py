@@ -1,0 +1,140 @@
+"""Reads what the health score needs, as of one day, from the warehouse and the state store."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import duckdb
+
+from upflux_etl.catalog.models import CanonicalModel, ClientSpec, DatasetSpec
+from upflux_etl.checklist.config import Rounds
+from upflux_etl.checklist.status import checklist_status
+from upflux_etl.health.config import FlowConfig, HealthConfig
+from upflux_etl.health.inputs import DatasetFlow, HealthInputs, UsageInputs
+from upflux_etl.state.store import StateStore
+
+
+def reference_instant(as_of: date, zone: ZoneInfo, now: datetime) -> datetime:
+    """The instant a day is scored at: its end in the hospital's zone, or now if earlier."""
+    end_of_day = datetime.combine(as_of + timedelta(days=1), time(0), tzinfo=zone)
+    return min(end_of_day, now)
+
+
+def gather_inputs(
+    warehouse: duckdb.DuckDBPyConnection | None,
+    store: StateStore,
+    client: ClientSpec,
+    canonical: CanonicalModel,
+    as_of: date,
+    *,
+    config: HealthConfig | None = None,
+    rounds: Rounds | None = None,
+    now: datetime | None = None,
+) -> HealthInputs:
+    """Everything known about `client` as of `as_of`; nothing later is read.
+
+    Args:
+        warehouse: the hospital's DuckDB warehouse, its TimeZone set to the hospital's zone
+            (None: no volume or usage factors).
+        store: the state store (runs, checklist events).
+        client: the hospital.
+        canonical: the canonical model (which datasets carry an event column).
+        as_of: the day scored.
+        config: the health settings (windows); None: the defaults.
+        rounds: the checklist; None: the implementation factor does not apply.
+        now: the current instant (default: the clock), bounding today's reference instant.
+    """
+    at = reference_instant(as_of, client.zone, now or datetime.now(UTC))
+    runs = tuple(r for r in store.runs(client.slug) if r.ended_at <= at)
+    flow_cfg = config.data_flow if config else FlowConfig()
+    usage_window = config.platform_use.window_days if config else 30
+    # The warehouse holds data loaded later too: before the first published load, nothing in
+    # it was known yet, so the volume and usage factors are left out for that day.
+    known = warehouse if any(r.status == "published" for r in runs) else None
+    checklist = None
+    if rounds is not None:
+        events = [e for e in store.checklist_events(client.slug) if e.recorded_at <= at]
+        if runs or events:
+            checklist = checklist_status(client, store, warehouse, rounds, at=at)
+    return HealthInputs(
+        client=client.slug,
+        as_of=as_of,
+        reference_at=at,
+        zone=client.timezone,
+        segment=client.segment,
+        cs_owner=client.cs_owner,
+        runs=runs,
+        flows=tuple(_flows(known, canonical, as_of, flow_cfg)) if known is not None else (),
+        usage=_usage(known, as_of, usage_window) if known is not None else None,
+        checklist=checklist,
+    )
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
+    row = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, name],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _flows(
+    con: duckdb.DuckDBPyConnection, canonical: CanonicalModel, as_of: date, cfg: FlowConfig
+) -> list[DatasetFlow]:
+    flows = []
+    for spec in canonical.datasets.values():
+        if spec.event_column and spec.source == "erp" and _has_table(con, "main", spec.name):
+            flows.append(_flow(con, spec, as_of, cfg))
+    return flows
+
+
+def _flow(
+    con: duckdb.DuckDBPyConnection, spec: DatasetSpec, as_of: date, cfg: FlowConfig
+) -> DatasetFlow:
+    # Judged days: the complete days before `as_of`; baseline: the same weekdays 1..N weeks back.
+    days = [as_of - timedelta(days=d) for d in range(cfg.window_days, 0, -1)]
+    first = days[0] - timedelta(weeks=cfg.baseline_weeks)
+    # Casting a TIMESTAMPTZ to DATE cuts the day in the connection's TimeZone (the hospital's).
+    rows = con.execute(
+        f'select cast("{spec.event_column}" as date) as day, count(*) '
+        f'from main."{spec.name}" where cast("{spec.event_column}" as date) between ? and ? '
+        "group by 1",
+        [first, days[-1]],
+    ).fetchall()
+    volume = {day: int(n) for day, n in rows}
+    expected = tuple(
+        sum(volume.get(d - timedelta(weeks=w), 0) for w in range(1, cfg.baseline_weeks + 1))
+        / cfg.baseline_weeks
+        for d in days
+    )
+    return DatasetFlow(
+        dataset=spec.name,
+        days=tuple(days),
+        actual=tuple(volume.get(d, 0) for d in days),
+        expected=expected,
+    )
+
+
+def _usage(con: duckdb.DuckDBPyConnection, as_of: date, window_days: int) -> UsageInputs | None:
+    if not _has_table(con, "main", "platform_usage"):
+        return None
+    seen = con.execute(
+        "select count(*) from main.platform_usage where usage_date <= ?", [as_of]
+    ).fetchone()
+    if not seen or not seen[0]:
+        return None
+    start = as_of - timedelta(days=window_days - 1)
+    rows = con.execute(
+        """
+        select distinct module
+        from main.platform_usage
+        where usage_date between ? and ?
+          and (coalesce(actions, 0) > 0 or coalesce(logins, 0) > 0
+               or (actions is null and logins is null))
+        """,
+        [start, as_of],
+    ).fetchall()
+    return UsageInputs(
+        modules_used=frozenset(r[0] for r in rows), window_start=start, window_end=as_of
+    )

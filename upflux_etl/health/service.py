@@ -1,0 +1,92 @@
+"""Scoring a hospital: gather, compute, record the day and upsert its open actions."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import duckdb
+
+from upflux_etl.catalog.models import CanonicalModel, ClientSpec
+from upflux_etl.checklist.config import Rounds
+from upflux_etl.health.config import HealthConfig
+from upflux_etl.health.gather import gather_inputs
+from upflux_etl.health.score import HealthScore, compute_health
+from upflux_etl.state.store import StateStore
+
+
+def score_client(
+    warehouse: duckdb.DuckDBPyConnection | None,
+    store: StateStore,
+    client: ClientSpec,
+    canonical: CanonicalModel,
+    config: HealthConfig,
+    *,
+    rounds: Rounds | None = None,
+    as_of: date | None = None,
+    now: datetime | None = None,
+    upsert_actions: bool = True,
+) -> HealthScore:
+    """Score `client` as of `as_of` (default: today in its zone) and keep the result.
+
+    The score replaces any earlier one of the same day. Nothing is recorded when no factor
+    applies yet. Open actions are upserted by (client, kind), so a rerun adds none.
+    """
+    now = now or datetime.now(UTC)
+    as_of = as_of or now.astimezone(client.zone).date()
+    inputs = gather_inputs(
+        warehouse, store, client, canonical, as_of, config=config, rounds=rounds, now=now
+    )
+    previous = store.health_before(client.slug, as_of)
+    score = compute_health(inputs, config, previous.score if previous else None)
+    if score.score is None:
+        return score
+    store.record_health(score.to_record())
+    if upsert_actions:
+        for action in score.next_actions:
+            store.upsert_open_action(
+                client.slug,
+                action.kind,
+                action.reason,
+                action.owner,
+                action.due_date,
+                updated_by="health",
+                as_of=as_of,
+                once=action.once,
+            )
+    return score
+
+
+def backfill(
+    warehouse: duckdb.DuckDBPyConnection | None,
+    store: StateStore,
+    client: ClientSpec,
+    canonical: CanonicalModel,
+    config: HealthConfig,
+    *,
+    rounds: Rounds | None = None,
+    days: int = 30,
+    now: datetime | None = None,
+) -> list[HealthScore]:
+    """One score per day from today-(days-1) to today, each from what was known that day.
+
+    Days where nothing applies yet are not recorded; only today's actions are upserted, so
+    the past does not open actions about problems that may be long solved.
+    """
+    now = now or datetime.now(UTC)
+    today = now.astimezone(client.zone).date()
+    scores = []
+    for back in range(days - 1, -1, -1):
+        scores.append(
+            score_client(
+                warehouse,
+                store,
+                client,
+                canonical,
+                config,
+                rounds=rounds,
+                as_of=today - timedelta(days=back),
+                now=now,
+                upsert_actions=back == 0,
+            )
+        )
+    return [s for s in scores if s.score is not None]

@@ -1,0 +1,67 @@
+"""Dagster asset checks from our expectations and outcomes (dagster-ge does not support GX 1.x).
+
+Checks are never Dagster-`blocking`: the pipeline holds a load itself, so downstream assets
+still run on the previous publication.
+"""
+
+from __future__ import annotations
+
+from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey
+
+from upflux_etl.catalog.models import ExpectationSpec
+from upflux_etl.quality.types import DATASET, CheckOutcome, SuiteOutcome
+
+
+def check_specs(asset_key: AssetKey, expectations: list[ExpectationSpec]) -> list[AssetCheckSpec]:
+    """One asset check per expectation, described in Portuguese for hospital IT."""
+    return [
+        AssetCheckSpec(
+            name=exp.name,
+            asset=asset_key,
+            description=exp.description or exp.name,
+            metadata={
+                "level": exp.level,
+                "blocking": exp.blocking,
+                "fix_hint": exp.fix_hint,
+                "expectation_type": exp.type,
+            },
+        )
+        for exp in expectations
+    ]
+
+
+def check_results(asset_key: AssetKey, outcome: SuiteOutcome) -> list[AssetCheckResult]:
+    """One result per check of the outcome: counts and shares only, never a column value."""
+    return [_result(asset_key, check) for check in outcome.checks]
+
+
+def severity(check: CheckOutcome) -> AssetCheckSeverity:
+    """ERROR for a blocking check or one that could not run; WARN otherwise.
+
+    Failing rows are quarantined and the rest of the load published: a warning. A failing
+    blocking check holds the load, and a broken check judged nothing: errors.
+    """
+    if check.error is not None or (check.level == DATASET and check.blocking):
+        return AssetCheckSeverity.ERROR
+    return AssetCheckSeverity.WARN
+
+
+def _result(asset_key: AssetKey, check: CheckOutcome) -> AssetCheckResult:
+    return AssetCheckResult(
+        passed=check.passed,
+        asset_key=asset_key,
+        check_name=check.name,
+        severity=severity(check),
+        description=check.description or None,
+        metadata={
+            "failing_count": check.failing_count,
+            "element_count": check.element_count,
+            "failing_share": round(check.failing_share, 6),
+            "level": check.level,
+            "blocking": check.blocking,
+            "description": check.description,
+            "fix_hint": check.fix_hint,
+            "expectation_type": check.expectation_type,
+            "error": check.error,
+        },
+    )

@@ -1,0 +1,114 @@
+"""The quality report of one load, for hospital IT: one self-contained Portuguese HTML file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from upflux_etl.catalog.models import CanonicalModel, ClientSpec
+from upflux_etl.reports.files import ID_PLACEHOLDER, seal, write_atomic
+from upflux_etl.reports.labels import LOAD_MODE, LOAD_STATUS, local_time
+from upflux_etl.reports.quality_data import (
+    CheckRow,
+    DatasetSection,
+    LoadHeader,
+    read_header,
+    read_sections,
+)
+from upflux_etl.reports.render import render
+
+DEFAULT_CAP = 50
+
+
+@dataclass(frozen=True)
+class ReportInfo:
+    """A written report.
+
+    Attributes:
+        path: where it was written.
+        sha256: the report's id: the SHA-256 of the file with the id written as 64 zeros
+            (`upflux_etl.reports.report_id` checks it); hospital IT signs off against it.
+        failing_checks: checks that failed on the load; failing_records: their failing counts.
+    """
+
+    path: Path
+    sha256: str
+    client: str
+    load_id: str
+    generated_at: datetime
+    failing_checks: int
+    failing_records: int
+
+
+def render_quality_report(
+    con: duckdb.DuckDBPyConnection,
+    client: ClientSpec,
+    load_id: str,
+    out_path: Path,
+    *,
+    canonical: CanonicalModel | None = None,
+    cap: int = DEFAULT_CAP,
+    now: datetime | None = None,
+) -> ReportInfo:
+    """Write the quality report of `load_id` to `out_path` (atomically) and return its id.
+
+    Args:
+        con: the hospital's warehouse.
+        client: the hospital.
+        load_id: the load reported on.
+        out_path: the HTML file to write.
+        canonical: the canonical model, to list failing records by primary key (without it,
+            by the `*_id` columns); pseudonyms and CPF/CNS hashes are never listed.
+        cap: failing records listed per check (the total is always given).
+        now: the generation instant (default: the clock).
+    """
+    header = read_header(con, load_id)
+    sections = read_sections(con, load_id, canonical, cap)
+    generated_at = now or datetime.now(UTC)
+    failing = [c for s in sections for c in s.checks if not c.passed]
+    html = _render(client, header, sections, failing, generated_at, cap)
+    sealed, report_id = seal(html)
+    write_atomic(out_path, sealed)
+    return ReportInfo(
+        path=out_path,
+        sha256=report_id,
+        client=client.slug,
+        load_id=load_id,
+        generated_at=generated_at,
+        failing_checks=len(failing),
+        failing_records=sum(c.failing_count for c in failing),
+    )
+
+
+def _render(
+    client: ClientSpec,
+    header: LoadHeader,
+    sections: list[DatasetSection],
+    failing: list[CheckRow],
+    generated_at: datetime,
+    cap: int,
+) -> str:
+    totals = {
+        key: sum(getattr(s, key) for s in sections)
+        for key in ("extracted", "published", "quarantined", "held")
+    }
+    return render(
+        "quality_report.html.j2",
+        report_id=ID_PLACEHOLDER,
+        hospital=client.name,
+        zone=client.timezone,
+        load=header,
+        load_status=LOAD_STATUS.get(header.status, header.status),
+        load_mode=LOAD_MODE.get(header.mode, header.mode),
+        started=local_time(header.started_at, client.zone),
+        finished=local_time(header.finished_at, client.zone),
+        generated=local_time(generated_at, client.zone),
+        sections=sections,
+        totals=totals,
+        failing=failing,
+        blocking_failing=[c for c in failing if c.blocking],
+        cap=cap,
+    )

@@ -1,0 +1,25 @@
+"""The Jinja environment of the reports: autoescaped HTML, templates from this package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from upflux_etl.reports.labels import filters
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def render(template: str, **context: Any) -> str:
+    """Render one template of `upflux_etl/reports/templates` (a fresh environment per call)."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(filters())
+    return env.get_template(template).render(**context)
