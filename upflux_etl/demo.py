@@ -40,9 +40,14 @@ def build_demo_erp(settings: Settings, client: ClientSpec, *, force: bool = Fals
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     result = generate(
-        erp, platform, out,
-        seed=client.demo.seed, beds=client.demo.beds, months=client.demo.months,
-        end_date=demo_end_date(client), scale=client.demo.scale,
+        erp,
+        platform,
+        out,
+        seed=client.demo.seed,
+        beds=client.demo.beds,
+        months=client.demo.months,
+        end_date=demo_end_date(client),
+        scale=client.demo.scale,
         schema=client.sources["erp"].schema_,
         progress=lambda step, fraction: log.debug("generating %s (%.0f%%)", step, 100 * fraction),
     )

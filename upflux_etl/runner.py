@@ -10,7 +10,7 @@ import dagster as dg
 from upflux_etl.catalog.errors import ConfigError
 from upflux_etl.catalog.models import slugify
 from upflux_etl.definitions import build_definitions
-from upflux_etl.definitions.factories import FULL_TAG
+from upflux_etl.definitions.context import FULL_TAG
 from upflux_etl.settings import Settings
 
 DAGSTER_YAML = """\
@@ -45,7 +45,9 @@ def instance_for(settings: Settings) -> dg.DagsterInstance:
     return dg.DagsterInstance.get()
 
 
-def run_client(settings: Settings, client: str, *, full: bool, instance: dg.DagsterInstance | None = None):
+def run_client(
+    settings: Settings, client: str, *, full: bool, instance: dg.DagsterInstance | None = None
+):
     """Execute `<client>__nightly` in process; returns the ExecuteInProcessResult.
 
     Raises:
@@ -57,7 +59,9 @@ def run_client(settings: Settings, client: str, *, full: bool, instance: dg.Dags
     try:
         job = defs.resolve_job_def(job_name)
     except dg.DagsterInvariantViolationError:
-        raise ConfigError(settings.clients_dir / f"{client}.yaml", "", _why_missing(defs, slug)) from None
+        raise ConfigError(
+            settings.clients_dir / f"{client}.yaml", "", _why_missing(defs, slug)
+        ) from None
     return job.execute_in_process(
         instance=instance or instance_for(settings),
         tags={FULL_TAG: str(full).lower()},

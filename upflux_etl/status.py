@@ -13,21 +13,32 @@ from upflux_etl.warehouse.files import WarehouseFiles, connect, first_row
 def load_status(settings: Settings, client: ClientSpec, catalog=None) -> dict:
     """Ledger per dataset, every check, indicator values of the last published load."""
     files = WarehouseFiles(settings.client_dir(client.slug))
-    status: dict = {"client": client.slug, "name": client.name, "timezone": client.timezone,
-                    "warehouse": str(files.published), "load": None}
+    status: dict = {
+        "client": client.slug,
+        "name": client.name,
+        "timezone": client.timezone,
+        "warehouse": str(files.published),
+        "load": None,
+    }
     if not files.published.exists():
         return status
     con = connect(files.published, client.timezone, read_only=True)
     try:
-        row = first_row(con, 
+        row = first_row(
+            con,
             "select load_id, mode, started_at, finished_at, status from meta.loads "
-            "where status = 'published' order by finished_at desc limit 1"
+            "where status = 'published' order by finished_at desc limit 1",
         )
         if not row:
             return status
         load_id = row[0]
-        status["load"] = {"load_id": load_id, "mode": row[1], "started_at": row[2].isoformat(),
-                          "finished_at": row[3].isoformat(), "status": row[4]}
+        status["load"] = {
+            "load_id": load_id,
+            "mode": row[1],
+            "started_at": row[2].isoformat(),
+            "finished_at": row[3].isoformat(),
+            "status": row[4],
+        }
         status["datasets"] = _ledger(con, load_id)
         status["checks"] = _checks(con, load_id)
         status["indicators"] = [
@@ -54,5 +65,14 @@ def _checks(con, load_id: str) -> list[dict]:
         "from meta.check_results where load_id = ? order by dataset, check_name",
         [load_id],
     ).fetchall()
-    keys = ["dataset", "name", "level", "blocking", "passed", "failing_count", "element_count", "error"]
+    keys = [
+        "dataset",
+        "name",
+        "level",
+        "blocking",
+        "passed",
+        "failing_count",
+        "element_count",
+        "error",
+    ]
     return [dict(zip(keys, r)) for r in rows]

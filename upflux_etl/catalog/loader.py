@@ -94,7 +94,9 @@ def load_profiles(root: Path, canonical: CanonicalModel) -> dict[str, ProfileSpe
         queries = {}
         for dataset, rel in profile.datasets.items():
             if dataset not in canonical.datasets:
-                raise ConfigError(path, f"datasets.{dataset}", _unknown("dataset", dataset, canonical.datasets))
+                raise ConfigError(
+                    path, f"datasets.{dataset}", _unknown("dataset", dataset, canonical.datasets)
+                )
             queries[dataset] = read_sql(path.parent / rel, f"datasets.{dataset}", path)
         _check_mapping_kinds(profile.mappings, canonical, path)
         profiles[profile.name] = profile.model_copy(update={"queries": queries})
@@ -109,12 +111,16 @@ def load_suites(root: Path, canonical: CanonicalModel) -> dict[str, SuiteSpec]:
         if suite.dataset != path.stem:
             raise ConfigError(path, "dataset", f"must equal the file name {path.stem!r}")
         if suite.dataset not in canonical.datasets:
-            raise ConfigError(path, "dataset", _unknown("dataset", suite.dataset, canonical.datasets))
+            raise ConfigError(
+                path, "dataset", _unknown("dataset", suite.dataset, canonical.datasets)
+            )
         columns = canonical.datasets[suite.dataset].columns
         for i, exp in enumerate(suite.expectations):
             for key, value in exp.kwargs.items():
                 if key.startswith("column") and isinstance(value, str) and value not in columns:
-                    raise ConfigError(path, f"expectations.{i}.kwargs.{key}", _unknown("column", value, columns))
+                    raise ConfigError(
+                        path, f"expectations.{i}.kwargs.{key}", _unknown("column", value, columns)
+                    )
         suites[suite.dataset] = suite
     return suites
 
@@ -127,7 +133,9 @@ def load_indicators(root: Path, canonical: CanonicalModel) -> dict[str, Indicato
         spec = parse(IndicatorSpec, data, path)
         for dataset in spec.depends_on:
             if dataset not in canonical.datasets:
-                raise ConfigError(path, "depends_on", _unknown("dataset", dataset, canonical.datasets))
+                raise ConfigError(
+                    path, "depends_on", _unknown("dataset", dataset, canonical.datasets)
+                )
         sql = read_sql(path.with_suffix(".sql"), "", path)
         indicators[path.stem] = spec.model_copy(update={"name": path.stem, "sql": sql})
     return indicators
@@ -155,17 +163,29 @@ def load_client(path: Path, catalog: Catalog) -> ClientSpec:
     client = parse(ClientSpec, data, path)
     for name, source in client.sources.items():
         if source.profile not in catalog.profiles:
-            raise ConfigError(path, f"sources.{name}.profile", _unknown("ERP profile", source.profile, catalog.profiles))
+            raise ConfigError(
+                path,
+                f"sources.{name}.profile",
+                _unknown("ERP profile", source.profile, catalog.profiles),
+            )
     for i, indicator in enumerate(client.indicators):
         if indicator not in catalog.indicators:
-            raise ConfigError(path, f"indicators.{i}", _unknown("indicator", indicator, catalog.indicators))
+            raise ConfigError(
+                path, f"indicators.{i}", _unknown("indicator", indicator, catalog.indicators)
+            )
     _check_mapping_kinds(client.mappings, catalog.canonical, path)
     queries = {}
     for dataset, override in client.datasets.items():
         if dataset not in catalog.canonical.datasets:
-            raise ConfigError(path, f"datasets.{dataset}", _unknown("dataset", dataset, catalog.canonical.datasets))
+            raise ConfigError(
+                path,
+                f"datasets.{dataset}",
+                _unknown("dataset", dataset, catalog.canonical.datasets),
+            )
         if override.query:
-            queries[dataset] = read_sql(path.parent / override.query, f"datasets.{dataset}.query", path)
+            queries[dataset] = read_sql(
+                path.parent / override.query, f"datasets.{dataset}.query", path
+            )
     return client.model_copy(update={"slug": slug, "file": str(path), "queries": queries})
 
 
@@ -181,7 +201,9 @@ def load_clients(settings: Settings, catalog: Catalog) -> ClientLoad:
             result.errors[key] = exc
             continue
         if any(c.slug == client.slug for c in result.clients):
-            result.errors[key + "_duplicate"] = ConfigError(path, "", f"another client file has the slug {client.slug!r}")
+            result.errors[key + "_duplicate"] = ConfigError(
+                path, "", f"another client file has the slug {client.slug!r}"
+            )
             continue
         result.clients.append(client)
     return result

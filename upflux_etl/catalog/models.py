@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-ColumnType = Literal["string", "integer", "double", "decimal", "boolean", "timestamp", "date", "time"]
+ColumnType = Literal[
+    "string", "integer", "double", "decimal", "boolean", "timestamp", "date", "time"
+]
 
 # DuckDB types of the canonical column types.
 DUCKDB_TYPES: dict[str, str] = {
@@ -114,9 +116,13 @@ class SourceSpec(Strict):
     @model_validator(mode="after")
     def _one_url(self) -> SourceSpec:
         if bool(self.url) == bool(self.url_env):
-            raise ValueError("give exactly one of url (no secrets) or url_env (an environment variable)")
+            raise ValueError(
+                "give exactly one of url (no secrets) or url_env (an environment variable)"
+            )
         if self.url and re.search(r"://[^/@:]+:[^/@]+@", self.url):
-            raise ValueError("url holds a password: put the whole URL in an environment variable (url_env)")
+            raise ValueError(
+                "url holds a password: put the whole URL in an environment variable (url_env)"
+            )
         return self
 
 
@@ -131,7 +137,13 @@ class PseudonymisationSpec(Strict):
 
 class TriageSpec(Strict):
     protocol: str = "manchester"
-    targets_minutes: dict[str, int] = {"red": 0, "orange": 10, "yellow": 60, "green": 120, "blue": 240}
+    targets_minutes: dict[str, int] = {
+        "red": 0,
+        "orange": 10,
+        "yellow": 60,
+        "green": 120,
+        "blue": 240,
+    }
 
 
 class DemoSpec(Strict):

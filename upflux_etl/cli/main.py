@@ -3,34 +3,30 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+import time
 
 import typer
 
 from upflux_etl.catalog.loader import load_clients
-from upflux_etl.catalog.models import slugify
+from upflux_etl.cli import checklist
 from upflux_etl.cli.console import console, errors, friendly_errors, show_progress
+from upflux_etl.cli.lookup import find_client
 from upflux_etl.cli.summary import print_run_summary
 from upflux_etl.definitions import load_project
-from upflux_etl.runner import run_client
+from upflux_etl.demo import build_demo_erp
+from upflux_etl.pipeline.after import backfill_health
+from upflux_etl.runner import dagster_home
 from upflux_etl.settings import Settings
 from upflux_etl.status import load_status
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="UpFlux ETL: hospital ERP data, proven right, every night.")
-
-
-def _client(settings: Settings, name: str):
-    from upflux_etl.catalog.errors import ConfigError
-
-    catalog = load_project(settings)
-    loaded = load_clients(settings, catalog)
-    slug = slugify(name)
-    if slug in loaded.errors:
-        raise loaded.errors[slug]
-    for client in loaded.clients:
-        if client.slug == slug:
-            return catalog, client
-    raise ConfigError(settings.clients_dir, "", f"no client file for {name!r} (known: {', '.join(c.slug for c in loaded.clients)})")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="UpFlux ETL: hospital ERP data, proven right, every night.",
+)
+app.add_typer(checklist.app, name="checklist")
 
 
 @app.command()
@@ -43,7 +39,9 @@ def validate() -> None:
     for client in loaded.clients:
         console.print(f"[green]ok[/]    {client.file}")
     for error in loaded.errors.values():
-        console.print(f"[red]error[/] {error.file}: [bold]{error.field or '(file)'}[/]: {error.message}")
+        console.print(
+            f"[red]error[/] {error.file}: [bold]{error.field or '(file)'}[/]: {error.message}"
+        )
     console.print(f"{len(loaded.clients)} client file(s) valid, {len(loaded.errors)} with errors")
     if loaded.errors:
         raise typer.Exit(1)
@@ -52,14 +50,16 @@ def validate() -> None:
 @app.command()
 def run(
     client: str = typer.Argument(..., help="client file stem, e.g. demo"),
-    full: bool = typer.Option(False, "--full", help="reload everything instead of the incremental window"),
+    full: bool = typer.Option(
+        False, "--full", help="reload everything instead of the incremental window"
+    ),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
     """Run one client's pipeline in this process."""
     settings = Settings.from_env()
     show_progress(verbose)
     with friendly_errors():
-        _, spec = _client(settings, client)
+        _, spec = find_client(settings, client)
         result = run_client(settings, spec.slug, full=full)
     print_run_summary(settings, spec, result)
     if not result.success:
@@ -74,7 +74,7 @@ def status(
     """State of the last published load: ledger, checks, indicators, health, checklist."""
     settings = Settings.from_env()
     with friendly_errors():
-        catalog, spec = _client(settings, client)
+        catalog, spec = find_client(settings, client)
         state = load_status(settings, spec, catalog)
     if as_json:
         sys.stdout.write(json.dumps(state, indent=2, default=str, ensure_ascii=False) + "\n")
@@ -88,13 +88,11 @@ def status(
 @app.command()
 def ui(
     port: int = typer.Option(3000, help="port of the web UI"),
-    host: str = typer.Option("127.0.0.1", help="address to bind; localhost by default (no sign-on here)"),
+    host: str = typer.Option(
+        "127.0.0.1", help="address to bind; localhost by default (no sign-on here)"
+    ),
 ) -> None:
     """Open the Dagster UI on the same instance and data as the CLI."""
-    import os
-
-    from upflux_etl.runner import dagster_home
-
     settings = Settings.from_env()
     os.environ["DAGSTER_HOME"] = str(dagster_home(settings))
     workspace = settings.root / "dagster_workspace.yaml"
@@ -106,28 +104,29 @@ def ui(
 @app.command()
 def demo(
     client: str = typer.Argument("demo", help="a client file with a `demo:` section"),
-    regenerate: bool = typer.Option(False, "--regenerate", help="rebuild the demo ERP even if it exists"),
+    regenerate: bool = typer.Option(
+        False, "--regenerate", help="rebuild the demo ERP even if it exists"
+    ),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
     """Build the demo hospital ERP, run the whole pipeline, and backfill 30 days of health."""
-    import time
-
-    from upflux_etl.demo import build_demo_erp
-    from upflux_etl.health_history import backfill_health
-
     started = time.monotonic()
     settings = Settings.from_env()
     show_progress(verbose)
     with friendly_errors():
-        catalog, spec = _client(settings, client)
+        catalog, spec = find_client(settings, client)
         console.print(f"[bold]1/3[/] generating the demo ERP of {spec.name}")
         erp_dir = build_demo_erp(settings, spec, force=regenerate)
-        console.print("[bold]2/3[/] running the pipeline (extract, validate, publish, indicators, report)")
+        console.print(
+            "[bold]2/3[/] running the pipeline (extract, validate, publish, indicators, report)"
+        )
         result = run_client(settings, spec.slug, full=True)
         console.print("[bold]3/3[/] backfilling 30 days of health history")
         backfill_health(settings, catalog, spec, days=30)
     print_run_summary(settings, spec, result)
     console.print(f"demo ERP, ground truth and defect manifest: {erp_dir}")
-    console.print(f"done in {time.monotonic() - started:.0f} s. Open the UI on the same data: make ui")
+    console.print(
+        f"done in {time.monotonic() - started:.0f} s. Open the UI on the same data: make ui"
+    )
     if not result.success:
         raise typer.Exit(1)

@@ -16,7 +16,9 @@ def print_run_summary(settings: Settings, client: ClientSpec, result) -> None:
         for event in result.all_events:
             if event.is_step_failure:
                 data = event.step_failure_data
-                console.print(f"[red]failed[/] {event.step_key}: {data.error.message.strip() if data.error else ''}")
+                console.print(
+                    f"[red]failed[/] {event.step_key}: {data.error.message.strip() if data.error else ''}"
+                )
     state = load_status(settings, client)
     if not state["load"]:
         console.print(f"[red]{client.slug}: nothing published[/]")
@@ -29,20 +31,29 @@ def print_run_summary(settings: Settings, client: ClientSpec, result) -> None:
     for key, label in (("health", "health score"),):
         if state.get(key):
             h = state[key]
-            console.print(f"{label}: [bold]{h['score']:.0f}[/] ({h['band']}, trend {h.get('trend', '-')})")
+            console.print(
+                f"{label}: [bold]{h['score']:.0f}[/] ({h['band']}, trend {h.get('trend', '-')})"
+            )
     console.print(f"warehouse: {state['warehouse']}")
     if state.get("report"):
         console.print(f"quality report: {state['report']}")
 
 
 def _ledger_table(state: dict) -> Table:
-    table = Table(title=f"{state['name']} - load {state['load']['load_id'][:8]} ({state['load']['mode']})")
+    table = Table(
+        title=f"{state['name']} - load {state['load']['load_id'][:8]} ({state['load']['mode']})"
+    )
     for col in ("dataset", "extracted", "published", "quarantined", "held", "balanced", "s"):
         table.add_column(col, justify="left" if col == "dataset" else "right")
     for name, row in state["datasets"].items():
         table.add_row(
-            name, f"{row['extracted']:,}", f"{row['published']:,}", f"{row['quarantined']:,}", f"{row['held']:,}",
-            "yes" if row["balanced"] else "[red]NO[/]", f"{row['duration_s']:.1f}",
+            name,
+            f"{row['extracted']:,}",
+            f"{row['published']:,}",
+            f"{row['quarantined']:,}",
+            f"{row['held']:,}",
+            "yes" if row["balanced"] else "[red]NO[/]",
+            f"{row['duration_s']:.1f}",
         )
     return table
 

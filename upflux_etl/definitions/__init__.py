@@ -46,7 +46,9 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         assets.extend(client_defs)
         jobs.append(job)
         schedules.append(client_schedule(client, job))
-    return dg.Definitions(assets=assets, jobs=jobs, schedules=schedules, executor=dg.in_process_executor)
+    return dg.Definitions(
+        assets=assets, jobs=jobs, schedules=schedules, executor=dg.in_process_executor
+    )
 
 
 @dg.definitions

@@ -2,6 +2,74 @@
 
 from __future__ import annotations
 
+import dagster as dg
 
-def downstream_assets(client, catalog, settings, warehouse_key) -> list:
-    return []
+from upflux_etl.catalog.loader import Catalog
+from upflux_etl.catalog.models import ClientSpec
+from upflux_etl.definitions.context import CLIENT_TAG, load_context
+from upflux_etl.pipeline.after import checklist_step, health_step, quality_report_step
+from upflux_etl.settings import Settings
+
+
+def downstream_assets(
+    client: ClientSpec, catalog: Catalog, settings: Settings, warehouse_key: dg.AssetKey
+) -> list:
+    """The report, health score and checklist assets of one hospital."""
+    common = {"group_name": client.slug, "tags": {CLIENT_TAG: client.slug}}
+
+    @dg.asset(
+        key=[client.slug, "quality_report"],
+        deps=[warehouse_key],
+        kinds={"html"},
+        **common,
+        description="Relatório de qualidade da carga para a TI do hospital (HTML, português).",
+    )
+    def _report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        report = quality_report_step(load_context(context, settings, catalog, client))
+        return dg.MaterializeResult(
+            metadata={
+                "path": dg.MetadataValue.path(str(report.path)),
+                "report_id": report.sha256,
+                "failing_checks": report.failing_checks,
+            }
+        )
+
+    @dg.asset(
+        key=[client.slug, "health_score"],
+        deps=[_report.key],
+        **common,
+        description="Health score do hospital para Customer Success (histórico no state store).",
+    )
+    def _health(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        score = health_step(settings, catalog, client)
+        return dg.MaterializeResult(
+            metadata={
+                "score": score.score,
+                "band": score.band or "n/a",
+                "trend": score.trend or "n/a",
+                "next_actions": dg.MetadataValue.json([a.reason for a in score.next_actions]),
+            }
+        )
+
+    @dg.asset(
+        key=[client.slug, "checklist"],
+        deps=[_report.key],
+        **common,
+        description="Checklist de implantação (Rounds 1-3): evidências automáticas e registros.",
+    )
+    def _checklist(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        status = checklist_step(settings, catalog, client)
+        return dg.MaterializeResult(
+            metadata={
+                "done": status.done,
+                "total": status.total,
+                "items": dg.MetadataValue.md(
+                    "\n".join(
+                        f"- [{'x' if i.status == 'done' else ' '}] R{i.round} {i.title}: {i.evidence}"
+                        for i in status.items
+                    )
+                ),
+            }
+        )
+
+    return [_report, _health, _checklist]

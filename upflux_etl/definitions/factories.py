@@ -2,41 +2,35 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import dagster as dg
 
 from upflux_etl.catalog.errors import ConfigError
 from upflux_etl.catalog.loader import Catalog
 from upflux_etl.catalog.models import ClientSpec
+from upflux_etl.definitions.context import CLIENT_TAG, load_context
 from upflux_etl.definitions.downstream import downstream_assets
-from upflux_etl.pipeline.context import LoadContext, client_datasets
+from upflux_etl.pipeline.context import client_datasets
 from upflux_etl.pipeline.datasets import load_dataset
 from upflux_etl.pipeline.finish import compute_indicator_step, publish_step
 from upflux_etl.quality.dagster_checks import check_results, check_specs
 from upflux_etl.quality.generated import suite_expectations
 from upflux_etl.settings import Settings
 
-FULL_TAG = "upflux/full"
-CLIENT_TAG = "upflux/client"
-
-
-def load_context(context: dg.AssetExecutionContext, settings: Settings, catalog: Catalog, client: ClientSpec) -> LoadContext:
-    """The load this Dagster run is (one run = one load, its id the run id)."""
-    full = context.run.tags.get(FULL_TAG, "false").lower() == "true"
-    return LoadContext(settings, catalog, client, context.run_id, full, dt.datetime.now(dt.UTC))
-
 
 def dataset_key(client: ClientSpec, dataset: str) -> dg.AssetKey:
     return dg.AssetKey([client.slug, "datasets", dataset])
 
 
-def dataset_asset(client: ClientSpec, catalog: Catalog, settings: Settings, dataset: str, loaded: list[str]):
+def dataset_asset(
+    client: ClientSpec, catalog: Catalog, settings: Settings, dataset: str, loaded: list[str]
+):
     """Extraction, in-stream protection, validation and quarantine split of one dataset."""
     spec = catalog.canonical.datasets[dataset]
     key = dataset_key(client, dataset)
     expectations = suite_expectations(spec, catalog.suites.get(dataset))
-    refs = sorted({e.value_set_from.split(".")[0] for e in expectations if e.value_set_from} - {dataset})
+    refs = sorted(
+        {e.value_set_from.split(".")[0] for e in expectations if e.value_set_from} - {dataset}
+    )
     deps = [dataset_key(client, r) for r in refs if r in loaded]
 
     @dg.asset(
@@ -67,12 +61,18 @@ def dataset_asset(client: ClientSpec, catalog: Catalog, settings: Settings, data
     return _dataset
 
 
-def indicator_asset(client: ClientSpec, catalog: Catalog, settings: Settings, name: str, loaded: list[str]):
+def indicator_asset(
+    client: ClientSpec, catalog: Catalog, settings: Settings, name: str, loaded: list[str]
+):
     """One indicator computed on the load's build (published with it)."""
     spec = catalog.indicators[name]
     missing = [d for d in spec.depends_on if d not in loaded]
     if missing:
-        raise ConfigError(client.file, "indicators", f"{name} needs datasets {missing} that no source of this client provides")
+        raise ConfigError(
+            client.file,
+            "indicators",
+            f"{name} needs datasets {missing} that no source of this client provides",
+        )
 
     @dg.asset(
         key=[client.slug, "indicators", name],
@@ -89,7 +89,9 @@ def indicator_asset(client: ClientSpec, catalog: Catalog, settings: Settings, na
     return _indicator
 
 
-def warehouse_asset(client: ClientSpec, catalog: Catalog, settings: Settings, upstream: list[dg.AssetKey]):
+def warehouse_asset(
+    client: ClientSpec, catalog: Catalog, settings: Settings, upstream: list[dg.AssetKey]
+):
     """The hospital's published warehouse: the load's build renamed into place atomically."""
 
     @dg.asset(
@@ -103,7 +105,10 @@ def warehouse_asset(client: ClientSpec, catalog: Catalog, settings: Settings, up
     def _warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         ctx = load_context(context, settings, catalog, client)
         pub = publish_step(ctx)
-        totals = {k: sum(v[k] for v in pub.ledger.values()) for k in ("extracted", "published", "quarantined", "held")}
+        totals = {
+            k: sum(v[k] for v in pub.ledger.values())
+            for k in ("extracted", "published", "quarantined", "held")
+        }
         return dg.MaterializeResult(
             metadata={
                 "path": dg.MetadataValue.path(str(ctx.files.published)),
@@ -126,19 +131,28 @@ def config_error_asset(slug: str, error: ConfigError):
         metadata={"file": error.file, "field": error.field, "error": error.message},
     )
     def _config_error() -> None:
-        raise dg.Failure(description=str(error), metadata={"file": error.file, "field": error.field})
+        raise dg.Failure(
+            description=str(error), metadata={"file": error.file, "field": error.field}
+        )
 
     return _config_error
 
 
-def client_assets(client: ClientSpec, catalog: Catalog, settings: Settings) -> list[dg.AssetsDefinition]:
+def client_assets(
+    client: ClientSpec, catalog: Catalog, settings: Settings
+) -> list[dg.AssetsDefinition]:
     """Every asset of one hospital."""
     loaded = client_datasets(client, catalog)
     datasets = [dataset_asset(client, catalog, settings, d, loaded) for d in loaded]
     indicators = [indicator_asset(client, catalog, settings, n, loaded) for n in client.indicators]
     upstream = [a.key for a in datasets + indicators]
     publication = warehouse_asset(client, catalog, settings, upstream)
-    return [*datasets, *indicators, publication, *downstream_assets(client, catalog, settings, publication.key)]
+    return [
+        *datasets,
+        *indicators,
+        publication,
+        *downstream_assets(client, catalog, settings, publication.key),
+    ]
 
 
 def client_job(client: ClientSpec) -> dg.UnresolvedAssetJobDefinition:
@@ -159,5 +173,7 @@ def client_schedule(client: ClientSpec, job) -> dg.ScheduleDefinition:
         job=job,
         cron_schedule=client.schedule.cron,
         execution_timezone=client.timezone,
-        default_status=dg.DefaultScheduleStatus.RUNNING if client.schedule.enabled else dg.DefaultScheduleStatus.STOPPED,
+        default_status=dg.DefaultScheduleStatus.RUNNING
+        if client.schedule.enabled
+        else dg.DefaultScheduleStatus.STOPPED,
     )

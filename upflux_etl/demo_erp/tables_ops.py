@@ -15,6 +15,7 @@ from upflux_etl.demo_erp.timeline import DAY, HOUR, NAT, Horizon
 from upflux_etl.demo_erp.turnaround import ExamTimes
 
 EXAM_CODE = np.array([e.code for e in codes.EXAMS], dtype=np.int64)
+GLOSA_CODE = np.array([c for c, _ in codes.GLOSA_REASONS] + [None], dtype=object)  # -1: none
 
 
 def rooms(n_rooms: int, horizon: Horizon) -> tuple[dict, dict]:
@@ -34,7 +35,7 @@ def rooms(n_rooms: int, horizon: Horizon) -> tuple[dict, dict]:
         urgent = room == n_rooms
         hours = (0, DAY - 1) if urgent else (7 * HOUR, 19 * HOUR)
         if change is not None and room <= 2 and not urgent:
-            rows.append((room, start_day, change, *hours, stamp))
+            rows.append((room, start_day, change, *hours, change * DAY - 3 * DAY))
             rows.append((room, change, NAT, 7 * HOUR, 22 * HOUR, change * DAY - 3 * DAY))
         else:
             rows.append((room, start_day, NAT, *hours, stamp))
@@ -86,8 +87,7 @@ def accounts(rng: np.random.Generator, acc: Accounts, t_end: int) -> dict[str, n
             "dt_fechamento": acc.closed[order], "dt_envio": acc.billed[order],
             "vl_conta": acc.amount[order],
             "vl_glosa": np.where(acc.denied[order] < 0, NAT, acc.denied[order]),
-            "cd_motivo_glosa": np.array([codes.GLOSA_REASONS[r][0] if r >= 0 else None
-                                         for r in reason], dtype=object),
+            "cd_motivo_glosa": GLOSA_CODE[reason],
             "ie_status_recurso": appeal, "dt_pagamento": acc.paid[order]}
     cols["dt_atualizacao"] = updated(rng, cols["dt_fechamento"], cols["dt_envio"],
                                      cols["dt_pagamento"], t_end=t_end)

@@ -29,7 +29,9 @@ def pseudonymise(values: list, key: bytes, normalise=str.strip) -> list:
             out.append(None)
         else:
             text = normalise(str(v))
-            out.append(hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:32] if text else None)
+            out.append(
+                hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:32] if text else None
+            )
     return out
 
 
@@ -46,7 +48,8 @@ def protect_batch(batch: pa.RecordBatch, dataset: DatasetSpec, key: bytes) -> pa
         if spec.validate_:
             check = VALIDATORS[spec.validate_]
             columns[f"{name}_valid"] = pa.array(
-                [None if v is None or not str(v).strip() else check(str(v)) for v in clear], pa.bool_()
+                [None if v is None or not str(v).strip() else check(str(v)) for v in clear],
+                pa.bool_(),
             )
         normalise = _digits_only if spec.validate_ else str.strip
         columns[name] = pa.array(pseudonymise(clear, key, normalise), pa.string())

@@ -35,7 +35,9 @@ def resolve_url(source: SourceSpec, data_dir: Path, owner: str) -> str:
     if source.url_env:
         value = os.environ.get(source.url_env)
         if not value:
-            raise SourceError(f"{owner}: environment variable {source.url_env} (the source URL) is not set")
+            raise SourceError(
+                f"{owner}: environment variable {source.url_env} (the source URL) is not set"
+            )
         return value
     return source.url.replace("{data_dir}", str(data_dir))
 
@@ -62,7 +64,9 @@ def safe_url(url: str) -> str:
 
 
 @contextmanager
-def open_batches(url: str, sql: str, *, schema: str | None, batch_rows: int) -> Iterator[Iterator[pa.RecordBatch]]:
+def open_batches(
+    url: str, sql: str, *, schema: str | None, batch_rows: int
+) -> Iterator[Iterator[pa.RecordBatch]]:
     """Run `sql` read-only and yield an iterator of Arrow record batches."""
     name = backend(url)
     try:
@@ -96,7 +100,9 @@ def _adbc_postgres(url: str, sql: str, schema: str | None):
     parsed = sa.engine.make_url(url)
     if parsed.query.get("options"):
         options = f"{parsed.query['options']} {options}"
-    base = parsed.set(drivername="postgresql", query={k: v for k, v in parsed.query.items() if k != "options"})
+    base = parsed.set(
+        drivername="postgresql", query={k: v for k, v in parsed.query.items() if k != "options"}
+    )
     uri = base.render_as_string(hide_password=False)
     # libpq reads %20 (not SQLAlchemy's "+") as a space inside options.
     uri += ("&" if "?" in uri else "?") + "options=" + quote(options, safe="")
@@ -129,7 +135,9 @@ def _sqlalchemy(url: str, sql: str, schema: str | None, batch_rows: int):
                 conn.exec_driver_sql("set session transaction read only")
                 if schema:
                     conn.exec_driver_sql(f"use `{schema}`")
-            result = conn.execution_options(stream_results=True, yield_per=batch_rows).exec_driver_sql(sql)
+            result = conn.execution_options(
+                stream_results=True, yield_per=batch_rows
+            ).exec_driver_sql(sql)
             yield _rows_to_batches(result, batch_rows)
     finally:
         engine.dispose()

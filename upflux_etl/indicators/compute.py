@@ -29,8 +29,13 @@ def compute_indicator(con: duckdb.DuckDBPyConnection, spec: IndicatorSpec, load_
     except duckdb.Error as exc:
         raise IndicatorError(f"assets/indicators/{spec.name}.sql: {exc}") from None
     if rel.columns != OUTPUT_COLUMNS:
-        raise IndicatorError(f"assets/indicators/{spec.name}.sql returns {rel.columns}, expected {OUTPUT_COLUMNS}")
-    con.execute("delete from meta.indicator_values where load_id = ? and indicator = ?", [load_id, spec.name])
+        raise IndicatorError(
+            f"assets/indicators/{spec.name}.sql returns {rel.columns}, expected {OUTPUT_COLUMNS}"
+        )
+    con.execute(
+        "delete from meta.indicator_values where load_id = ? and indicator = ?",
+        [load_id, spec.name],
+    )
     con.register("_values", rel.to_arrow_table())
     try:
         con.execute(
@@ -40,8 +45,10 @@ def compute_indicator(con: duckdb.DuckDBPyConnection, spec: IndicatorSpec, load_
         )
     finally:
         con.unregister("_values")
-    return scalar(con, 
-        "select count(*) from meta.indicator_values where load_id = ? and indicator = ?", [load_id, spec.name]
+    return scalar(
+        con,
+        "select count(*) from meta.indicator_values where load_id = ? and indicator = ?",
+        [load_id, spec.name],
     )
 
 

@@ -51,7 +51,9 @@ class LoadContext:
         try:
             return pseudonym_key(raw)
         except ValueError as exc:
-            raise LoadConfigError(f"{self.client.file}: pseudonymisation.key_env: {env}: {exc}") from None
+            raise LoadConfigError(
+                f"{self.client.file}: pseudonymisation.key_env: {env}: {exc}"
+            ) from None
 
 
 def client_datasets(client: ClientSpec, catalog: Catalog) -> list[str]:

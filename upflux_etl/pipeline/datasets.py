@@ -59,33 +59,53 @@ def source_query(ctx: LoadContext, spec: DatasetSpec, watermark: str | None) -> 
     if spec.name in ctx.client.queries:
         sql, name = ctx.client.queries[spec.name], f"{ctx.client.file}: datasets.{spec.name}.query"
     else:
-        sql, name = profile.queries[spec.name], f"connectors/{profile.name}/{profile.datasets[spec.name]}"
+        sql, name = (
+            profile.queries[spec.name],
+            f"connectors/{profile.name}/{profile.datasets[spec.name]}",
+        )
     url = resolve_url(source, ctx.settings.data_dir, ctx.client.file)
     if watermark and not ctx.full:
         sql = incremental(sql, profile.dialect, spec.incremental_column, watermark)
-    return SourceQuery(url, translate(sql, profile.dialect, dialect_of(url)), name, source.schema_, source.batch_rows)
+    return SourceQuery(
+        url,
+        translate(sql, profile.dialect, dialect_of(url)),
+        name,
+        source.schema_,
+        source.batch_rows,
+    )
 
 
 def load_dataset(ctx: LoadContext, name: str, log=None) -> DatasetLoad:
     """Run one dataset's whole load into the run's build; returns its ledger and checks."""
     started = time.monotonic()
     spec = ctx.dataset(name)
-    build = open_build(ctx.files, ctx.run_id, client=ctx.client.slug, timezone=ctx.client.timezone, mode=ctx.mode)
+    build = open_build(
+        ctx.files, ctx.run_id, client=ctx.client.slug, timezone=ctx.client.timezone, mode=ctx.mode
+    )
     con = connect(build, ctx.client.timezone)
     try:
         query = source_query(ctx, spec, _watermark(con, name))
         key = ctx.pseudonym_key()
-        with open_batches(query.url, query.sql, schema=query.schema, batch_rows=query.batch_rows) as batches:
+        with open_batches(
+            query.url, query.sql, schema=query.schema, batch_rows=query.batch_rows
+        ) as batches:
             land(con, name, _protected(batches, spec, key))
         landed = landing_columns(con, name)
         check_columns(spec, landed, query.name)
         mappings = merged_mappings(ctx.client, ctx.catalog)
         load_mappings(con, mappings)
-        con.execute(f'create or replace table staging."{name}" as {staged_sql(spec, landed, ctx.client.timezone, set(mappings))}')
+        con.execute(
+            f'create or replace table staging."{name}" as {staged_sql(spec, landed, ctx.client.timezone, set(mappings))}'
+        )
         outcome = _validate(con, ctx, spec)
         hold = bool(outcome.blocking_failures())
         ledger = split_load(
-            con, spec, load_id=ctx.run_id, full=ctx.full, quarantine=outcome.quarantined_row_ids(), hold=hold
+            con,
+            spec,
+            load_id=ctx.run_id,
+            full=ctx.full,
+            quarantine=outcome.quarantined_row_ids(),
+            hold=hold,
         )
         ledger = Ledger(**{**ledger.as_dict(), "duration_s": round(time.monotonic() - started, 3)})
         record_ledger(con, ctx.run_id, ledger)
@@ -98,7 +118,9 @@ def load_dataset(ctx: LoadContext, name: str, log=None) -> DatasetLoad:
     return DatasetLoad(ledger, outcome, hold, query.name, time.monotonic() - started)
 
 
-def _protected(batches: Iterator[pa.RecordBatch], spec: DatasetSpec, key: bytes) -> Iterator[pa.RecordBatch]:
+def _protected(
+    batches: Iterator[pa.RecordBatch], spec: DatasetSpec, key: bytes
+) -> Iterator[pa.RecordBatch]:
     for batch in batches:
         yield protect_batch(batch, spec, key)
 
@@ -117,7 +139,8 @@ def _value_set(con: duckdb.DuckDBPyConnection, ref: str) -> list:
     parts = [
         f'select "{column}" as v from {schema}."{dataset}"'
         for schema in ("main", "quarantine", "held")
-        if scalar(con, 
+        if scalar(
+            con,
             "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
             [schema, dataset],
         )
@@ -128,12 +151,26 @@ def _value_set(con: duckdb.DuckDBPyConnection, ref: str) -> list:
 
 
 def _record_checks(con: duckdb.DuckDBPyConnection, load_id: str, outcome: SuiteOutcome) -> None:
-    con.execute("delete from meta.check_results where load_id = ? and dataset = ?", [load_id, outcome.dataset])
+    con.execute(
+        "delete from meta.check_results where load_id = ? and dataset = ?",
+        [load_id, outcome.dataset],
+    )
     con.executemany(
         "insert into meta.check_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            [load_id, c.dataset, c.name, c.level, c.blocking, c.passed, c.failing_count, c.element_count,
-             c.description, c.fix_hint, c.error]
+            [
+                load_id,
+                c.dataset,
+                c.name,
+                c.level,
+                c.blocking,
+                c.passed,
+                c.failing_count,
+                c.element_count,
+                c.description,
+                c.fix_hint,
+                c.error,
+            ]
             for c in outcome.checks
         ],
     )
@@ -149,12 +186,15 @@ def _advance_watermark(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, ctx: L
     # ignored so a single garbage date cannot stop every later incremental load.
     col = spec.incremental_column
     fmt = "'%Y-%m-%d %H:%M:%S'" if spec.columns[col].type == "timestamp" else "'%Y-%m-%d'"
-    row = first_row(con, 
+    row = first_row(
+        con,
         f'select strftime(max("{col}")::timestamptz at time zone ?, {fmt}) from staging."{spec.name}" where "{col}" <= ?',
         [ctx.client.timezone, ctx.now],
     )
     if row and row[0]:
-        con.execute("insert or replace into meta.watermarks values (?, ?, ?)", [spec.name, col, row[0]])
+        con.execute(
+            "insert or replace into meta.watermarks values (?, ?, ?)", [spec.name, col, row[0]]
+        )
 
 
 def build_path(ctx: LoadContext) -> Path:

@@ -21,7 +21,9 @@ class Publication:
 
 def compute_indicator_step(ctx: LoadContext, name: str) -> int:
     """Compute one indicator on the run's build; returns how many values it produced."""
-    build = open_build(ctx.files, ctx.run_id, client=ctx.client.slug, timezone=ctx.client.timezone, mode=ctx.mode)
+    build = open_build(
+        ctx.files, ctx.run_id, client=ctx.client.slug, timezone=ctx.client.timezone, mode=ctx.mode
+    )
     con = connect(build, ctx.client.timezone)
     try:
         load_macros(con, ctx.catalog.root)
@@ -34,7 +36,9 @@ def compute_indicator_step(ctx: LoadContext, name: str) -> int:
 
 def publish_step(ctx: LoadContext) -> Publication:
     """Publish the run's build as the hospital's warehouse (atomic rename)."""
-    build = open_build(ctx.files, ctx.run_id, client=ctx.client.slug, timezone=ctx.client.timezone, mode=ctx.mode)
+    build = open_build(
+        ctx.files, ctx.run_id, client=ctx.client.slug, timezone=ctx.client.timezone, mode=ctx.mode
+    )
     con = connect(build, ctx.client.timezone)
     try:
         rows = con.execute(

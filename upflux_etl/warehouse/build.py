@@ -21,7 +21,9 @@ class PublicationConflict(RuntimeError):
     """Another run published this hospital's warehouse since this run started."""
 
 
-def open_build(files: WarehouseFiles, run_id: str, *, client: str, timezone: str, mode: str) -> Path:
+def open_build(
+    files: WarehouseFiles, run_id: str, *, client: str, timezone: str, mode: str
+) -> Path:
     """The run's build file, created from the published warehouse on the run's first step."""
     path = files.build(run_id)
     if path.exists():
@@ -60,7 +62,10 @@ def publish(files: WarehouseFiles, run_id: str, timezone: str) -> str:
         base = first_row(con, "select base_version from meta.loads where load_id = ?", [run_id])
         _check_base(files, base[0] if base else None, timezone)
         now = dt.datetime.now(dt.UTC)
-        con.execute("update meta.loads set status = 'published', finished_at = ? where load_id = ?", [now, run_id])
+        con.execute(
+            "update meta.loads set status = 'published', finished_at = ? where load_id = ?",
+            [now, run_id],
+        )
         con.execute("insert into meta.publication values (?, ?, ?)", [version, now, run_id])
         for schema in ("landing", "staging"):
             _drop_tables(con, schema)

@@ -69,20 +69,27 @@ def split_load(
     if full:
         con.execute(f'delete from quarantine."{ds}"')
     else:
-        con.execute(f'delete from quarantine."{ds}" as t where exists (select 1 from staging."{ds}" as s where {keys})')
+        con.execute(
+            f'delete from quarantine."{ds}" as t where exists (select 1 from staging."{ds}" as s where {keys})'
+        )
     con.execute(
         f'insert into quarantine."{ds}" select {cols}, ? as _load_id, q.reasons as _reasons, now() as _quarantined_at '
         f'from staging."{ds}" as s join _q as q using (_row_id)',
         [load_id],
     )
-    con.execute(f'create or replace table held."{ds}" as select {cols}, ? as _load_id {clean} and false', [load_id])
+    con.execute(
+        f'create or replace table held."{ds}" as select {cols}, ? as _load_id {clean} and false',
+        [load_id],
+    )
     if hold:
         con.execute(f'insert into held."{ds}" select {cols}, ? as _load_id {clean}', [load_id])
     else:
         if full:
             con.execute(f'delete from main."{ds}"')
         else:
-            con.execute(f'delete from main."{ds}" as t where exists (select 1 from staging."{ds}" as s where {keys})')
+            con.execute(
+                f'delete from main."{ds}" as t where exists (select 1 from staging."{ds}" as s where {keys})'
+            )
         con.execute(f'insert into main."{ds}" select {cols}, ? as _load_id {clean}', [load_id])
     ledger = _count(con, ds, load_id, extracted)
     con.unregister("_q")
@@ -97,7 +104,15 @@ _QUARANTINE_EXTRA = "cast(null as varchar) as _load_id, cast(null as varchar[]) 
 def record_ledger(con: duckdb.DuckDBPyConnection, load_id: str, ledger: Ledger) -> None:
     con.execute(
         "insert or replace into meta.ledger values (?, ?, ?, ?, ?, ?, ?)",
-        [load_id, ledger.dataset, ledger.extracted, ledger.published, ledger.quarantined, ledger.held, ledger.duration_s],
+        [
+            load_id,
+            ledger.dataset,
+            ledger.extracted,
+            ledger.published,
+            ledger.quarantined,
+            ledger.held,
+            ledger.duration_s,
+        ],
     )
 
 
@@ -108,7 +123,9 @@ def _count(con: duckdb.DuckDBPyConnection, ds: str, load_id: str, extracted: int
     return Ledger(ds, extracted, n("main"), n("quarantine"), n("held"))
 
 
-def _register_quarantine(con: duckdb.DuckDBPyConnection, quarantine: dict[int, tuple[str, ...]]) -> None:
+def _register_quarantine(
+    con: duckdb.DuckDBPyConnection, quarantine: dict[int, tuple[str, ...]]
+) -> None:
     table = pa.table(
         {
             "_row_id": pa.array(list(quarantine), pa.int64()),
@@ -118,8 +135,12 @@ def _register_quarantine(con: duckdb.DuckDBPyConnection, quarantine: dict[int, t
     con.register("_q", table)
 
 
-def _ensure_like(con: duckdb.DuckDBPyConnection, schema: str, ds: str, cols: str, extra: str) -> None:
-    con.execute(f'create table if not exists {schema}."{ds}" as select {cols}, {extra} from staging."{ds}" as s where false')
+def _ensure_like(
+    con: duckdb.DuckDBPyConnection, schema: str, ds: str, cols: str, extra: str
+) -> None:
+    con.execute(
+        f'create table if not exists {schema}."{ds}" as select {cols}, {extra} from staging."{ds}" as s where false'
+    )
 
 
 def _key_match(spec: DatasetSpec, target: str) -> str:

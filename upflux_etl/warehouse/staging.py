@@ -65,20 +65,33 @@ def check_columns(spec: DatasetSpec, landed: dict[str, str], query_name: str) ->
 def load_mappings(con: duckdb.DuckDBPyConnection, mappings: dict[str, dict[str, str]]) -> None:
     """One temporary table `_map_<kind>(code, value)` per mapping kind."""
     for kind, codes in mappings.items():
-        con.execute(f'create or replace temp table "_map_{kind}" (code varchar primary key, value varchar)')
+        con.execute(
+            f'create or replace temp table "_map_{kind}" (code varchar primary key, value varchar)'
+        )
         if codes:
-            con.executemany(f'insert into "_map_{kind}" values (?, ?)', [[str(k).strip(), v] for k, v in codes.items()])
+            con.executemany(
+                f'insert into "_map_{kind}" values (?, ?)',
+                [[str(k).strip(), v] for k, v in codes.items()],
+            )
 
 
-def staged_sql(spec: DatasetSpec, landed: dict[str, str], timezone: str, mapped_kinds: set[str]) -> str:
+def staged_sql(
+    spec: DatasetSpec, landed: dict[str, str], timezone: str, mapped_kinds: set[str]
+) -> str:
     """The select that types, maps and flags `landing.<dataset>` (pure: text in, text out)."""
     selects, joins = [], []
     for name, col in spec.columns.items():
         src = f'l."{name}"'
         if col.map:
             alias = f"m_{name}"
-            table = f'"_map_{col.map}"' if col.map in mapped_kinds else "(select null::varchar as code, null::varchar as value)"
-            joins.append(f"left join {table} as {alias} on {alias}.code = trim(cast({src} as varchar))")
+            table = (
+                f'"_map_{col.map}"'
+                if col.map in mapped_kinds
+                else "(select null::varchar as code, null::varchar as value)"
+            )
+            joins.append(
+                f"left join {table} as {alias} on {alias}.code = trim(cast({src} as varchar))"
+            )
             selects += [
                 f'{alias}.value as "{name}"',
                 f'cast({src} as varchar) as "{name}_code"',
@@ -109,7 +122,8 @@ def _typed(src: str, kind: str, landed_type: str, timezone: str) -> str:
 
 def _exists(con: duckdb.DuckDBPyConnection, dataset: str) -> bool:
     return bool(
-        scalar(con, 
+        scalar(
+            con,
             "select count(*) from information_schema.tables where table_schema = 'landing' and table_name = ?",
             [dataset],
         )

@@ -1,0 +1,78 @@
+"""`upflux checklist`: see the Round 1-3 checklist and record what people did."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from upflux_etl.checklist import load_rounds, record_checklist
+from upflux_etl.cli.console import console, friendly_errors
+from upflux_etl.cli.lookup import find_client
+from upflux_etl.pipeline.after import checklist_step, state_store
+from upflux_etl.settings import Settings
+
+app = typer.Typer(no_args_is_help=True, help="The implementation checklist (Rounds 1-3).")
+
+
+@app.command("show")
+def show(client: str) -> None:
+    """Every item: done or pending, with its evidence and who recorded it."""
+    settings = Settings.from_env()
+    with friendly_errors():
+        catalog, spec = find_client(settings, client)
+        status = checklist_step(settings, catalog, spec)
+    table = Table(title=f"{spec.name}: {status.done}/{status.total} done")
+    for col in ("round", "item", "status", "evidence", "recorded by"):
+        table.add_column(col)
+    for item in status.items:
+        colour = {"done": "green", "in_progress": "yellow"}.get(item.status, "white")
+        who = f"{item.recorded_by} {item.recorded_at:%Y-%m-%d}" if item.recorded_by else ""
+        table.add_row(
+            str(item.round),
+            f"{item.id}\n{item.title}",
+            f"[{colour}]{item.status}[/]",
+            item.evidence,
+            who,
+        )
+    console.print(table)
+
+
+@app.command("record")
+def record(
+    client: str,
+    item: str,
+    by: str = typer.Option(..., "--by", help="who is recording (kept with the event)"),
+    status: str = typer.Option("done", help="done | not_done | scheduled"),
+    note: str = typer.Option("", help="free text kept with the event"),
+    date: str = typer.Option(None, help="YYYY-MM-DD (meetings, trainings)"),
+    dates: str = typer.Option(None, help="comma-separated YYYY-MM-DD (training schedule)"),
+    attendees: str = typer.Option(None, help="comma-separated names (trainings)"),
+    report_id: str = typer.Option(
+        None, "--report-id", help="the quality report's id (data sign-off)"
+    ),
+) -> None:
+    """Record a person's statement about an item; a correction is a newer statement."""
+    details = {
+        "date": date,
+        "dates": dates.split(",") if dates else None,
+        "attendees": attendees.split(",") if attendees else None,
+        "report_sha256": report_id,
+    }
+    settings = Settings.from_env()
+    with friendly_errors():
+        catalog, spec = find_client(settings, client)
+        with state_store(settings) as store:
+            try:
+                event = record_checklist(
+                    store,
+                    load_rounds(catalog.root),
+                    spec.slug,
+                    item,
+                    status,
+                    by,
+                    note=note,
+                    details={k: v for k, v in details.items() if v},
+                )
+            except (KeyError, ValueError) as exc:
+                raise typer.BadParameter(str(exc).strip("'\"")) from None
+    console.print(f"recorded: {spec.slug} {event.item} = {event.status} by {event.recorded_by}")

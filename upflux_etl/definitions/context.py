@@ -1,0 +1,23 @@
+"""What every asset of a hospital derives from its Dagster run."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+
+from upflux_etl.catalog.loader import Catalog
+from upflux_etl.catalog.models import ClientSpec
+from upflux_etl.pipeline.context import LoadContext
+from upflux_etl.settings import Settings
+
+FULL_TAG = "upflux/full"
+CLIENT_TAG = "upflux/client"
+
+
+def load_context(
+    context: dg.AssetExecutionContext, settings: Settings, catalog: Catalog, client: ClientSpec
+) -> LoadContext:
+    """The load this Dagster run is (one run = one load, its id the run id)."""
+    full = context.run.tags.get(FULL_TAG, "false").lower() == "true"
+    return LoadContext(settings, catalog, client, context.run_id, full, dt.datetime.now(dt.UTC))
