@@ -17,7 +17,7 @@ from upflux_etl.cli.summary import print_run_summary
 from upflux_etl.definitions import load_project
 from upflux_etl.demo import build_demo_erp
 from upflux_etl.pipeline.after import backfill_health
-from upflux_etl.runner import dagster_home
+from upflux_etl.runner import dagster_home, run_client
 from upflux_etl.settings import Settings
 from upflux_etl.status import load_status
 
