@@ -30,7 +30,10 @@ ROOMS = DatasetSpec.model_validate(
         "description": "x",
         "primary_key": ["room_id", "valid_from"],
         "incremental_column": "valid_from",
-        "columns": {"room_id": {"type": "string", "required": True}, "valid_from": {"type": "date"}},
+        "columns": {
+            "room_id": {"type": "string", "required": True},
+            "valid_from": {"type": "date"},
+        },
     }
 )
 
@@ -76,7 +79,13 @@ def test_a_compound_key_is_checked_as_one():
 def test_the_suite_file_follows_the_generated_checks():
     suite = SuiteSpec(
         dataset="visits",
-        expectations=[ExpectationSpec(name="amount_positive", type="expect_column_values_to_be_between", kwargs={"column": "amount", "min_value": 0})],
+        expectations=[
+            ExpectationSpec(
+                name="amount_positive",
+                type="expect_column_values_to_be_between",
+                kwargs={"column": "amount", "min_value": 0},
+            )
+        ],
     )
     names = [e.name for e in suite_expectations(VISITS, suite)]
     assert names[-1] == "amount_positive"
@@ -88,8 +97,14 @@ def test_a_name_clash_with_a_generated_check_names_file_and_field():
     suite = SuiteSpec(
         dataset="visits",
         expectations=[
-            ExpectationSpec(name="ok", type="expect_column_values_to_not_be_null", kwargs={"column": "amount"}),
-            ExpectationSpec(name="cpf_check_digits", type="expect_column_values_to_not_be_null", kwargs={"column": "cpf"}),
+            ExpectationSpec(
+                name="ok", type="expect_column_values_to_not_be_null", kwargs={"column": "amount"}
+            ),
+            ExpectationSpec(
+                name="cpf_check_digits",
+                type="expect_column_values_to_not_be_null",
+                kwargs={"column": "cpf"},
+            ),
         ],
     )
     with pytest.raises(ConfigError) as err:
@@ -99,7 +114,9 @@ def test_a_name_clash_with_a_generated_check_names_file_and_field():
 
 
 def test_a_name_used_twice_in_the_file_names_the_second():
-    twice = ExpectationSpec(name="same", type="expect_column_values_to_not_be_null", kwargs={"column": "amount"})
+    twice = ExpectationSpec(
+        name="same", type="expect_column_values_to_not_be_null", kwargs={"column": "amount"}
+    )
     with pytest.raises(ConfigError) as err:
         suite_expectations(VISITS, SuiteSpec(dataset="visits", expectations=[twice, twice]))
     assert err.value.file.endswith("visits.yaml")

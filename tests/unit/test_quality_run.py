@@ -38,7 +38,10 @@ ROOMS = DatasetSpec.model_validate(
         "description": "x",
         "primary_key": ["room_id", "valid_from"],
         "incremental_column": "valid_from",
-        "columns": {"room_id": {"type": "string", "required": True}, "valid_from": {"type": "date"}},
+        "columns": {
+            "room_id": {"type": "string", "required": True},
+            "valid_from": {"type": "date"},
+        },
     }
 )
 
@@ -61,9 +64,23 @@ def visits_frame() -> pd.DataFrame:
             "module": ["a", "b", "z", None, "a", "a"],
             "amount": [1.5, None, 3.0, 4.0, 5.0, 6.0],
             "_amount_unparseable": [False, True, False, False, False, False],
-            "arrived_at": ts("2026-03-01 10:00", "2026-03-01 11:00", None, "2026-03-01 12:00", "2026-03-01 13:00", "2026-03-20 08:00"),
+            "arrived_at": ts(
+                "2026-03-01 10:00",
+                "2026-03-01 11:00",
+                None,
+                "2026-03-01 12:00",
+                "2026-03-01 13:00",
+                "2026-03-20 08:00",
+            ),
             "_arrived_at_unparseable": [False, False, True, False, False, False],
-            "left_at": ts("2026-03-01 12:00", None, "2026-03-01 09:00", "2026-03-01 11:00", "2026-03-01 14:00", None),
+            "left_at": ts(
+                "2026-03-01 12:00",
+                None,
+                "2026-03-01 09:00",
+                "2026-03-01 11:00",
+                "2026-03-01 14:00",
+                None,
+            ),
             "_left_at_unparseable": [False] * 6,
         }
     )
@@ -102,7 +119,12 @@ def test_counts_come_with_the_row_ids(generated):
 def test_quarantine_lists_every_reason_of_a_row(generated):
     quarantined = generated.quarantined_row_ids()
     assert set(quarantined) == {102, 103, 105, 106}
-    assert quarantined[102] == ("visit_id_unique", "cpf_check_digits", "colour_mapped", "amount_parseable")
+    assert quarantined[102] == (
+        "visit_id_unique",
+        "cpf_check_digits",
+        "colour_mapped",
+        "amount_parseable",
+    )
     assert quarantined[106] == ("visit_id_unique",)
     assert generated.blocking_failures() == ()
 
@@ -125,19 +147,37 @@ def pair(name: str, a: str, b: str) -> ExpectationSpec:
     return ExpectationSpec(
         name=name,
         type="expect_column_pair_values_a_to_be_greater_than_b",
-        kwargs={"column_A": a, "column_B": b, "or_equal": True, "ignore_row_if": "either_value_is_missing"},
+        kwargs={
+            "column_A": a,
+            "column_B": b,
+            "or_equal": True,
+            "ignore_row_if": "either_value_is_missing",
+        },
     )
 
 
 def test_now_and_pair_checks_ignore_missing_values():
-    not_future = ExpectationSpec(name="arrived_not_in_future", type="expect_column_values_to_be_between", kwargs={"column": "arrived_at", "max_value": "$now"})
-    outcome = run_suite(visits_frame(), [not_future, pair("left_after_arrival", "left_at", "arrived_at")], dataset="visits", now=NOW)
+    not_future = ExpectationSpec(
+        name="arrived_not_in_future",
+        type="expect_column_values_to_be_between",
+        kwargs={"column": "arrived_at", "max_value": "$now"},
+    )
+    outcome = run_suite(
+        visits_frame(),
+        [not_future, pair("left_after_arrival", "left_at", "arrived_at")],
+        dataset="visits",
+        now=NOW,
+    )
     # 106 arrived on March 20th, after NOW; 104 left before arriving (103 lacks arrived_at).
     assert failing(outcome) == {"arrived_not_in_future": (106,), "left_after_arrival": (104,)}
 
 
 def test_now_is_the_loads_start_not_the_clock():
-    not_future = ExpectationSpec(name="arrived_not_in_future", type="expect_column_values_to_be_between", kwargs={"column": "arrived_at", "max_value": "$now"})
+    not_future = ExpectationSpec(
+        name="arrived_not_in_future",
+        type="expect_column_values_to_be_between",
+        kwargs={"column": "arrived_at", "max_value": "$now"},
+    )
     later = dt.datetime(2026, 4, 1, tzinfo=dt.UTC)
     assert run_suite(visits_frame(), [not_future], dataset="visits", now=later).checks[0].passed
 
@@ -152,28 +192,54 @@ def exists(**extra) -> ExpectationSpec:
 
 
 def test_value_set_from_is_filled_from_the_given_sets():
-    outcome = run_suite(visits_frame(), [exists()], dataset="visits", value_sets={"encounters.encounter_id": ["v1", "v4"]}, now=NOW)
+    outcome = run_suite(
+        visits_frame(),
+        [exists()],
+        dataset="visits",
+        value_sets={"encounters.encounter_id": ["v1", "v4"]},
+        now=NOW,
+    )
     # Nulls pass (105), as in Great Expectations.
     assert failing(outcome) == {"visit_encounter_exists": (102, 103, 106)}
     assert outcome.checks[0].failing_count == 3
 
 
 def test_a_value_set_not_supplied_fails_loudly():
-    check = run_suite(visits_frame(), [exists()], dataset="visits", value_sets={}, now=NOW).checks[0]
+    check = run_suite(visits_frame(), [exists()], dataset="visits", value_sets={}, now=NOW).checks[
+        0
+    ]
     assert not check.passed
     assert "encounters.encounter_id" in check.error
 
 
 def test_not_in_set_with_value_set_from_keeps_its_meaning():
-    spec = ExpectationSpec(name="not_banned", type="expect_column_values_to_not_be_in_set", kwargs={"column": "visit_id"}, value_set_from="banned.visit_id")
-    outcome = run_suite(visits_frame(), [spec], dataset="visits", value_sets={"banned.visit_id": ["v4"]}, now=NOW)
+    spec = ExpectationSpec(
+        name="not_banned",
+        type="expect_column_values_to_not_be_in_set",
+        kwargs={"column": "visit_id"},
+        value_set_from="banned.visit_id",
+    )
+    outcome = run_suite(
+        visits_frame(), [spec], dataset="visits", value_sets={"banned.visit_id": ["v4"]}, now=NOW
+    )
     assert failing(outcome) == {"not_banned": (104,)}
 
 
 def test_a_broken_expectation_fails_with_its_error_and_the_others_still_run():
-    broken = ExpectationSpec(name="no_such_column", type="expect_column_values_to_not_be_null", kwargs={"column": "nope"})
-    wrong_type = ExpectationSpec(name="amount_vs_text", type="expect_column_values_to_be_between", kwargs={"column": "visit_id", "min_value": 0})
-    outcome = run_suite(visits_frame(), [broken, wrong_type, pair("left_after_arrival", "left_at", "arrived_at")], dataset="visits", now=NOW)
+    broken = ExpectationSpec(
+        name="no_such_column", type="expect_column_values_to_not_be_null", kwargs={"column": "nope"}
+    )
+    wrong_type = ExpectationSpec(
+        name="amount_vs_text",
+        type="expect_column_values_to_be_between",
+        kwargs={"column": "visit_id", "min_value": 0},
+    )
+    outcome = run_suite(
+        visits_frame(),
+        [broken, wrong_type, pair("left_after_arrival", "left_at", "arrived_at")],
+        dataset="visits",
+        now=NOW,
+    )
     by_name = {c.name: c for c in outcome.checks}
     assert not by_name["no_such_column"].passed and "nope" in by_name["no_such_column"].error
     assert not by_name["amount_vs_text"].passed and by_name["amount_vs_text"].error
@@ -183,13 +249,19 @@ def test_a_broken_expectation_fails_with_its_error_and_the_others_still_run():
 
 
 def test_a_table_expectation_declared_row_level_fails_loudly():
-    spec = ExpectationSpec(name="rows", type="expect_table_row_count_to_be_between", kwargs={"min_value": 1})
+    spec = ExpectationSpec(
+        name="rows", type="expect_table_row_count_to_be_between", kwargs={"min_value": 1}
+    )
     check = run_suite(visits_frame(), [spec], dataset="visits", now=NOW).checks[0]
     assert not check.passed and "level: dataset" in check.error
 
 
 ROW_COUNT = ExpectationSpec(
-    name="row_count_not_zero", type="expect_table_row_count_to_be_between", kwargs={"min_value": 1}, level="dataset", blocking=True
+    name="row_count_not_zero",
+    type="expect_table_row_count_to_be_between",
+    kwargs={"min_value": 1},
+    level="dataset",
+    blocking=True,
 )
 FILLED = ExpectationSpec(
     name="left_at_mostly_filled",
@@ -211,7 +283,9 @@ def test_dataset_checks_follow_gx_success_and_blocking_ones_hold():
 
 def test_an_empty_load_passes_everything_but_the_row_count():
     empty = visits_frame().iloc[0:0]
-    outcome = run_suite(empty, [*generated_expectations(VISITS), FILLED, ROW_COUNT], dataset="visits", now=NOW)
+    outcome = run_suite(
+        empty, [*generated_expectations(VISITS), FILLED, ROW_COUNT], dataset="visits", now=NOW
+    )
     assert [c.name for c in outcome.checks if not c.passed] == ["row_count_not_zero"]
     assert [c.name for c in outcome.blocking_failures()] == ["row_count_not_zero"]
     assert all(c.error is None and c.element_count == 0 for c in outcome.checks)
@@ -226,7 +300,9 @@ def test_the_pipelines_frame_indexed_by_row_id_works_too():
 def test_the_callers_frame_is_left_as_it_was():
     frame = visits_frame()
     before = frame.copy()
-    run_suite(frame, [exists()], dataset="visits", value_sets={"encounters.encounter_id": ["v1"]}, now=NOW)
+    run_suite(
+        frame, [exists()], dataset="visits", value_sets={"encounters.encounter_id": ["v1"]}, now=NOW
+    )
     pd.testing.assert_frame_equal(frame, before)
 
 

@@ -15,7 +15,7 @@ from upflux_etl.demo_erp.timeline import DAY, HOUR, Horizon, nudge_midnight
 UNIT_BED_TYPES = (((1,), (1.0,)), ((2, 3, 5), (0.72, 0.22, 0.06)), ((2, 3), (0.6, 0.4)),
                   ((2, 5), (0.8, 0.2)), ((3, 2), (0.5, 0.5)))
 LABEL_PREFIX = ("UTI", "3", "5", "2", "6")
-EXTRA_UNITS = (1, 1, 2, 3)  # where extra beds go, in order of creation
+EXTRA_UNITS = (1, 4, 2, 3, 1, 0)  # where extra beds go, in order of creation
 
 
 @dataclass
@@ -73,7 +73,7 @@ def build(rng: np.random.Generator, beds: int, horizon: Horizon) -> BedInventory
             units += [unit] * len(part)
             sectors += [sector] * len(part)
             labels += _labels(unit, sector, len(part), k == 0)
-    n_extra = max(1, round(beds * 0.02))
+    n_extra = max(1, round(beds * 0.025))
     for i in range(n_extra):
         unit = EXTRA_UNITS[i % len(EXTRA_UNITS)]
         units.append(unit)

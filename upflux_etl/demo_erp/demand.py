@@ -46,7 +46,7 @@ class Stays:
 
 def target_occupancy(beds: np.ndarray) -> np.ndarray:
     """Occupancy each unit can sustain without chronic queues (square-root staffing)."""
-    return np.clip(0.90 - 0.45 / np.sqrt(np.maximum(beds, 1)), 0.55, 0.88)
+    return np.clip(0.89 - 0.5 / np.sqrt(np.maximum(beds, 1)), 0.5, 0.87)
 
 
 def admission_rates(rng: np.random.Generator, unit_beds: np.ndarray) -> np.ndarray:
@@ -58,11 +58,14 @@ def admission_rates(rng: np.random.Generator, unit_beds: np.ndarray) -> np.ndarr
 
 
 def _daily_factors(horizon: Horizon) -> tuple[np.ndarray, np.ndarray]:
-    """Relative daily demand for urgent (weekday and season) and elective (working days)."""
+    """Relative daily demand per pathway for urgent (weekday, and the respiratory season for
+    clinical, critical and paediatric care) and elective (working days) admissions."""
     day_t = horizon.t0 + np.arange(horizon.n_days, dtype=np.int64) * DAY
-    urgent = er_model.WEEKDAY[weekday(day_t)] * season(horizon)
+    week = er_model.WEEKDAY[weekday(day_t)]
+    respiratory = np.array([True, True, False, True, False])
+    urgent = np.where(respiratory[:, None], (week * season(horizon))[None, :], week[None, :])
     elective = working_days(horizon, saturday=0.2)
-    return urgent / urgent.mean(), elective / max(elective.mean(), 1e-9)
+    return urgent / urgent.mean(axis=1, keepdims=True), elective / max(elective.mean(), 1e-9)
 
 
 def _eligible(visits: er_model.ErVisits, age: np.ndarray, female: np.ndarray) -> np.ndarray:
@@ -163,7 +166,7 @@ def build(rng: np.random.Generator, horizon: Horizon, unit_beds: np.ndarray,
     rates = admission_rates(rng, unit_beds)
     urgent_f, elective_f = _daily_factors(horizon)
     share = np.array(URGENT_SHARE)[:, None]
-    wanted = rng.poisson(rates[:, None] * share * urgent_f[None, :])
+    wanted = rng.poisson(rates[:, None] * share * urgent_f)
     elective = rng.poisson(rates[:, None] * (1 - share) * elective_f[None, :])
     age = np.where(np.isnan(age), 40.0, age)
     chosen = choose_from_er(rng, horizon, visits, age, female, wanted)

@@ -147,3 +147,26 @@ def free_visits(rng: np.random.Generator, registry: PatientRegistry, when: np.nd
     if hit.any():
         fixed[hit] = registry.add(rng, when[hit], profile)
     return fixed
+
+
+def death_times(size: int, patient: np.ndarray, died_at: np.ndarray) -> np.ndarray:
+    """Per patient (registration index), when they died (int64 max if alive)."""
+    death = np.full(size, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(death, patient, died_at)
+    return death
+
+
+def after_death(rng: np.random.Generator, registry: PatientRegistry, when: np.ndarray,
+                patient: np.ndarray, death: np.ndarray, profile: str) -> np.ndarray:
+    """A new patient for visits made after their patient's recorded death.
+
+    Returns:
+        The corrected patient array (a copy).
+    """
+    fixed = patient.copy()
+    known = patient < len(death)
+    hit = np.zeros(len(patient), dtype=bool)
+    hit[known] = when[known] > death[patient[known]]
+    if hit.any():
+        fixed[hit] = registry.add(rng, when[hit], profile)
+    return fixed

@@ -23,5 +23,7 @@ def stream(seed: int, name: str, *keys: int) -> np.random.Generator:
 
 
 def lognormal(rng: np.random.Generator, median: np.ndarray | float, sigma: float, size=None):
-    """Lognormal draws given the median (not the mean) of the distribution."""
-    return np.asarray(median) * np.exp(sigma * rng.standard_normal(size))
+    """Lognormal draws given the median (not the mean) of the distribution; one draw per
+    element of ``median`` unless ``size`` says otherwise."""
+    median = np.asarray(median, dtype=float)
+    return median * np.exp(sigma * rng.standard_normal(median.shape if size is None else size))

@@ -87,13 +87,24 @@ def schedule(rng: np.random.Generator, stays: Stays, alloc: Allocation, horizon:
             u += 1
         cases = sorted(lists.get(day, []) + retry.pop(day_t, []), key=lambda s: alloc.admitted[s])
         _elective_day(rng, out, stays, alloc, cases, day_t, rooms, room_free, retry)
-        for _ in range(rng.poisson(0.10 * mean_list * level[day])):
+        for _ in range(rng.poisson(0.07 * mean_list * level[day])):
             room = int(rng.integers(0, max(rooms - 1, 1)))
             when = day_t + 7 * HOUR + int(rng.integers(0, 36)) * 15 * MINUTE
-            reason = int(rng.choice([1, 2, 7], p=[0.45, 0.35, 0.20]))
+            reason = int(rng.choice([1, 2, 6, 7], p=[0.4, 0.3, 0.1, 0.2]))
             out.add(-1, room, when, (NAT,) * 4, CANCELLED, reason,
                     when - int(rng.uniform(1, 72) * HOUR))
+    _refused(rng, out, stays, alloc, rooms)
     return out
+
+
+def _refused(rng: np.random.Generator, out: Surgeries, stays: Stays, alloc: Allocation,
+             rooms: int) -> None:
+    """Elective surgeries called off because no bed freed up in time."""
+    for s, kind in enumerate(stays.surgery):
+        if kind in (1, 3) and alloc.refused[s] != NAT:
+            scheduled = _slot(stays.request[s] + HOUR)
+            out.add(-1, int(rng.integers(0, max(rooms - 1, 1))), scheduled, (NAT,) * 4,
+                    CANCELLED, 5, int(alloc.refused[s]))
 
 
 def _urgent(rng: np.random.Generator, out: Surgeries, stays: Stays, s: int, admitted: int,

@@ -45,7 +45,6 @@ class Target:
                 raise ValueError(f"SQLite URL must hold an absolute path: {url!r}")
             path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = adbc_sqlite.connect(str(path))
-            self._execute("PRAGMA synchronous = OFF")
         elif self.backend == "postgresql":
             import adbc_driver_postgresql.dbapi as adbc_pg
 
@@ -94,7 +93,10 @@ class Target:
         """Append rows (a logical Arrow table from :func:`arrow.to_arrow`)."""
         if not data.num_rows:
             return
-        physical = for_backend(data, self.backend)
+        self.append_physical(name, for_backend(data, self.backend))
+
+    def append_physical(self, name: str, physical: pa.Table) -> None:
+        """Append rows already in the backend's physical form."""
         if self.backend == "mysql":
             self._append_mysql(name, physical)
             return

@@ -73,7 +73,9 @@ def suite_expectations(
     return [*expectations, *suite.expectations]
 
 
-def check_suite(suite: SuiteSpec, path: Path | str, datasets: Mapping[str, DatasetSpec] | None = None) -> None:
+def check_suite(
+    suite: SuiteSpec, path: Path | str, datasets: Mapping[str, DatasetSpec] | None = None
+) -> None:
     """Check a suite file against Great Expectations; see `suite_check.check_suite`.
 
     Raises:

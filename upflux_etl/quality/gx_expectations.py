@@ -72,7 +72,9 @@ def _check_regexes(kwargs: dict[str, Any]) -> None:
                 try:
                     re.compile(pattern)
                 except re.error as exc:
-                    raise ExpectationKwargsError(f"{key}: not a valid regular expression ({exc})") from None
+                    raise ExpectationKwargsError(
+                        f"{key}: not a valid regular expression ({exc})"
+                    ) from None
 
 
 def _validation_message(exc: Exception) -> str:

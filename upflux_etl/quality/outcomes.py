@@ -6,12 +6,11 @@ import re
 from typing import Any
 
 from upflux_etl.catalog.models import ExpectationSpec
-from upflux_etl.quality.types import ROW, CheckOutcome
+from upflux_etl.quality.types import ROW, ROW_ID, CheckOutcome
 
 _QUOTED = re.compile(r"""'[^']*'|"[^"]*\"""")
 _LONG_NUMBER = re.compile(r"\d[\d.\-/]{4,}\d")
 _MAX_ERROR = 300
-ROW_ID = "_row_id"
 ROW_COUNT_TYPES = "expect_table_row_count"
 
 
@@ -37,8 +36,9 @@ def check_outcome(
     if error is None and result is None:
         error = "Great Expectations returned no result for this expectation"
     if error is None:
-        error = _raised(result, known_names)
+        error = _raised(result)
     if error is not None:
+        error = safe_error(error, known_names)
         return _outcome(spec, dataset, passed=False, element_count=row_count, error=error)
     details = result.result or {}
     failing = int(details.get("unexpected_count") or 0)
@@ -55,7 +55,9 @@ def check_outcome(
     return _outcome(spec, dataset, failing == 0, failing, elements, row_ids)
 
 
-def safe_error(exc: BaseException | str, known_names: set[str] | frozenset[str] = frozenset()) -> str:
+def safe_error(
+    exc: BaseException | str, known_names: set[str] | frozenset[str] = frozenset()
+) -> str:
     """An error text safe to store and show: quoted data and long numbers removed.
 
     Quoted names in `known_names` (columns, kwargs) are kept: they help and identify no one.
@@ -92,17 +94,21 @@ def _outcome(
     )
 
 
-def _raised(result: Any, known_names: set[str] | frozenset[str]) -> str | None:
+def _raised(result: Any) -> str | None:
     """The exception GX caught for this expectation, if any.
 
     A suite run reports `{"raised_exception": ...}` or one such dict per failed metric.
     """
     info = result.exception_info or {}
-    infos = [info] if "raised_exception" in info else [v for v in info.values() if isinstance(v, dict)]
-    messages = [i.get("exception_message") or "unknown error" for i in infos if i.get("raised_exception")]
+    infos = (
+        [info] if "raised_exception" in info else [v for v in info.values() if isinstance(v, dict)]
+    )
+    messages = [
+        i.get("exception_message") or "unknown error" for i in infos if i.get("raised_exception")
+    ]
     if not messages:
         return None
-    return safe_error("; ".join(dict.fromkeys(str(m) for m in messages)), known_names)
+    return "; ".join(dict.fromkeys(str(m) for m in messages))
 
 
 def _row_ids(details: dict[str, Any]) -> tuple[int, ...]:

@@ -49,7 +49,9 @@ def _check_expectation(
         raise ConfigError(path, f"{field}.type", str(exc)) from None
     if exp.level == "row" and not is_row_level(cls):
         raise ConfigError(
-            path, f"{field}.level", f"{exp.type} judges the whole table, not rows: use level: dataset"
+            path,
+            f"{field}.level",
+            f"{exp.type} judges the whole table, not rows: use level: dataset",
         )
     placeholder_sets = None
     if exp.value_set_from:

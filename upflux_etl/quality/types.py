@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 ROW = "row"
 DATASET = "dataset"
+ROW_ID = "_row_id"  # the staged frame's unique row key
 
 
 @dataclass(frozen=True)
