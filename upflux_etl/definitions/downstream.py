@@ -1,7 +1,7 @@
 """Assets that read the published warehouse: quality report, health score, checklist."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: Dagster checks the `context` annotation
+# of asset functions at definition time and rejects string annotations.
 import dagster as dg
 
 from upflux_etl.catalog.loader import Catalog

@@ -1,7 +1,7 @@
 """Factories: typed models in, Dagster definitions out (pure; nothing runs at build time)."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: Dagster checks the `context` annotation
+# of asset functions at definition time and rejects string annotations.
 import dagster as dg
 
 from upflux_etl.catalog.errors import ConfigError
@@ -155,7 +155,7 @@ def client_assets(
     ]
 
 
-def client_job(client: ClientSpec) -> dg.UnresolvedAssetJobDefinition:
+def client_job(client: ClientSpec):
     """The nightly job of one hospital: all its assets, in one process."""
     return dg.define_asset_job(
         name=f"{client.slug}__nightly",

@@ -121,7 +121,7 @@ def _add(stays: Stays, rng: np.random.Generator, pathway: int, origin: int, when
     plan = segments(rng, pathway, outcome, urgent, cesarean=surgery > 0)
     if surgery == 3:
         plan[0][1] += DAY  # operated the day after the suspended booking
-    if rng.random() < 0.10:
+    if rng.random() < 0.18:
         split_bed_change(rng, plan)
     if outcome != 1:
         daytime_discharge(rng, when, plan)

@@ -147,12 +147,12 @@ def build(rng: np.random.Generator, er: er_model.ErVisits, er_age: np.ndarray,
     stay, stay_rows = _stay_block(rng, stays, alloc, stay_patient, payer, first_sector, t_end)
     blocks = [_er_block(rng, er, payer, er_age), _outpatient_block(rng, op, payer), stay,
               _duplicates(rng, stay)]
-    cols = {k: np.concatenate([b[k] for b in blocks]) for k in blocks[0]}
-    order = np.lexsort((cols["src"], cols["dt_entrada"]))
-    cols = {k: v[order] for k, v in cols.items()}
+    sizes = np.cumsum([0] + [len(b["src"]) for b in blocks])
+    order = np.lexsort((np.concatenate([b["src"] for b in blocks]),
+                        np.concatenate([b["dt_entrada"] for b in blocks])))
+    cols = {k: np.concatenate([b.pop(k) for b in blocks])[order] for k in list(blocks[0])}
     ids = np.empty(len(order), dtype=np.int64)
     ids[order] = np.arange(1, len(order) + 1)
-    sizes = np.cumsum([0] + [len(b["src"]) for b in blocks])
     stay_id = np.full(len(stays), -1, dtype=np.int64)
     stay_id[stay_rows] = ids[sizes[2]:sizes[3]]
     er_id = ids[: sizes[1]]

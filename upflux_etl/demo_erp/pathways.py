@@ -16,7 +16,7 @@ PATHWAY_NAMES = ("clinical", "critical", "surgical", "paediatric", "obstetric")
 ALIVE, DIED, TRANSFERRED = range(3)
 
 # Outcome probabilities per pathway: (died, transferred to another hospital).
-OUTCOME_P = ((0.06, 0.02), (0.20, 0.03), (0.008, 0.006), (0.003, 0.01), (0.0005, 0.004))
+OUTCOME_P = ((0.08, 0.02), (0.24, 0.03), (0.01, 0.006), (0.004, 0.01), (0.0005, 0.004))
 # Share of urgent admissions per pathway (the rest is elective).
 URGENT_SHARE = (1.0, 1.0, 0.32, 0.75, 0.70)
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import numpy as np
+import pyarrow as pa
 
 from upflux_etl.demo_erp import codes
 from upflux_etl.demo_erp.documents import cns_digits, cpf_digits, digits_to_str
@@ -124,8 +125,8 @@ def _ages(rng: np.random.Generator, profile: str, n: int) -> np.ndarray:
 
 
 def documents(rng: np.random.Generator, birth_day: np.ndarray, kind: np.ndarray,
-              reference_day: int) -> tuple[np.ndarray, np.ndarray]:
-    """CPF and CNS strings for patients (``None`` where the patient has none).
+              reference_day: int) -> tuple[pa.Array, pa.Array]:
+    """CPF and CNS strings for patients (null where the patient has none).
 
     Newborns, foreigners and unidentified emergency patients have no CPF; children have one
     less often; about one patient in six has no CNS on file.
@@ -135,8 +136,6 @@ def documents(rng: np.random.Generator, birth_day: np.ndarray, kind: np.ndarray,
     p_cpf = np.where(age < 14, 0.75, 0.985)
     has_cpf = (rng.random(n) < p_cpf) & (kind == 0)
     has_cns = (rng.random(n) < np.where(kind == 1, 0.3, 0.83)) & (kind != 3) & (kind != 2)
-    cpf = digits_to_str(cpf_digits(rng, n)).astype(object)
-    cns = digits_to_str(cns_digits(rng, n)).astype(object)
-    cpf[~has_cpf] = None
-    cns[~has_cns] = None
+    cpf = pa.array(digits_to_str(cpf_digits(rng, n)), pa.string(), mask=~has_cpf)
+    cns = pa.array(digits_to_str(cns_digits(rng, n)), pa.string(), mask=~has_cns)
     return cpf, cns

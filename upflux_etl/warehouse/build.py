@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import time
 import uuid
 from pathlib import Path
 
@@ -76,15 +77,24 @@ def publish(files: WarehouseFiles, run_id: str, timezone: str) -> str:
         _replace_link(files.published, files.previous)
     os.replace(path, files.published)
     _fsync_dir(files.root)
+    discard_stale_builds(files)
     return version
 
 
-def discard_stale_builds(files: WarehouseFiles, keep: str | None = None) -> None:
-    """Remove build files of runs that ended without publishing (never the `keep` run's)."""
+STALE_AFTER_S = 24 * 3600
+
+
+def discard_stale_builds(files: WarehouseFiles, older_than_s: float = STALE_AFTER_S) -> None:
+    """Remove builds of runs that died without publishing (untouched for a day).
+
+    Never a fresh one: a run still in flight must find its build, or it would start over
+    from the new publication and publish half a load.
+    """
     if not files.builds.exists():
         return
+    limit = time.time() - older_than_s
     for path in files.builds.iterdir():
-        if keep is None or not path.name.startswith(keep):
+        if path.stat().st_mtime < limit:
             path.unlink(missing_ok=True)
 
 

@@ -1,0 +1,61 @@
+-- One row per ER attendance (ie_tipo_atendimento 3 is Hospitalis's "pronto socorro").
+-- Arrival, first doctor and exit live on the attendance; the triage is the first
+-- classification (patients waiting long are sometimes reclassified).
+with atendimentos_ps as (
+    select
+        cd_atendimento,
+        dt_entrada,
+        dt_atend_medico,
+        dt_alta,
+        dt_atualizacao
+    from atendimento
+    where ie_tipo_atendimento = 3
+),
+
+triagens as (
+    select
+        cd_atendimento,
+        ie_protocolo,
+        cd_classificacao,
+        dt_inicio_triagem,
+        dt_fim_triagem,
+        dt_atualizacao,
+        row_number() over (
+            partition by cd_atendimento
+            order by dt_inicio_triagem, nr_seq_triagem
+        ) as nr_ordem
+    from triagem_ps
+),
+
+primeira_triagem as (
+    select
+        cd_atendimento,
+        ie_protocolo,
+        cd_classificacao,
+        dt_inicio_triagem,
+        dt_fim_triagem,
+        dt_atualizacao
+    from triagens
+    where nr_ordem = 1
+),
+
+final as (
+    select
+        cast(a.cd_atendimento as varchar(20)) as encounter_id,
+        a.dt_entrada as arrived_at,
+        t.dt_inicio_triagem as triage_started_at,
+        t.dt_fim_triagem as triage_ended_at,
+        case
+            when t.ie_protocolo = 'MTS' then 'manchester'
+            else lower(t.ie_protocolo)
+        end as triage_protocol,
+        cast(t.cd_classificacao as varchar(2)) as triage_colour,
+        a.dt_atend_medico as first_medical_contact_at,
+        a.dt_alta as left_at,
+        greatest(a.dt_atualizacao, coalesce(t.dt_atualizacao, a.dt_atualizacao)) as updated_at
+    from atendimentos_ps as a
+    left join primeira_triagem as t
+        on a.cd_atendimento = t.cd_atendimento
+)
+
+select * from final
