@@ -4,14 +4,44 @@ from __future__ import annotations
 
 import json
 
+from upflux_etl.catalog.loader import Catalog
 from upflux_etl.catalog.models import ClientSpec
+from upflux_etl.pipeline.after import checklist_step, state_store
 from upflux_etl.indicators.compute import latest_values
 from upflux_etl.settings import Settings
 from upflux_etl.warehouse.files import WarehouseFiles, connect, first_row
 
 
-def load_status(settings: Settings, client: ClientSpec, catalog=None) -> dict:
-    """Ledger per dataset, every check, indicator values of the last published load."""
+def load_status(settings: Settings, client: ClientSpec, catalog: Catalog) -> dict:
+    """Ledger per dataset, every check and indicator value of the last published load, with
+    the quality report, the health score (and its history) and the checklist."""
+    status = _warehouse_status(settings, client)
+    with state_store(settings) as store:
+        run = store.runs(client.slug, limit=1)
+        history = store.health_history(client.slug, days=30)
+    if run:
+        status["report"] = {"path": run[0].report_path, "report_id": run[0].report_sha256}
+    if history:
+        last = history[-1]
+        status["health"] = {
+            "as_of": last.as_of.isoformat(), "score": last.score, "band": last.band, "trend": last.trend,
+            "previous_score": last.previous_score, "factors": last.factors, "next_actions": last.next_actions,
+            "history": [{"as_of": h.as_of.isoformat(), "score": h.score, "band": h.band} for h in history],
+        }
+    checklist = checklist_step(settings, catalog, client)
+    status["checklist"] = {
+        "done": checklist.done,
+        "total": checklist.total,
+        "items": [
+            {"id": i.id, "round": i.round, "title": i.title, "status": i.status, "evidence": i.evidence,
+             "recorded_by": i.recorded_by, "recorded_at": i.recorded_at.isoformat() if i.recorded_at else None}
+            for i in checklist.items
+        ],
+    }
+    return status
+
+
+def _warehouse_status(settings: Settings, client: ClientSpec) -> dict:
     files = WarehouseFiles(settings.client_dir(client.slug))
     status: dict = {
         "client": client.slug,

@@ -59,9 +59,9 @@ def run(
     settings = Settings.from_env()
     show_progress(verbose)
     with friendly_errors():
-        _, spec = find_client(settings, client)
+        catalog, spec = find_client(settings, client)
         result = run_client(settings, spec.slug, full=full)
-    print_run_summary(settings, spec, result)
+    print_run_summary(settings, catalog, spec, result)
     if not result.success:
         raise typer.Exit(1)
 
@@ -123,7 +123,7 @@ def demo(
         result = run_client(settings, spec.slug, full=True)
         console.print("[bold]3/3[/] backfilling 30 days of health history")
         backfill_health(settings, catalog, spec, days=30)
-    print_run_summary(settings, spec, result)
+    print_run_summary(settings, catalog, spec, result)
     console.print(f"demo ERP, ground truth and defect manifest: {erp_dir}")
     console.print(
         f"done in {time.monotonic() - started:.0f} s. Open the UI on the same data: make ui"

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from rich.table import Table
 
+from upflux_etl.catalog.loader import Catalog
 from upflux_etl.catalog.models import ClientSpec
 from upflux_etl.cli.console import console
 from upflux_etl.settings import Settings
 from upflux_etl.status import load_status
 
 
-def print_run_summary(settings: Settings, client: ClientSpec, result) -> None:
+def print_run_summary(settings: Settings, catalog: Catalog, client: ClientSpec, result) -> None:
     """Ledger per dataset, failing checks, latest indicator values and where files are."""
     if not result.success:
         for event in result.all_events:
@@ -19,7 +20,7 @@ def print_run_summary(settings: Settings, client: ClientSpec, result) -> None:
                 console.print(
                     f"[red]failed[/] {event.step_key}: {data.error.message.strip() if data.error else ''}"
                 )
-    state = load_status(settings, client)
+    state = load_status(settings, client, catalog)
     if not state["load"]:
         console.print(f"[red]{client.slug}: nothing published[/]")
         return
