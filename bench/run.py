@@ -20,7 +20,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = "bench_erp"
-QUERY = "select * from pedido_exame"  # the ERP's exam table, 7+ columns
+
+
+def exams_query() -> str:
+    """The ERP profile's standard exams query (joins, casts), as PostgreSQL runs it."""
+    from upflux_etl.catalog.loader import load_catalog
+    from upflux_etl.extract.sql import translate
+    from upflux_etl.settings import Settings
+
+    sql = load_catalog(Settings.from_env()).profiles["hospitalis"].queries["exams"]
+    return translate(sql, "postgres", "postgres")
 
 
 def child(kind: str, url: str, out: str) -> None:
@@ -39,7 +48,7 @@ def child(kind: str, url: str, out: str) -> None:
 
         spec = load_canonical(ROOT).datasets["exams"]
         con = duckdb.connect(out)
-        with open_batches(url, QUERY, schema=SCHEMA, batch_rows=100_000) as batches:
+        with open_batches(url, exams_query(), schema=SCHEMA, batch_rows=100_000) as batches:
             rows = land(con, "exams", (protect_batch(b, spec, b"k" * 32) for b in batches))
         con.close()
     elif kind == "pandas":
@@ -49,9 +58,10 @@ def child(kind: str, url: str, out: str) -> None:
         engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
         with engine.connect() as conn:
             conn.exec_driver_sql(f"set search_path to {SCHEMA}")
-            rows = len(pd.read_sql(QUERY, conn))
+            rows = len(pd.read_sql(exams_query(), conn))
     elif kind == "copy":
-        cmd = ["psql", url, "-qAt", "-c", f"copy (select * from {SCHEMA}.pedido_exame) to stdout (format binary)"]
+        query = " ".join(exams_query().split())
+        cmd = ["psql", url, "-qAt", "-c", f"set search_path to {SCHEMA}", "-c", f"copy ({query}) to stdout (format binary)"]
         with open(os.devnull, "wb") as null:
             subprocess.run(cmd, stdout=null, check=True)
         rows = -1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from upflux_etl.catalog.errors import ConfigError
 from upflux_etl.catalog.models import slugify
 from upflux_etl.definitions import build_definitions
 from upflux_etl.definitions.context import FULL_TAG
+from upflux_etl.pipeline.after import record_failed_run
 from upflux_etl.settings import Settings
 
 DAGSTER_YAML = """\
@@ -62,12 +64,16 @@ def run_client(
         raise ConfigError(
             settings.clients_dir / f"{client}.yaml", "", _why_missing(defs, slug)
         ) from None
-    return job.execute_in_process(
+    started = dt.datetime.now(dt.UTC)
+    result = job.execute_in_process(
         instance=instance or instance_for(settings),
         tags={FULL_TAG: str(full).lower()},
         raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
     )
+    if not result.success:
+        record_failed_run(settings, slug, result.run_id, started, full)
+    return result
 
 
 def _why_missing(defs: dg.Definitions, slug: str) -> str:

@@ -24,17 +24,31 @@ def load_status(settings: Settings, client: ClientSpec, catalog: Catalog) -> dic
     if history:
         last = history[-1]
         status["health"] = {
-            "as_of": last.as_of.isoformat(), "score": last.score, "band": last.band, "trend": last.trend,
-            "previous_score": last.previous_score, "factors": last.factors, "next_actions": last.next_actions,
-            "history": [{"as_of": h.as_of.isoformat(), "score": h.score, "band": h.band} for h in history],
+            "as_of": last.as_of.isoformat(),
+            "score": last.score,
+            "band": last.band,
+            "trend": last.trend,
+            "previous_score": last.previous_score,
+            "factors": last.factors,
+            "next_actions": last.next_actions,
+            "history": [
+                {"as_of": h.as_of.isoformat(), "score": h.score, "band": h.band} for h in history
+            ],
         }
     checklist = checklist_step(settings, catalog, client)
     status["checklist"] = {
         "done": checklist.done,
         "total": checklist.total,
         "items": [
-            {"id": i.id, "round": i.round, "title": i.title, "status": i.status, "evidence": i.evidence,
-             "recorded_by": i.recorded_by, "recorded_at": i.recorded_at.isoformat() if i.recorded_at else None}
+            {
+                "id": i.id,
+                "round": i.round,
+                "title": i.title,
+                "status": i.status,
+                "evidence": i.evidence,
+                "recorded_by": i.recorded_by,
+                "recorded_at": i.recorded_at.isoformat() if i.recorded_at else None,
+            }
             for i in checklist.items
         ],
     }

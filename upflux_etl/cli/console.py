@@ -12,13 +12,14 @@ from rich.logging import RichHandler
 
 from upflux_etl.catalog.errors import ConfigError
 from upflux_etl.extract.source import SourceError
+from upflux_etl.extract.sql import QueryError
 from upflux_etl.pipeline.context import LoadConfigError
 
 console = Console(highlight=False)
 errors = Console(stderr=True, highlight=False)
 
 # Failures a person can fix from the message alone: shown without a traceback.
-EXPECTED = (ConfigError, SourceError, LoadConfigError, FileNotFoundError)
+EXPECTED = (ConfigError, SourceError, QueryError, LoadConfigError, FileNotFoundError)
 
 
 def show_progress(verbose: bool = False) -> None:

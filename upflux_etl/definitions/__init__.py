@@ -16,6 +16,7 @@ from upflux_etl.definitions.factories import (
     client_schedule,
     config_error_asset,
 )
+from upflux_etl.definitions.sensors import failed_load_sensor
 from upflux_etl.quality.generated import check_suite
 from upflux_etl.settings import Settings
 

@@ -12,8 +12,9 @@ from upflux_etl.demo_erp import generate
 
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, generate, print a summary."""
-    parser = argparse.ArgumentParser(prog="python -m upflux_etl.demo_erp",
-                                     description="Generate the Hospitalis demo ERP.")
+    parser = argparse.ArgumentParser(
+        prog="python -m upflux_etl.demo_erp", description="Generate the Hospitalis demo ERP."
+    )
     parser.add_argument("--out", type=Path, required=True, help="output directory")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--scale", type=float, default=1.0)
@@ -25,11 +26,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--schema", help="PostgreSQL schema / MariaDB database to (re)create")
     args = parser.parse_args(argv)
     out = args.out.resolve()
-    result = generate(args.erp_url or f"sqlite:///{out / 'erp.sqlite'}",
-                      args.platform_url or f"sqlite:///{out / 'platform.sqlite'}", out,
-                      seed=args.seed, beds=args.beds, months=args.months,
-                      end_date=args.end_date, scale=args.scale, schema=args.schema,
-                      progress=lambda step, f: print(f"[{f:4.0%}] {step}", file=sys.stderr))
+    result = generate(
+        args.erp_url or f"sqlite:///{out / 'erp.sqlite'}",
+        args.platform_url or f"sqlite:///{out / 'platform.sqlite'}",
+        out,
+        seed=args.seed,
+        beds=args.beds,
+        months=args.months,
+        end_date=args.end_date,
+        scale=args.scale,
+        schema=args.schema,
+        progress=lambda step, f: print(f"[{f:4.0%}] {step}", file=sys.stderr),
+    )
     for dataset, rows in result.row_counts.items():
         print(f"{dataset:15} {rows:>10,}")
     print(f"done in {result.seconds:.1f} s: {result.ground_truth_path}, {result.defects_path}")

@@ -55,14 +55,17 @@ def _off_midnight(t: int) -> int:
 class _Hospital:
     """Mutable state of one allocation run."""
 
-    def __init__(self, rng: np.random.Generator, stays: Stays, inventory: BedInventory,
-                 horizon: Horizon):
+    def __init__(
+        self, rng: np.random.Generator, stays: Stays, inventory: BedInventory, horizon: Horizon
+    ):
         n = len(stays)
         self.stays, self.inventory, self.rng = stays, inventory, rng
         self.t_end = horizon.t_end
-        self.out = Allocation(admitted=np.full(n, NAT, dtype=np.int64),
-                              discharged=np.full(n, NAT, dtype=np.int64),
-                              refused=np.full(n, NAT, dtype=np.int64))
+        self.out = Allocation(
+            admitted=np.full(n, NAT, dtype=np.int64),
+            discharged=np.full(n, NAT, dtype=np.int64),
+            refused=np.full(n, NAT, dtype=np.int64),
+        )
         self.free_at = np.full(len(inventory.code), horizon.t0, dtype=np.int64)
         self.regular = [np.flatnonzero((inventory.unit == u) & ~inventory.extra) for u in range(5)]
         self.extra = [np.flatnonzero((inventory.unit == u) & inventory.extra) for u in range(5)]
@@ -125,8 +128,12 @@ class _Hospital:
             plan.insert(k + 1, [unit, seconds - first])
             seconds = first
         self.current[s] = len(out.move_stay)
-        for store, value in ((out.move_stay, s), (out.move_bed, bed), (out.move_start, t),
-                             (out.move_end, NAT)):
+        for store, value in (
+            (out.move_stay, s),
+            (out.move_bed, bed),
+            (out.move_start, t),
+            (out.move_end, NAT),
+        ):
             store.append(value)
         end = _off_midnight(t + seconds)
         self.free_at[bed] = BUSY
@@ -186,7 +193,8 @@ class _Hospital:
                 self._block(bed)
 
 
-def allocate(rng: np.random.Generator, stays: Stays, inventory: BedInventory,
-             horizon: Horizon) -> Allocation:
+def allocate(
+    rng: np.random.Generator, stays: Stays, inventory: BedInventory, horizon: Horizon
+) -> Allocation:
     """Serve every stay's requests in time order; mutates ``stays.plan`` (extra-bed splits)."""
     return _Hospital(rng, stays, inventory, horizon).run()

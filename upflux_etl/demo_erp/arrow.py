@@ -16,9 +16,12 @@ def _money(cents: np.ndarray) -> pa.Array:
     values = np.where(null, 0, cents)
     words = np.column_stack([values, np.where(values < 0, -1, 0)]).astype(np.int64)
     validity = pa.array(~null).buffers()[1] if null.any() else None
-    return pa.Array.from_buffers(pa.decimal128(14, 2), len(cents),
-                                 [validity, pa.py_buffer(words.tobytes())],
-                                 null_count=int(null.sum()))
+    return pa.Array.from_buffers(
+        pa.decimal128(14, 2),
+        len(cents),
+        [validity, pa.py_buffer(words.tobytes())],
+        null_count=int(null.sum()),
+    )
 
 
 def _column(values, logical: str) -> pa.Array:
@@ -31,8 +34,12 @@ def _column(values, logical: str) -> pa.Array:
     if k == "money":
         return _money(values)
     null = values == NAT
-    arrow_type = {"int": pa.int64(), "ts": pa.timestamp("s"), "date": pa.date32(),
-                  "time": pa.time32("s")}[k]
+    arrow_type = {
+        "int": pa.int64(),
+        "ts": pa.timestamp("s"),
+        "date": pa.date32(),
+        "time": pa.time32("s"),
+    }[k]
     raw = np.where(null, 0, values).astype(np.int32 if k in ("date", "time") else np.int64)
     return pa.array(raw, arrow_type, mask=null if null.any() else None)
 
@@ -54,8 +61,9 @@ def for_backend(data: pa.Table, backend: str) -> pa.Table:
     columns = []
     for field, column in zip(data.schema, data.columns, strict=True):
         t = field.type
-        if backend in ("sqlite", "mysql") and (pa.types.is_timestamp(t) or pa.types.is_date(t)
-                                               or pa.types.is_time(t)):
+        if backend in ("sqlite", "mysql") and (
+            pa.types.is_timestamp(t) or pa.types.is_date(t) or pa.types.is_time(t)
+        ):
             column = column.cast(pa.string())
         elif backend == "sqlite" and pa.types.is_decimal(t):
             column = column.cast(pa.float64())

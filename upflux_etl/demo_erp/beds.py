@@ -12,8 +12,13 @@ from upflux_etl.demo_erp.rng import lognormal
 from upflux_etl.demo_erp.timeline import DAY, HOUR, Horizon, nudge_midnight
 
 # Bed type codes (codes.BED_TYPES) and their shares per unit.
-UNIT_BED_TYPES = (((1,), (1.0,)), ((2, 3, 5), (0.72, 0.22, 0.06)), ((2, 3), (0.6, 0.4)),
-                  ((2, 5), (0.8, 0.2)), ((3, 2), (0.5, 0.5)))
+UNIT_BED_TYPES = (
+    ((1,), (1.0,)),
+    ((2, 3, 5), (0.72, 0.22, 0.06)),
+    ((2, 3), (0.6, 0.4)),
+    ((2, 5), (0.8, 0.2)),
+    ((3, 2), (0.5, 0.5)),
+)
 LABEL_PREFIX = ("UTI", "3", "5", "2", "6")
 EXTRA_UNITS = (1, 4, 2, 3, 1, 0)  # where extra beds go, in order of creation
 
@@ -84,13 +89,19 @@ def build(rng: np.random.Generator, beds: int, horizon: Horizon) -> BedInventory
     extra = np.arange(n_all) >= n_all - n_extra
     unit_arr = np.array(units, dtype=np.int64)
     return BedInventory(
-        code=np.arange(1001, 1001 + n_all, dtype=np.int64), unit=unit_arr,
-        sector=np.array(sectors, dtype=np.int64), bed_type=np.array(types, dtype=np.int64),
-        extra=extra, label=labels, maintenance=_maintenance(rng, unit_arr, extra, horizon))
+        code=np.arange(1001, 1001 + n_all, dtype=np.int64),
+        unit=unit_arr,
+        sector=np.array(sectors, dtype=np.int64),
+        bed_type=np.array(types, dtype=np.int64),
+        extra=extra,
+        label=labels,
+        maintenance=_maintenance(rng, unit_arr, extra, horizon),
+    )
 
 
-def _maintenance(rng: np.random.Generator, unit: np.ndarray, extra: np.ndarray,
-                 horizon: Horizon) -> list[list[tuple[int, int, str]]]:
+def _maintenance(
+    rng: np.random.Generator, unit: np.ndarray, extra: np.ndarray, horizon: Horizon
+) -> list[list[tuple[int, int, str]]]:
     """Planned blocks: ~0.7 short maintenances per bed-year, and one room (2-6 beds of a
     ward) interdicted for repairs for 10-25 days."""
     span = horizon.t_end - horizon.t0
@@ -104,8 +115,9 @@ def _maintenance(rng: np.random.Generator, unit: np.ndarray, extra: np.ndarray,
     ward = int(rng.choice([1, 2]))
     candidates = np.flatnonzero((unit == ward) & ~extra)
     room = candidates[: int(rng.integers(2, 7))] if len(candidates) > 8 else candidates[:0]
-    start = int(nudge_midnight(horizon.t0 + rng.integers(span // 4, max(span // 4 + 1,
-                                                                          3 * span // 4))))
+    start = int(
+        nudge_midnight(horizon.t0 + rng.integers(span // 4, max(span // 4 + 1, 3 * span // 4)))
+    )
     seconds = int(rng.integers(10, 26)) * DAY + 7 * HOUR
     for bed in room:
         plans[bed].append((start, seconds, "I"))

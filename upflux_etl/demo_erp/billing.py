@@ -45,16 +45,27 @@ def _billed_at(rng: np.random.Generator, closed: np.ndarray, kind: np.ndarray, t
     return _after(closed, delay, t_end)
 
 
-def build(rng: np.random.Generator, encounter: np.ndarray, payer_idx: np.ndarray,
-          discharged: np.ndarray, cost_median: np.ndarray, t_end: int) -> Accounts:
+def build(
+    rng: np.random.Generator,
+    encounter: np.ndarray,
+    payer_idx: np.ndarray,
+    discharged: np.ndarray,
+    cost_median: np.ndarray,
+    t_end: int,
+) -> Accounts:
     """Accounts of the given encounters (``discharged`` NAT: account still open)."""
     n = len(encounter)
-    payer_kind = np.array([("sus", "convenio", "particular").index(p.canonical)
-                           for p in codes.PAYERS])[payer_idx]
+    payer_kind = np.array(
+        [("sus", "convenio", "particular").index(p.canonical) for p in codes.PAYERS]
+    )[payer_idx]
     sus_factor = np.where(payer_kind == 0, 0.45, 1.0)
     amount = np.round(lognormal(rng, cost_median * sus_factor, 0.35, n) * 100).astype(np.int64)
-    close_delay = np.where(payer_kind == 2, lognormal(rng, 1.0, 0.5, n) * HOUR,
-                           lognormal(rng, 2.0, 0.8, n) * DAY).astype(np.int64) + MINUTE
+    close_delay = (
+        np.where(
+            payer_kind == 2, lognormal(rng, 1.0, 0.5, n) * HOUR, lognormal(rng, 2.0, 0.8, n) * DAY
+        ).astype(np.int64)
+        + MINUTE
+    )
     closed = _after(discharged, close_delay, t_end)
     billed = _billed_at(rng, closed, payer_kind, t_end)
     answer = _after(billed, (lognormal(rng, 35.0, 0.3, n) * DAY).astype(np.int64), t_end)
@@ -70,5 +81,14 @@ def build(rng: np.random.Generator, encounter: np.ndarray, payer_idx: np.ndarray
     paid_delay = (lognormal(rng, 10.0, 0.4, n) * DAY).astype(np.int64)
     paid = np.where(payer_kind == 2, billed, _after(answer, paid_delay, t_end))
     payer_code = np.array([p.code for p in codes.PAYERS])[payer_idx]
-    return Accounts(encounter=encounter, payer=payer_code, closed=closed, billed=billed,
-                    amount=amount, denied=denied, reason=reason, appeal=appeal, paid=paid)
+    return Accounts(
+        encounter=encounter,
+        payer=payer_code,
+        closed=closed,
+        billed=billed,
+        amount=amount,
+        denied=denied,
+        reason=reason,
+        appeal=appeal,
+        paid=paid,
+    )

@@ -13,7 +13,11 @@ import numpy as np
 
 from upflux_etl.demo_erp import codes
 from upflux_etl.demo_erp.documents import (
-    cns_digits, cpf_digits, digits_to_str, invalid_cns_digits, invalid_cpf_digits,
+    cns_digits,
+    cpf_digits,
+    digits_to_str,
+    invalid_cns_digits,
+    invalid_cpf_digits,
 )
 from upflux_etl.demo_erp.timeline import DAY, HOUR, MINUTE, NAT
 
@@ -37,13 +41,22 @@ class Junk:
     def note(self, defect: str, dataset: str, check: str, ids) -> None:
         """Record a defect with the canonical ids of the rows that violate the check."""
         ids = [str(int(i)) for i in ids]
-        self.manifest.append({"defect": defect, "dataset": dataset, "check": check,
-                              "count": len(ids), "record_ids": ids})
+        self.manifest.append(
+            {
+                "defect": defect,
+                "dataset": dataset,
+                "check": check,
+                "count": len(ids),
+                "record_ids": ids,
+            }
+        )
 
 
 def _take(cols: dict[str, np.ndarray], idx: np.ndarray) -> dict[str, np.ndarray]:
-    return {k: (v.take(idx) if hasattr(v, "take") and not isinstance(v, np.ndarray)
-                else v[idx].copy()) for k, v in cols.items()}
+    return {
+        k: (v.take(idx) if hasattr(v, "take") and not isinstance(v, np.ndarray) else v[idx].copy())
+        for k, v in cols.items()
+    }
 
 
 def _count(rng: np.random.Generator, scale: float) -> int:
@@ -64,8 +77,11 @@ class _Ids:
 
 def _consults(rng, enc: dict, n: int) -> dict[str, np.ndarray]:
     """Copies of real finished consultations (the template of junk encounters)."""
-    ok = np.flatnonzero((enc["ie_tipo_atendimento"] == codes.CLINIC) & (enc["ie_situacao"] == "A")
-                        & (enc["dt_alta"] != NAT))
+    ok = np.flatnonzero(
+        (enc["ie_tipo_atendimento"] == codes.CLINIC)
+        & (enc["ie_situacao"] == "A")
+        & (enc["dt_alta"] != NAT)
+    )
     return _take(enc, np.sort(rng.choice(ok, n, replace=False)))
 
 
@@ -77,15 +93,20 @@ def encounter_defects(rng, junk: Junk, enc: dict, ids: _Ids, scale: float) -> No
     rows["dt_alta"] = rows["dt_entrada"] - rng.integers(HOUR, 3 * DAY, n)
     rows["dt_atend_medico"][:] = NAT
     junk.add("atendimento", rows)
-    junk.note("discharge_before_admission", "encounters", "discharge_after_admission",
-              rows["cd_atendimento"])
+    junk.note(
+        "discharge_before_admission",
+        "encounters",
+        "discharge_after_admission",
+        rows["cd_atendimento"],
+    )
     pairs = max(1, _count(rng, scale) // 2)
     rows = _consults(rng, enc, pairs)
     rows["cd_atendimento"] = ids.take("enc", pairs)
     junk.add("atendimento", rows)
     junk.add("atendimento", {k: v.copy() for k, v in rows.items()})
-    junk.note("duplicated_key", "encounters", "encounter_id_unique",
-              np.repeat(rows["cd_atendimento"], 2))
+    junk.note(
+        "duplicated_key", "encounters", "encounter_id_unique", np.repeat(rows["cd_atendimento"], 2)
+    )
     rows = _consults(rng, enc, n := _count(rng, scale))
     rows["cd_atendimento"] = ids.take("enc", n)
     rows["dt_entrada"][:] = NAT
@@ -161,20 +182,21 @@ def billing_defects(rng, junk: Junk, accounts: dict, ids: _Ids, scale: float) ->
     rows["vl_glosa"] = rows["vl_conta"] + rng.integers(100, 50_000, n)
     rows["cd_motivo_glosa"] = np.full(n, "1705", dtype=object)
     junk.add("conta_paciente", rows)
-    junk.note("glosa_above_billed", "billing", "denied_not_above_billed",
-              rows["nr_interno_conta"])
+    junk.note("glosa_above_billed", "billing", "denied_not_above_billed", rows["nr_interno_conta"])
 
 
-def er_defects(rng, junk: Junk, enc: dict, triage: dict, ids: _Ids, scale: float,
-               garbage: bool) -> None:
+def er_defects(
+    rng, junk: Junk, enc: dict, triage: dict, ids: _Ids, scale: float, garbage: bool
+) -> None:
     """triage_before_arrival and (SQLite only) garbage_timestamp, on copies of ER visits."""
     first = np.unique(triage["cd_atendimento"], return_index=True)[1]
     t_enc, t_start = triage["cd_atendimento"][first], triage["dt_inicio_triagem"][first]
     t_end = triage["dt_fim_triagem"][first]
     row_of = t_enc - 1  # encounter ids are 1..N in row order before any junk
     slack = enc["dt_atend_medico"][row_of] - enc["dt_entrada"][row_of]
-    ok = np.flatnonzero((enc["dt_atend_medico"][row_of] != NAT) & (slack > 20 * MINUTE)
-                        & (t_end != NAT))
+    ok = np.flatnonzero(
+        (enc["dt_atend_medico"][row_of] != NAT) & (slack > 20 * MINUTE) & (t_end != NAT)
+    )
     for defect in ("triage_before_arrival", "garbage_timestamp")[: 2 if garbage else 1]:
         n = _count(rng, scale)
         pick = np.sort(rng.choice(ok, n, replace=False))
@@ -184,24 +206,30 @@ def er_defects(rng, junk: Junk, enc: dict, triage: dict, ids: _Ids, scale: float
         if defect == "triage_before_arrival":
             start = rows["dt_entrada"] - rng.integers(5 * MINUTE, 60 * MINUTE, n)
             end = rows["dt_entrada"] + rng.integers(MINUTE, 5 * MINUTE, n)
-        tri = {"nr_seq_triagem": ids.take("triage", n), "cd_atendimento": rows["cd_atendimento"],
-               "ie_protocolo": np.full(n, "MTS", dtype=object),
-               "cd_classificacao": triage["cd_classificacao"][first][pick],
-               "dt_inicio_triagem": start, "dt_fim_triagem": end,
-               "dt_atualizacao": rows["dt_atualizacao"]}
+        tri = {
+            "nr_seq_triagem": ids.take("triage", n),
+            "cd_atendimento": rows["cd_atendimento"],
+            "ie_protocolo": np.full(n, "MTS", dtype=object),
+            "cd_classificacao": triage["cd_classificacao"][first][pick],
+            "dt_inicio_triagem": start,
+            "dt_fim_triagem": end,
+            "dt_atualizacao": rows["dt_atualizacao"],
+        }
         junk.add("atendimento", rows)
         junk.add("triagem_ps", tri)
         if defect == "garbage_timestamp":
             for enc_id in rows["cd_atendimento"]:
                 junk.garbage[int(enc_id)] = str(rng.choice(GARBAGE_TIMESTAMPS))
-            junk.note(defect, "er_visits", "first_medical_contact_at_parseable",
-                      rows["cd_atendimento"])
+            junk.note(
+                defect, "er_visits", "first_medical_contact_at_parseable", rows["cd_atendimento"]
+            )
         else:
             junk.note(defect, "er_visits", "triage_after_arrival", rows["cd_atendimento"])
 
 
-def movement_defects(rng, junk: Junk, moves: dict, extra_beds: np.ndarray, ids: _Ids,
-                     scale: float) -> None:
+def movement_defects(
+    rng, junk: Junk, moves: dict, extra_beds: np.ndarray, ids: _Ids, scale: float
+) -> None:
     """movement_end_before_start: a bed movement typed with its dates swapped."""
     ok = np.flatnonzero((moves["dt_saida_leito"] != NAT) & ~np.isin(moves["cd_leito"], extra_beds))
     n = _count(rng, scale)
@@ -209,5 +237,9 @@ def movement_defects(rng, junk: Junk, moves: dict, extra_beds: np.ndarray, ids: 
     rows["nr_seq_movimentacao"] = ids.take("move", n)
     rows["dt_saida_leito"] = rows["dt_entrada_leito"] - rng.integers(HOUR, 2 * DAY, n)
     junk.add("movimentacao_leito", rows)
-    junk.note("movement_end_before_start", "bed_movements", "movement_end_after_start",
-              rows["nr_seq_movimentacao"])
+    junk.note(
+        "movement_end_before_start",
+        "bed_movements",
+        "movement_end_after_start",
+        rows["nr_seq_movimentacao"],
+    )

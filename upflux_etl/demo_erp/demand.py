@@ -13,18 +13,40 @@ import numpy as np
 
 from upflux_etl.demo_erp import er as er_model
 from upflux_etl.demo_erp.pathways import (
-    OBSTETRIC, OUTCOME_P, PAEDIATRIC, SURGICAL, URGENT_SHARE, daytime_discharge,
-    expected_unit_days, segments, split_bed_change,
+    OBSTETRIC,
+    OUTCOME_P,
+    PAEDIATRIC,
+    SURGICAL,
+    URGENT_SHARE,
+    daytime_discharge,
+    expected_unit_days,
+    segments,
+    split_bed_change,
 )
 from upflux_etl.demo_erp.rng import lognormal
 from upflux_etl.demo_erp.timeline import (
-    DAY, HOUR, MINUTE, NAT, Horizon, nudge_midnight, season, weekday, working_days,
+    DAY,
+    HOUR,
+    MINUTE,
+    NAT,
+    Horizon,
+    nudge_midnight,
+    season,
+    weekday,
+    working_days,
 )
 
 CENSUS, FROM_ER, DIRECT, ELECTIVE = range(4)
 # Selection weights of ER visits by colour (red..blue) for each pathway.
-COLOUR_WEIGHT = np.array([[8, 6, 3, 0.4, 0.05], [40, 8, 1, 0.05, 0.01], [5, 5, 3, 0.5, 0.05],
-                          [8, 6, 3, 0.5, 0.1], [3, 4, 4, 1, 0.2]])
+COLOUR_WEIGHT = np.array(
+    [
+        [8, 6, 3, 0.4, 0.05],
+        [40, 8, 1, 0.05, 0.01],
+        [5, 5, 3, 0.5, 0.05],
+        [8, 6, 3, 0.5, 0.1],
+        [3, 4, 4, 1, 0.2],
+    ]
+)
 SELECTION_ORDER = (1, 4, 3, 2, 0)  # critical first: it picks the reddest visits
 
 
@@ -71,14 +93,21 @@ def _daily_factors(horizon: Horizon) -> tuple[np.ndarray, np.ndarray]:
 def _eligible(visits: er_model.ErVisits, age: np.ndarray, female: np.ndarray) -> np.ndarray:
     """Pathway x visit eligibility (seen by a doctor, not dead/transferred, right patient)."""
     seen = (visits.doctor != NAT) & np.isin(
-        visits.outcome, (er_model.DISCHARGED, er_model.AT_OWN_REQUEST))
+        visits.outcome, (er_model.DISCHARGED, er_model.AT_OWN_REQUEST)
+    )
     adult, child = age >= 14, age < 14
     mother = female & (age >= 15) & (age <= 45)
     return np.vstack([seen & adult, seen & adult, seen & adult, seen & child, seen & mother])
 
 
-def choose_from_er(rng: np.random.Generator, horizon: Horizon, visits: er_model.ErVisits,
-                   age: np.ndarray, female: np.ndarray, wanted: np.ndarray) -> list[np.ndarray]:
+def choose_from_er(
+    rng: np.random.Generator,
+    horizon: Horizon,
+    visits: er_model.ErVisits,
+    age: np.ndarray,
+    female: np.ndarray,
+    wanted: np.ndarray,
+) -> list[np.ndarray]:
     """Pick, day by day, the ER visits that end in an admission.
 
     Args:
@@ -108,8 +137,15 @@ def choose_from_er(rng: np.random.Generator, horizon: Horizon, visits: er_model.
     return chosen
 
 
-def _add(stays: Stays, rng: np.random.Generator, pathway: int, origin: int, when: int,
-         visit: int = -1, urgent: bool = True) -> None:
+def _add(
+    stays: Stays,
+    rng: np.random.Generator,
+    pathway: int,
+    origin: int,
+    when: int,
+    visit: int = -1,
+    urgent: bool = True,
+) -> None:
     died_p, moved_p = OUTCOME_P[pathway]
     roll = rng.random()
     outcome = 1 if roll < died_p else 2 if roll < died_p + moved_p else 0
@@ -125,15 +161,21 @@ def _add(stays: Stays, rng: np.random.Generator, pathway: int, origin: int, when
         split_bed_change(rng, plan)
     if outcome != 1:
         daytime_discharge(rng, when, plan)
-    for store, value in ((stays.pathway, pathway), (stays.origin, origin),
-                         (stays.er_visit, visit), (stays.request, when),
-                         (stays.outcome, outcome), (stays.surgery, surgery),
-                         (stays.plan, plan)):
+    for store, value in (
+        (stays.pathway, pathway),
+        (stays.origin, origin),
+        (stays.er_visit, visit),
+        (stays.request, when),
+        (stays.outcome, outcome),
+        (stays.surgery, surgery),
+        (stays.plan, plan),
+    ):
         store.append(value)
 
 
-def _census(stays: Stays, rng: np.random.Generator, horizon: Horizon,
-            unit_beds: np.ndarray) -> None:
+def _census(
+    stays: Stays, rng: np.random.Generator, horizon: Horizon, unit_beds: np.ndarray
+) -> None:
     """Patients already in the wards at go-live, re-registered that morning."""
     unit_pathway = (1, 0, SURGICAL, PAEDIATRIC, OBSTETRIC)
     counts = np.round(target_occupancy(unit_beds) * unit_beds * 0.9).astype(int)
@@ -148,8 +190,14 @@ def _census(stays: Stays, rng: np.random.Generator, horizon: Horizon,
                 segment[1] = max(int(segment[1] * remaining), HOUR)
 
 
-def build(rng: np.random.Generator, horizon: Horizon, unit_beds: np.ndarray,
-          visits: er_model.ErVisits, age: np.ndarray, female: np.ndarray) -> Stays:
+def build(
+    rng: np.random.Generator,
+    horizon: Horizon,
+    unit_beds: np.ndarray,
+    visits: er_model.ErVisits,
+    age: np.ndarray,
+    female: np.ndarray,
+) -> Stays:
     """All planned stays of the horizon.
 
     Args:
@@ -174,8 +222,11 @@ def build(rng: np.random.Generator, horizon: Horizon, unit_beds: np.ndarray,
     _census(stays, rng, horizon, unit_beds)
     day_t = horizon.t0 + np.arange(horizon.n_days, dtype=np.int64) * DAY
     for pathway in range(5):
-        decided = visits.doctor[chosen[pathway]] + (
-            lognormal(rng, 150.0, 0.6, len(chosen[pathway])) * MINUTE).astype(np.int64) + 600
+        decided = (
+            visits.doctor[chosen[pathway]]
+            + (lognormal(rng, 150.0, 0.6, len(chosen[pathway])) * MINUTE).astype(np.int64)
+            + 600
+        )
         for visit, when in zip(chosen[pathway], nudge_midnight(decided), strict=True):
             _add(stays, rng, pathway, FROM_ER, int(when), visit=int(visit))
         direct = np.repeat(day_t, wanted[pathway])

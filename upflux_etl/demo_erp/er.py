@@ -11,8 +11,34 @@ from upflux_etl.demo_erp.rng import lognormal
 from upflux_etl.demo_erp.timeline import DAY, HOUR, MINUTE, NAT, Horizon, nudge_midnight, season
 
 # Relative arrivals per hour of day: quiet before dawn, late-morning and evening peaks.
-HOURLY = np.array([0.50, 0.40, 0.33, 0.30, 0.30, 0.36, 0.55, 0.85, 1.20, 1.45, 1.55, 1.50,
-                   1.30, 1.20, 1.25, 1.30, 1.30, 1.35, 1.45, 1.55, 1.50, 1.25, 0.95, 0.70])
+HOURLY = np.array(
+    [
+        0.50,
+        0.40,
+        0.33,
+        0.30,
+        0.30,
+        0.36,
+        0.55,
+        0.85,
+        1.20,
+        1.45,
+        1.55,
+        1.50,
+        1.30,
+        1.20,
+        1.25,
+        1.30,
+        1.30,
+        1.35,
+        1.45,
+        1.55,
+        1.50,
+        1.25,
+        0.95,
+        0.70,
+    ]
+)
 WEEKDAY = np.array([1.20, 1.06, 1.00, 0.98, 0.97, 0.88, 0.91])  # Monday first
 COLOUR_SHARE = np.array([0.01, 0.10, 0.35, 0.45, 0.09])  # red, orange, yellow, green, blue
 WAIT_DOCTOR_MIN = np.array([2.0, 9.0, 32.0, 62.0, 85.0])
@@ -67,8 +93,11 @@ def simulate(rng: np.random.Generator, horizon: Horizon, beds: int, scale: float
     n = len(arrival)
     colour = rng.choice(5, size=n, p=COLOUR_SHARE).astype(np.int8)
     crowd = np.clip(load, 0.25, 3.0)
-    to_triage = np.where(colour == 0, lognormal(rng, 1.5, 0.4, n),
-                         lognormal(rng, 6.5 * crowd**0.8, 0.6, n) * np.where(colour == 1, 0.6, 1))
+    to_triage = np.where(
+        colour == 0,
+        lognormal(rng, 1.5, 0.4, n),
+        lognormal(rng, 6.5 * crowd**0.8, 0.6, n) * np.where(colour == 1, 0.6, 1),
+    )
     triage_start = arrival + np.maximum(to_triage * MINUTE, 20).astype(np.int64)
     triage_end = triage_start + (lognormal(rng, 4.0, 0.35, n) * MINUTE).astype(np.int64) + 30
     wait = lognormal(rng, WAIT_DOCTOR_MIN[colour] * crowd**1.1, 0.75, n)
@@ -80,8 +109,11 @@ def simulate(rng: np.random.Generator, horizon: Horizon, beds: int, scale: float
     p_unseen = np.where(colour >= 3, np.clip(wait / 1400.0, 0, 0.25), 0.0)
     unseen = rng.random(n) < p_unseen
     outcome[unseen] = LEFT_UNSEEN
-    left[unseen] = triage_end[unseen] + (wait[unseen] * rng.uniform(0.3, 0.9, unseen.sum())
-                                         * MINUTE).astype(np.int64) + 60
+    left[unseen] = (
+        triage_end[unseen]
+        + (wait[unseen] * rng.uniform(0.3, 0.9, unseen.sum()) * MINUTE).astype(np.int64)
+        + 60
+    )
     doctor[unseen] = NAT
     # A few leave before triage.
     gone = rng.random(n) < 0.003
@@ -89,9 +121,16 @@ def simulate(rng: np.random.Generator, horizon: Horizon, beds: int, scale: float
     left[gone] = arrival[gone] + rng.integers(15 * MINUTE, 60 * MINUTE, gone.sum())
     for arr in (triage_start, triage_end, doctor):
         arr[gone] = NAT
-    return ErVisits(arrival=arrival, colour=colour, triage_start=nudge_midnight(triage_start),
-                    triage_end=nudge_midnight(triage_end), doctor=nudge_midnight(doctor),
-                    left=nudge_midnight(left), outcome=outcome, load=load)
+    return ErVisits(
+        arrival=arrival,
+        colour=colour,
+        triage_start=nudge_midnight(triage_start),
+        triage_end=nudge_midnight(triage_end),
+        doctor=nudge_midnight(doctor),
+        left=nudge_midnight(left),
+        outcome=outcome,
+        load=load,
+    )
 
 
 def _outcomes(rng: np.random.Generator, colour: np.ndarray) -> np.ndarray:
@@ -116,9 +155,11 @@ def retriage(rng: np.random.Generator, visits: ErVisits) -> tuple[np.ndarray, ..
     waiting = visits.doctor - visits.triage_end
     ok = (visits.doctor != NAT) & (waiting > 45 * MINUTE) & (visits.colour >= 2)
     chosen = np.flatnonzero(ok & (rng.random(len(visits)) < 0.06))
-    start = visits.triage_end[chosen] + (waiting[chosen] * rng.uniform(0.3, 0.8, len(chosen))
-                                         ).astype(np.int64)
-    end = np.minimum(start + rng.integers(3 * MINUTE, 8 * MINUTE, len(chosen)),
-                     visits.doctor[chosen] - 5)
+    start = visits.triage_end[chosen] + (
+        waiting[chosen] * rng.uniform(0.3, 0.8, len(chosen))
+    ).astype(np.int64)
+    end = np.minimum(
+        start + rng.integers(3 * MINUTE, 8 * MINUTE, len(chosen)), visits.doctor[chosen] - 5
+    )
     colour = np.maximum(visits.colour[chosen] - rng.integers(0, 2, len(chosen)), 0)
     return chosen, nudge_midnight(start), nudge_midnight(end), colour.astype(np.int8)

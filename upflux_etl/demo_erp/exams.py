@@ -38,8 +38,12 @@ class Orders:
     @staticmethod
     def concat(parts: list[Orders]) -> Orders:
         """Join order batches."""
-        return Orders(*(np.concatenate([getattr(p, f) for p in parts])
-                        for f in ("encounter", "ordered", "exam", "urgent", "source")))
+        return Orders(
+            *(
+                np.concatenate([getattr(p, f) for p in parts])
+                for f in ("encounter", "ordered", "exam", "urgent", "source")
+            )
+        )
 
 
 def _pick_exams(rng: np.random.Generator, n: int, imaging: bool, column: str) -> np.ndarray:
@@ -48,8 +52,14 @@ def _pick_exams(rng: np.random.Generator, n: int, imaging: bool, column: str) ->
     return np.array(rows)[rng.choice(len(rows), size=n, p=weight / weight.sum())]
 
 
-def ward_orders(rng: np.random.Generator, encounter: np.ndarray, start: np.ndarray,
-                end: np.ndarray, unit: np.ndarray, scale: float) -> Orders:
+def ward_orders(
+    rng: np.random.Generator,
+    encounter: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+    unit: np.ndarray,
+    scale: float,
+) -> Orders:
     """Orders during bed occupations (``end`` already capped at the snapshot)."""
     days = (end - start) / DAY
     parts = []
@@ -68,8 +78,13 @@ def ward_orders(rng: np.random.Generator, encounter: np.ndarray, start: np.ndarr
     return Orders.concat(parts)
 
 
-def er_orders(rng: np.random.Generator, encounter: np.ndarray, doctor: np.ndarray,
-              left: np.ndarray, colour: np.ndarray) -> Orders:
+def er_orders(
+    rng: np.random.Generator,
+    encounter: np.ndarray,
+    doctor: np.ndarray,
+    left: np.ndarray,
+    colour: np.ndarray,
+) -> Orders:
     """A lab panel and some imaging for ER patients seen by a doctor."""
     has = rng.random(len(doctor)) < ER_HAS_EXAMS[colour]
     parts = []
@@ -86,8 +101,13 @@ def er_orders(rng: np.random.Generator, encounter: np.ndarray, doctor: np.ndarra
     return Orders.concat(parts)
 
 
-def visit_orders(rng: np.random.Generator, encounter: np.ndarray, when: np.ndarray,
-                 is_lab_visit: np.ndarray, scale_labs: float = 1.0) -> Orders:
+def visit_orders(
+    rng: np.random.Generator,
+    encounter: np.ndarray,
+    when: np.ndarray,
+    is_lab_visit: np.ndarray,
+    scale_labs: float = 1.0,
+) -> Orders:
     """Collection-post orders (registered on arrival) and clinic imaging bookings."""
     lab_count = np.where(is_lab_visit, 1 + rng.poisson(3.5 * scale_labs, len(when)), 0)
     img_count = np.where(~is_lab_visit & (rng.random(len(when)) < 0.12), 1, 0)

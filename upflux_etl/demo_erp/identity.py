@@ -19,13 +19,15 @@ RETURN_P = (0.30, 0.65, 0.55)  # ER, consultation, lab visit: share of known pat
 PROFILE = np.array(["er", "clinic", "lab"], dtype=object)
 
 
-def assign_visits(rng: np.random.Generator, registry: PatientRegistry, er: ErVisits,
-                  outpatient: OutpatientVisits) -> None:
+def assign_visits(
+    rng: np.random.Generator, registry: PatientRegistry, er: ErVisits, outpatient: OutpatientVisits
+) -> None:
     """Give every ER and outpatient visit a patient: a new one or someone seen before
     (recent patients return more often)."""
     times = np.concatenate([er.arrival, outpatient.arrival])
-    source = np.concatenate([np.zeros(len(er), dtype=np.int64),
-                             np.where(outpatient.kind == 8, 1, 2)])
+    source = np.concatenate(
+        [np.zeros(len(er), dtype=np.int64), np.where(outpatient.kind == 8, 1, 2)]
+    )
     order = np.argsort(times, kind="stable")
     n = len(order)
     is_new = rng.random(n) >= np.array(RETURN_P)[source[order]]
@@ -34,8 +36,9 @@ def assign_visits(rng: np.random.Generator, registry: PatientRegistry, er: ErVis
     new_before = np.cumsum(is_new) - is_new
     ids = registry.add(rng, times[order][is_new], PROFILE[source[order][is_new]])
     kind = registry.column("kind")[ids]
-    pick = np.minimum((new_before * rng.random(n) ** 0.6).astype(np.int64),
-                      np.maximum(new_before - 1, 0))
+    pick = np.minimum(
+        (new_before * rng.random(n) ** 0.6).astype(np.int64), np.maximum(new_before - 1, 0)
+    )
     # An unidentified patient cannot be recognised on a later visit: take a neighbour.
     unknown = kind[pick] == 3
     pick[unknown] = np.maximum(pick[unknown] - 1, 0)
@@ -43,7 +46,7 @@ def assign_visits(rng: np.random.Generator, registry: PatientRegistry, er: ErVis
     patient = np.empty(n, dtype=np.int64)
     patient[order] = patient_sorted
     er.patient = patient[: len(er)]
-    outpatient.patient = patient[len(er):]
+    outpatient.patient = patient[len(er) :]
 
 
 def visit_age(registry: PatientRegistry, patient: np.ndarray, when: np.ndarray) -> np.ndarray:
@@ -57,8 +60,13 @@ def _group(pathway: int) -> int:
     return 1 if pathway == PAEDIATRIC else 2 if pathway == OBSTETRIC else 0
 
 
-def stay_patients(rng: np.random.Generator, registry: PatientRegistry, stays: Stays,
-                  alloc: Allocation, er: ErVisits) -> np.ndarray:
+def stay_patients(
+    rng: np.random.Generator,
+    registry: PatientRegistry,
+    stays: Stays,
+    alloc: Allocation,
+    er: ErVisits,
+) -> np.ndarray:
     """The patient of each stay: the ER visit's patient, a new one, or -- for about 7 % of
     urgent stays -- someone discharged alive in the previous 30 days (a readmission).
 
@@ -72,8 +80,9 @@ def stay_patients(rng: np.random.Generator, registry: PatientRegistry, stays: St
         if stays.er_visit[s] >= 0:
             patient[s] = er.patient[stays.er_visit[s]]
     need_new = np.flatnonzero((admitted != NAT) & (patient < 0))
-    profiles = np.array([("adult", "child", "maternity")[_group(stays.pathway[s])]
-                         for s in need_new], dtype=object)
+    profiles = np.array(
+        [("adult", "child", "maternity")[_group(stays.pathway[s])] for s in need_new], dtype=object
+    )
     for profile in ("adult", "child", "maternity"):
         rows = need_new[profiles == profile]
         patient[rows] = registry.add(rng, admitted[rows], profile, female=profile == "maternity")
@@ -84,8 +93,14 @@ def stay_patients(rng: np.random.Generator, registry: PatientRegistry, stays: St
     return patient
 
 
-def _relabel(rng: np.random.Generator, registry: PatientRegistry, stays: Stays,
-             alloc: Allocation, patient: np.ndarray, er: ErVisits) -> None:
+def _relabel(
+    rng: np.random.Generator,
+    registry: PatientRegistry,
+    stays: Stays,
+    alloc: Allocation,
+    patient: np.ndarray,
+    er: ErVisits,
+) -> None:
     """Make readmissions and remove overlapping stays of one patient, in admission order.
 
     A stay from the ER counts from the ER arrival: its patient must have left any earlier
@@ -111,8 +126,11 @@ def _relabel(rng: np.random.Generator, registry: PatientRegistry, stays: Stays,
             recent[group].popleft()
         urgent = stays.origin[s] in (FROM_ER, DIRECT)
         if group != 2 and rng.random() < (0.07 if urgent else 0.02):
-            pool = [(e, p) for e, p in recent[group]
-                    if p not in used and busy_until.get(int(patient[p])) == e]
+            pool = [
+                (e, p)
+                for e, p in recent[group]
+                if p not in used and busy_until.get(int(patient[p])) == e
+            ]
             if pool:
                 _, prior = pool[int(rng.integers(len(pool)))]
                 used.add(prior)
@@ -124,9 +142,16 @@ def _relabel(rng: np.random.Generator, registry: PatientRegistry, stays: Stays,
         busy_until[int(patient[s])] = end
 
 
-def free_visits(rng: np.random.Generator, registry: PatientRegistry, when: np.ndarray,
-                patient: np.ndarray, profile: str, stay_patient: np.ndarray,
-                admitted: np.ndarray, discharged: np.ndarray) -> np.ndarray:
+def free_visits(
+    rng: np.random.Generator,
+    registry: PatientRegistry,
+    when: np.ndarray,
+    patient: np.ndarray,
+    profile: str,
+    stay_patient: np.ndarray,
+    admitted: np.ndarray,
+    discharged: np.ndarray,
+) -> np.ndarray:
     """Give a new patient to visits made by someone who was in a ward bed at the time.
 
     Returns:
@@ -156,8 +181,14 @@ def death_times(size: int, patient: np.ndarray, died_at: np.ndarray) -> np.ndarr
     return death
 
 
-def after_death(rng: np.random.Generator, registry: PatientRegistry, when: np.ndarray,
-                patient: np.ndarray, death: np.ndarray, profile: str) -> np.ndarray:
+def after_death(
+    rng: np.random.Generator,
+    registry: PatientRegistry,
+    when: np.ndarray,
+    patient: np.ndarray,
+    death: np.ndarray,
+    profile: str,
+) -> np.ndarray:
     """A new patient for visits made after their patient's recorded death.
 
     Returns:

@@ -41,8 +41,9 @@ class OutpatientVisits:
         return len(self.arrival)
 
 
-def _times(rng: np.random.Generator, horizon: Horizon, per_day: float, hours: np.ndarray,
-           saturday: float) -> np.ndarray:
+def _times(
+    rng: np.random.Generator, horizon: Horizon, per_day: float, hours: np.ndarray, saturday: float
+) -> np.ndarray:
     """Arrival times on working days following an hour-of-day profile."""
     level = working_days(horizon, saturday=saturday)
     counts = rng.poisson(per_day * level)
@@ -51,8 +52,9 @@ def _times(rng: np.random.Generator, horizon: Horizon, per_day: float, hours: np
     return np.sort(day_start + hour * HOUR + rng.integers(60, HOUR - 60, len(day_start)))
 
 
-def simulate(rng: np.random.Generator, horizon: Horizon, beds: int, scale: float
-             ) -> OutpatientVisits:
+def simulate(
+    rng: np.random.Generator, horizon: Horizon, beds: int, scale: float
+) -> OutpatientVisits:
     """Consultations and lab collection visits over the horizon."""
     consult = _times(rng, horizon, CONSULTS_PER_BED_DAY * beds * scale, CLINIC_HOURS, 0.25)
     lab = _times(rng, horizon, LAB_VISITS_PER_BED_DAY * beds * scale, LAB_HOURS, 0.4)

@@ -32,8 +32,9 @@ def death_days(rng: np.random.Generator) -> float:
     return _ln(rng, 6.0, 0.9)
 
 
-def segments(rng: np.random.Generator, pathway: int, outcome: int, urgent: bool,
-             cesarean: bool = False) -> list[list[int]]:
+def segments(
+    rng: np.random.Generator, pathway: int, outcome: int, urgent: bool, cesarean: bool = False
+) -> list[list[int]]:
     """The units of one stay with their planned durations.
 
     Returns:

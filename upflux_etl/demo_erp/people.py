@@ -17,13 +17,15 @@ from upflux_etl.demo_erp.timeline import DAY
 UNKNOWN_BIRTH = -(10**9)
 
 # Age profiles (years): (child share, adult share, elderly share) for new patients.
-AGE_PROFILES = MappingProxyType({
-    "er": (0.22, 0.60, 0.18),
-    "clinic": (0.14, 0.60, 0.26),
-    "lab": (0.10, 0.62, 0.28),
-    "adult": (0.0, 0.62, 0.38),
-    "child": (1.0, 0.0, 0.0),
-})
+AGE_PROFILES = MappingProxyType(
+    {
+        "er": (0.22, 0.60, 0.18),
+        "clinic": (0.14, 0.60, 0.26),
+        "lab": (0.10, 0.62, 0.28),
+        "adult": (0.0, 0.62, 0.38),
+        "child": (1.0, 0.0, 0.0),
+    }
+)
 
 CITIES = (
     (3509502, "CAMPINAS", "SP", 0.52),
@@ -62,8 +64,13 @@ class PatientRegistry:
     payer: list[np.ndarray] = field(default_factory=list)
     size: int = 0
 
-    def add(self, rng: np.random.Generator, when: np.ndarray, profile: str | np.ndarray,
-            female: bool = False) -> np.ndarray:
+    def add(
+        self,
+        rng: np.random.Generator,
+        when: np.ndarray,
+        profile: str | np.ndarray,
+        female: bool = False,
+    ) -> np.ndarray:
         """Register new patients.
 
         Args:
@@ -95,8 +102,13 @@ class PatientRegistry:
         birth[kind == 3] = UNKNOWN_BIRTH
         weights = np.array([p.weight for p in codes.PAYERS])
         payer = rng.choice(len(codes.PAYERS), size=n, p=weights / weights.sum())
-        for store, values in ((self.registered, when), (self.birth_day, birth), (self.sex, sex),
-                              (self.kind, kind), (self.payer, payer.astype(np.int16))):
+        for store, values in (
+            (self.registered, when),
+            (self.birth_day, birth),
+            (self.sex, sex),
+            (self.kind, kind),
+            (self.payer, payer.astype(np.int16)),
+        ):
             store.append(values)
         ids = np.arange(self.size, self.size + n, dtype=np.int64)
         self.size += n
@@ -124,8 +136,9 @@ def _ages(rng: np.random.Generator, profile: str, n: int) -> np.ndarray:
     return np.clip(ages, 0, 102)
 
 
-def documents(rng: np.random.Generator, birth_day: np.ndarray, kind: np.ndarray,
-              reference_day: int) -> tuple[pa.Array, pa.Array]:
+def documents(
+    rng: np.random.Generator, birth_day: np.ndarray, kind: np.ndarray, reference_day: int
+) -> tuple[pa.Array, pa.Array]:
     """CPF and CNS strings for patients (null where the patient has none).
 
     Newborns, foreigners and unidentified emergency patients have no CPF; children have one

@@ -55,12 +55,15 @@ def _core_tables(sim: Simulation, seed: int) -> dict[str, dict]:
     out["atendimento"] = enc
     out["triagem_ps"] = tables.triage(rng, sim.er, sim.encounters.er_id, sim.er_retriage, h.t_end)
     out["leito"], out["leito_situacao"] = tables.beds(sim.inventory, sim.alloc, h)
-    out["movimentacao_leito"] = tables.movements(rng, sim.alloc, sim.encounters.stay_id,
-                                                 sim.inventory, h.t_end)
+    out["movimentacao_leito"] = tables.movements(
+        rng, sim.alloc, sim.encounters.stay_id, sim.inventory, h.t_end
+    )
     out["sala_cirurgica"], out["sala_cirurgica_horario"] = tables_ops.rooms(
-        room_count(len(sim.inventory.code) - int(sim.inventory.extra.sum())), h)
-    out["cirurgia"] = tables_ops.surgeries(rng, sim.surgeries, sim.encounters.stay_id,
-                                           sim.alloc.discharged, h.t_end)
+        room_count(len(sim.inventory.code) - int(sim.inventory.extra.sum())), h
+    )
+    out["cirurgia"] = tables_ops.surgeries(
+        rng, sim.surgeries, sim.encounters.stay_id, sim.alloc.discharged, h.t_end
+    )
     out["conta_paciente"] = tables_ops.accounts(rng, sim.accounts, h.t_end)
     return out
 
@@ -72,23 +75,28 @@ def _ground_truth(h: Horizon, core: dict, tat: truth.ExamTat) -> list[dict]:
     triage_start = np.full(len(enc["cd_atendimento"]) + 1, truth.NAT, dtype=np.int64)
     triage_start[first[0]] = tri["dt_inicio_triagem"][first[1]]
     arrival = enc["dt_entrada"][er_rows]
-    return (truth.census(h, enc, core["leito_situacao"], core["movimentacao_leito"])
-            + truth.door_to_triage(h, arrival, triage_start[enc["cd_atendimento"][er_rows]])
-            + truth.exam_turnaround(h, tat))
+    return (
+        truth.census(h, enc, core["leito_situacao"], core["movimentacao_leito"])
+        + truth.door_to_triage(h, arrival, triage_start[enc["cd_atendimento"][er_rows]])
+        + truth.exam_turnaround(h, tat)
+    )
 
 
-def _inject(seed: int, scale: float, core: dict, exam_sample: dict, garbage: bool,
-            end_year: int) -> junk_rows.Junk:
+def _inject(
+    seed: int, scale: float, core: dict, exam_sample: dict, garbage: bool, end_year: int
+) -> junk_rows.Junk:
     """Junk rows for every defect of the manifest."""
     rng = stream(seed, "defects")
     junk = junk_rows.Junk()
-    starts = {"enc": len(core["atendimento"]["cd_atendimento"]) + 1,
-              "pac": int(core["paciente"]["cd_paciente"].max()) + 1,
-              "pront": int(core["paciente"]["nr_prontuario"].max()) + 1,
-              "exam": int(exam_sample["next_id"]),
-              "conta": int(core["conta_paciente"]["nr_interno_conta"].max()) + 1,
-              "triage": int(core["triagem_ps"]["nr_seq_triagem"].max()) + 1,
-              "move": int(core["movimentacao_leito"]["nr_seq_movimentacao"].max()) + 1}
+    starts = {
+        "enc": len(core["atendimento"]["cd_atendimento"]) + 1,
+        "pac": int(core["paciente"]["cd_paciente"].max()) + 1,
+        "pront": int(core["paciente"]["nr_prontuario"].max()) + 1,
+        "exam": int(exam_sample["next_id"]),
+        "conta": int(core["conta_paciente"]["nr_interno_conta"].max()) + 1,
+        "triage": int(core["triagem_ps"]["nr_seq_triagem"].max()) + 1,
+        "move": int(core["movimentacao_leito"]["nr_seq_movimentacao"].max()) + 1,
+    }
     ids = junk_rows._Ids(starts)
     junk_rows.encounter_defects(rng, junk, core["atendimento"], ids, scale)
     junk_rows.patient_defects(rng, junk, core["paciente"], ids, scale)
@@ -124,17 +132,26 @@ def _with_garbage(data, garbage: dict[int, str]):
     return physical.set_column(index, "dt_atend_medico", pa.array(values, pa.string()))
 
 
-def row_counts(counts: dict[str, int], core: dict, junk: junk_rows.Junk, usage_rows: int
-               ) -> dict[str, int]:
+def row_counts(
+    counts: dict[str, int], core: dict, junk: junk_rows.Junk, usage_rows: int
+) -> dict[str, int]:
     """Rows each canonical dataset's profile query returns."""
     er_rows = int((core["atendimento"]["ie_tipo_atendimento"] == 3).sum())
-    er_rows += sum(int((b["ie_tipo_atendimento"] == 3).sum())
-                   for b in junk.rows.get("atendimento", []))
-    return {"patients": counts["paciente"], "encounters": counts["atendimento"],
-            "er_visits": er_rows, "bed_movements": counts["movimentacao_leito"],
-            "beds": counts["leito_situacao"], "exams": counts["pedido_exame"],
-            "surgeries": counts["cirurgia"], "surgery_rooms": counts["sala_cirurgica_horario"],
-            "billing": counts["conta_paciente"], "platform_usage": usage_rows}
+    er_rows += sum(
+        int((b["ie_tipo_atendimento"] == 3).sum()) for b in junk.rows.get("atendimento", [])
+    )
+    return {
+        "patients": counts["paciente"],
+        "encounters": counts["atendimento"],
+        "er_visits": er_rows,
+        "bed_movements": counts["movimentacao_leito"],
+        "beds": counts["leito_situacao"],
+        "exams": counts["pedido_exame"],
+        "surgeries": counts["cirurgia"],
+        "surgery_rooms": counts["sala_cirurgica_horario"],
+        "billing": counts["conta_paciente"],
+        "platform_usage": usage_rows,
+    }
 
 
 def _write_platform(target: Target, seed: int, h: Horizon) -> int:
@@ -144,10 +161,16 @@ def _write_platform(target: Target, seed: int, h: Horizon) -> int:
     counts: dict[str, int] = {}
     _write(target, "platform_user", data.users, counts)
     modules = platform.MODULES
-    _write(target, "platform_module", {
-        "module_id": np.array([m[0] for m in modules], dtype=np.int64),
-        "slug": np.array([m[1] for m in modules], dtype=object),
-        "title": np.array([m[2] for m in modules], dtype=object)}, counts)
+    _write(
+        target,
+        "platform_module",
+        {
+            "module_id": np.array([m[0] for m in modules], dtype=np.int64),
+            "slug": np.array([m[1] for m in modules], dtype=object),
+            "title": np.array([m[2] for m in modules], dtype=object),
+        },
+        counts,
+    )
     usage = dict(data.usage)
     usage["usage_day"] = usage["usage_day"] // 86_400
     _write(target, "usage_daily", usage, counts)
@@ -159,9 +182,19 @@ def _dump(path: Path, payload: dict) -> Path:
     return path
 
 
-def generate(erp_url: str, platform_url: str, out_dir: Path, *, seed: int = 42, beds: int = 200,
-             months: int = 12, end_date: date = date(2026, 10, 31), scale: float = 1.0,
-             schema: str | None = None, progress: Progress | None = None) -> GenerationResult:
+def generate(
+    erp_url: str,
+    platform_url: str,
+    out_dir: Path,
+    *,
+    seed: int = 42,
+    beds: int = 200,
+    months: int = 12,
+    end_date: date = date(2026, 10, 31),
+    scale: float = 1.0,
+    schema: str | None = None,
+    progress: Progress | None = None,
+) -> GenerationResult:
     """Generate the demo hospital (see the package docstring)."""
     started = time.perf_counter()
     report = progress or (lambda step, fraction: None)
@@ -180,18 +213,29 @@ def generate(erp_url: str, platform_url: str, out_dir: Path, *, seed: int = 42, 
     tat = truth.ExamTat()
     sample: dict = {}
     n_months = len(h.month_starts())
-    for m, cols in enumerate(exam_chunks.chunks(seed, scale, h, exam_chunks.sources(
-            sim, core["movimentacao_leito"]), tat)):
+    for m, cols in enumerate(
+        exam_chunks.chunks(
+            seed, scale, h, exam_chunks.sources(sim, core["movimentacao_leito"]), tat
+        )
+    ):
         report(f"writing exam orders ({h.month_starts()[m]:%Y-%m})", 0.25 + 0.6 * m / n_months)
         _write(erp, "pedido_exame", cols, counts)
         if len(cols["nr_pedido"]):
             sample = {"rows": cols, "next_id": int(cols["nr_pedido"][-1]) + 1}
     report("computing the ground truth", 0.86)
-    parameters = {"seed": seed, "beds": beds, "months": months, "end_date": end_date.isoformat(),
-                  "scale": scale, "start_date": h.start.isoformat(),
-                  "timezone": "America/Sao_Paulo"}
-    gt_path = _dump(out_dir / "ground_truth.json",
-                    {"parameters": parameters, "indicators": _ground_truth(h, core, tat)})
+    parameters = {
+        "seed": seed,
+        "beds": beds,
+        "months": months,
+        "end_date": end_date.isoformat(),
+        "scale": scale,
+        "start_date": h.start.isoformat(),
+        "timezone": "America/Sao_Paulo",
+    }
+    gt_path = _dump(
+        out_dir / "ground_truth.json",
+        {"parameters": parameters, "indicators": _ground_truth(h, core, tat)},
+    )
     report("injecting defects", 0.9)
     junk = _inject(seed, scale, core, sample, erp.backend == "sqlite", end_date.year)
     _write_junk(erp, junk, counts)
@@ -204,8 +248,8 @@ def generate(erp_url: str, platform_url: str, out_dir: Path, *, seed: int = 42, 
     usage_rows = _write_platform(platform_target, seed, h)
     platform_target.finish()
     counts_out = row_counts(counts, core, junk, usage_rows)
-    df_path = _dump(out_dir / "defects.json",
-                    {"row_counts": counts_out, "defects": junk.manifest})
+    df_path = _dump(out_dir / "defects.json", {"row_counts": counts_out, "defects": junk.manifest})
     report("done", 1.0)
-    return GenerationResult(erp_url, platform_url, gt_path, df_path, counts_out,
-                            time.perf_counter() - started)
+    return GenerationResult(
+        erp_url, platform_url, gt_path, df_path, counts_out, time.perf_counter() - started
+    )

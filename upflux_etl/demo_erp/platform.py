@@ -19,9 +19,30 @@ MODULES = (
     (5, "admin", "Administração", 0.04, 5.0),
 )
 ROLES = ("admin", "gestor", "analista", "analista", "visualizador", "visualizador")
-FIRST_NAMES = ("ana", "bruno", "carla", "diego", "elisa", "fabio", "gabriela", "henrique",
-               "isabela", "joao", "karina", "lucas", "mariana", "nelson", "olivia", "paulo",
-               "renata", "sergio", "tatiana", "vinicius", "wagner", "yasmin")
+FIRST_NAMES = (
+    "ana",
+    "bruno",
+    "carla",
+    "diego",
+    "elisa",
+    "fabio",
+    "gabriela",
+    "henrique",
+    "isabela",
+    "joao",
+    "karina",
+    "lucas",
+    "mariana",
+    "nelson",
+    "olivia",
+    "paulo",
+    "renata",
+    "sergio",
+    "tatiana",
+    "vinicius",
+    "wagner",
+    "yasmin",
+)
 LAST_NAMES = ("silva", "souza", "oliveira", "santos", "lima", "costa", "pereira", "almeida")
 
 
@@ -36,20 +57,36 @@ class PlatformData:
 
 def _users(rng: np.random.Generator, horizon: Horizon, trainings: list[int]):
     n = int(rng.integers(14, 23))
-    joined = np.where(np.arange(n) < 3, trainings[0] - 14 * DAY,
-                      np.array(trainings)[rng.integers(0, len(trainings), n)])
+    joined = np.where(
+        np.arange(n) < 3,
+        trainings[0] - 14 * DAY,
+        np.array(trainings)[rng.integers(0, len(trainings), n)],
+    )
     joined = joined + rng.integers(8 * HOUR, 18 * HOUR, n)
     first = rng.choice(FIRST_NAMES, n)
     last = rng.choice(LAST_NAMES, n)
-    email = np.array([f"{f}.{s}{i}@saolucas.example.org" for i, (f, s) in
-                      enumerate(zip(first, last, strict=True))], dtype=object)
-    names = np.array([f"{f.title()} {s.title()}" for f, s in zip(first, last, strict=True)],
-                     dtype=object)
-    role = np.array([ROLES[0] if i < 2 else ROLES[int(rng.integers(1, len(ROLES)))]
-                     for i in range(n)], dtype=object)
-    return {"user_id": np.arange(501, 501 + n, dtype=np.int64), "email": email,
-            "display_name": names, "role": role, "created_at": joined,
-            "updated_at": joined + rng.integers(60, 3600, n)}
+    email = np.array(
+        [
+            f"{f}.{s}{i}@saolucas.example.org"
+            for i, (f, s) in enumerate(zip(first, last, strict=True))
+        ],
+        dtype=object,
+    )
+    names = np.array(
+        [f"{f.title()} {s.title()}" for f, s in zip(first, last, strict=True)], dtype=object
+    )
+    role = np.array(
+        [ROLES[0] if i < 2 else ROLES[int(rng.integers(1, len(ROLES)))] for i in range(n)],
+        dtype=object,
+    )
+    return {
+        "user_id": np.arange(501, 501 + n, dtype=np.int64),
+        "email": email,
+        "display_name": names,
+        "role": role,
+        "created_at": joined,
+        "updated_at": joined + rng.integers(60, 3600, n),
+    }
 
 
 def simulate(rng: np.random.Generator, horizon: Horizon) -> PlatformData:
@@ -69,7 +106,7 @@ def simulate(rng: np.random.Generator, horizon: Horizon) -> PlatformData:
     rows = []
     for module_id, _slug, _title, p_use, per_login in MODULES:
         p = engagement[:, None] * p_use * (boost * growth * week)[None, :]
-        active = (rng.random((n_users, n_days)) < np.clip(p, 0, 0.97))
+        active = rng.random((n_users, n_days)) < np.clip(p, 0, 0.97)
         active &= day_t[None, :] >= (users["created_at"][:, None] // DAY * DAY)
         u, d = np.nonzero(active)
         logins = 1 + rng.poisson(0.5, len(u))
@@ -78,8 +115,13 @@ def simulate(rng: np.random.Generator, horizon: Horizon) -> PlatformData:
     u, d, m, logins, actions = (np.concatenate(c) for c in zip(*rows, strict=True))
     order = np.lexsort((m, u, d))
     day = day_t[d[order]]
-    usage = {"user_id": users["user_id"][u[order]], "module_id": m[order],
-             "usage_day": day, "session_count": logins[order], "action_count": actions[order],
-             "updated_at": day + DAY + rng.integers(HOUR, 3 * HOUR, len(order))}
+    usage = {
+        "user_id": users["user_id"][u[order]],
+        "module_id": m[order],
+        "usage_day": day,
+        "session_count": logins[order],
+        "action_count": actions[order],
+        "updated_at": day + DAY + rng.integers(HOUR, 3 * HOUR, len(order)),
+    }
     usage["updated_at"] = np.minimum(usage["updated_at"], horizon.t_end - 1)
     return PlatformData(users=users, usage=usage, trainings=trainings)

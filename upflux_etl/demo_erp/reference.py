@@ -32,30 +32,48 @@ def registers(horizon: Horizon) -> dict[str, dict[str, np.ndarray]]:
         return cols
 
     s, p = codes.SECTORS, codes.PAYERS
-    ans = {101: "335690", 102: "005711", 103: "006246", 104: "326305", 105: "346659",
-           106: "000582"}
+    ans = {101: "335690", 102: "005711", 103: "006246", 104: "326305", 105: "346659", 106: "000582"}
     return {
-        "setor": table(cd_setor=[x.code for x in s], ds_setor=[x.name for x in s],
-                       ie_tipo_setor=[SECTOR_KIND[x.role] for x in s],
-                       ie_situacao=["A"] * len(s)),
-        "convenio": table(cd_convenio=[x.code for x in p], ds_convenio=[x.name for x in p],
-                          cd_registro_ans=[ans.get(x.code) for x in p],
-                          ie_situacao=["A"] * len(p)),
-        "motivo_alta": table(cd_motivo_alta=[int(c.code) for c in codes.DISCHARGE_REASONS],
-                             ds_motivo_alta=[c.name for c in codes.DISCHARGE_REASONS],
-                             ie_situacao=["A"] * len(codes.DISCHARGE_REASONS)),
+        "setor": table(
+            cd_setor=[x.code for x in s],
+            ds_setor=[x.name for x in s],
+            ie_tipo_setor=[SECTOR_KIND[x.role] for x in s],
+            ie_situacao=["A"] * len(s),
+        ),
+        "convenio": table(
+            cd_convenio=[x.code for x in p],
+            ds_convenio=[x.name for x in p],
+            cd_registro_ans=[ans.get(x.code) for x in p],
+            ie_situacao=["A"] * len(p),
+        ),
+        "motivo_alta": table(
+            cd_motivo_alta=[int(c.code) for c in codes.DISCHARGE_REASONS],
+            ds_motivo_alta=[c.name for c in codes.DISCHARGE_REASONS],
+            ie_situacao=["A"] * len(codes.DISCHARGE_REASONS),
+        ),
         "classificacao_risco": table(
             cd_classificacao=[int(c.code) for c in codes.TRIAGE_COLOURS],
-            ds_classificacao=[c.name for c in codes.TRIAGE_COLOURS], ds_cor=list(COLOUR_HEX),
-            qt_minutos_meta=list(codes.TRIAGE_TARGETS)),
-        "exame": table(cd_exame=[e.code for e in codes.EXAMS],
-                       cd_procedimento_tuss=[e.tuss for e in codes.EXAMS],
-                       ds_exame=[e.name for e in codes.EXAMS],
-                       ie_classificacao=[e.kind for e in codes.EXAMS]),
-        "motivo_glosa": table(cd_motivo_glosa=[c for c, _ in codes.GLOSA_REASONS],
-                              ds_motivo_glosa=[d for _, d in codes.GLOSA_REASONS]),
-        "motivo_cancelamento_cirurgia": table(cd_motivo=[c for c, _, _ in codes.CANCEL_REASONS],
-                                              ds_motivo=[d for _, d, _ in codes.CANCEL_REASONS]),
-        "municipio": table(cd_municipio_ibge=[c[0] for c in CITIES],
-                           ds_municipio=[c[1] for c in CITIES], sg_uf=[c[2] for c in CITIES]),
+            ds_classificacao=[c.name for c in codes.TRIAGE_COLOURS],
+            ds_cor=list(COLOUR_HEX),
+            qt_minutos_meta=list(codes.TRIAGE_TARGETS),
+        ),
+        "exame": table(
+            cd_exame=[e.code for e in codes.EXAMS],
+            cd_procedimento_tuss=[e.tuss for e in codes.EXAMS],
+            ds_exame=[e.name for e in codes.EXAMS],
+            ie_classificacao=[e.kind for e in codes.EXAMS],
+        ),
+        "motivo_glosa": table(
+            cd_motivo_glosa=[c for c, _ in codes.GLOSA_REASONS],
+            ds_motivo_glosa=[d for _, d in codes.GLOSA_REASONS],
+        ),
+        "motivo_cancelamento_cirurgia": table(
+            cd_motivo=[c for c, _, _ in codes.CANCEL_REASONS],
+            ds_motivo=[d for _, d, _ in codes.CANCEL_REASONS],
+        ),
+        "municipio": table(
+            cd_municipio_ibge=[c[0] for c in CITIES],
+            ds_municipio=[c[1] for c in CITIES],
+            sg_uf=[c[2] for c in CITIES],
+        ),
     }

@@ -57,8 +57,10 @@ def _fix_identities(p: Params, registry, er, op, stays, alloc, stay_patient) -> 
     dead_stay = (np.asarray(stays.outcome) == DIED) & (alloc.discharged != NAT)
     dead_er = er.outcome == er_model.DIED
     death = identity.death_times(
-        registry.size, np.concatenate([stay_patient[dead_stay], er.patient[dead_er]]),
-        np.concatenate([alloc.discharged[dead_stay], er.left[dead_er]]))
+        registry.size,
+        np.concatenate([stay_patient[dead_stay], er.patient[dead_er]]),
+        np.concatenate([alloc.discharged[dead_stay], er.left[dead_er]]),
+    )
     admitted = np.flatnonzero(alloc.admitted != NAT)
     visit = np.asarray(stays.er_visit)[admitted]
     since = np.where(visit >= 0, er.arrival[np.maximum(visit, 0)], alloc.admitted[admitted])
@@ -69,11 +71,19 @@ def _fix_identities(p: Params, registry, er, op, stays, alloc, stay_patient) -> 
     linked[visit[visit >= 0]] = True
     for visits, profile, mask in ((er, "er", ~linked), (op, "clinic", None)):
         rows = np.flatnonzero(mask) if mask is not None else np.arange(len(visits))
-        patient = identity.after_death(rng, registry, visits.arrival[rows],
-                                       visits.patient[rows], death, profile)
+        patient = identity.after_death(
+            rng, registry, visits.arrival[rows], visits.patient[rows], death, profile
+        )
         visits.patient[rows] = identity.free_visits(
-            rng, registry, visits.arrival[rows], patient, profile, stay_patient,
-            alloc.admitted, alloc.discharged)
+            rng,
+            registry,
+            visits.arrival[rows],
+            patient,
+            profile,
+            stay_patient,
+            alloc.admitted,
+            alloc.discharged,
+        )
 
 
 def _newborns(p: Params, registry, stays, alloc, t_end: int) -> None:
@@ -89,8 +99,9 @@ def _censor_er(er: er_model.ErVisits, t_end: int) -> None:
         arr[arr >= t_end] = NAT
 
 
-def _accounts(p: Params, enc: encounters.Encounters, stays: demand.Stays, t_end: int
-              ) -> billing.Accounts:
+def _accounts(
+    p: Params, enc: encounters.Encounters, stays: demand.Stays, t_end: int
+) -> billing.Accounts:
     """One account per active encounter (an ER visit that became a stay is billed with it)."""
     c = enc.columns
     billable = (c["ie_situacao"] == "A") & (c["cd_motivo_alta"] != 51)
@@ -108,8 +119,14 @@ def _accounts(p: Params, enc: encounters.Encounters, stays: demand.Stays, t_end:
     operated = np.asarray(stays.surgery)[stay] > 0
     cost[inpatient] = 1500.0 * days * np.where(critical, 2.5, 1.0) + 5000.0 * operated
     payer_idx = np.searchsorted([x.code for x in PAYERS], c["cd_convenio"][rows])
-    return billing.build(stream(p.seed, "billing"), c["cd_atendimento"][rows], payer_idx,
-                         c["dt_alta"][rows], cost, t_end)
+    return billing.build(
+        stream(p.seed, "billing"),
+        c["cd_atendimento"][rows],
+        payer_idx,
+        c["dt_alta"][rows],
+        cost,
+        t_end,
+    )
 
 
 def simulate(p: Params, horizon: Horizon) -> Simulation:
@@ -125,12 +142,12 @@ def simulate(p: Params, horizon: Horizon) -> Simulation:
     er.patient = identity.after_death(rng, registry, er.arrival, er.patient, death, "er")
     age = identity.visit_age(registry, er.patient, er.arrival)
     female = registry.column("sex")[er.patient] == 1
-    stays = demand.build(stream(p.seed, "demand"), horizon, inventory.unit_beds(), er, age,
-                         female)
+    stays = demand.build(stream(p.seed, "demand"), horizon, inventory.unit_beds(), er, age, female)
     alloc = allocation.allocate(stream(p.seed, "allocation"), stays, inventory, horizon)
     _admit_from_er(er, stays, alloc)
-    stay_patient = identity.stay_patients(stream(p.seed, "stay-patients"), registry, stays,
-                                          alloc, er)
+    stay_patient = identity.stay_patients(
+        stream(p.seed, "stay-patients"), registry, stays, alloc, er
+    )
     _fix_identities(p, registry, er, op, stays, alloc, stay_patient)
     _newborns(p, registry, stays, alloc, horizon.t_end)
     _censor_er(er, horizon.t_end)
@@ -139,9 +156,29 @@ def simulate(p: Params, horizon: Horizon) -> Simulation:
     first_sector = np.zeros(len(stays), dtype=np.int64)
     first_sector[first_move[0]] = inventory.sector[np.asarray(alloc.move_bed)[first_move[1]]]
     payer = np.array([x.code for x in PAYERS])[registry.column("payer")]
-    enc = encounters.build(stream(p.seed, "encounters"), er,
-                           identity.visit_age(registry, er.patient, er.arrival), op, stays,
-                           alloc, stay_patient, first_sector, payer, horizon.t_end)
+    enc = encounters.build(
+        stream(p.seed, "encounters"),
+        er,
+        identity.visit_age(registry, er.patient, er.arrival),
+        op,
+        stays,
+        alloc,
+        stay_patient,
+        first_sector,
+        payer,
+        horizon.t_end,
+    )
     surg = surgery.schedule(stream(p.seed, "surgery"), stays, alloc, horizon, p.beds)
-    return Simulation(horizon, inventory, er, op, registry, stays, alloc, enc, surg,
-                      _accounts(p, enc, stays, horizon.t_end), retriage)
+    return Simulation(
+        horizon,
+        inventory,
+        er,
+        op,
+        registry,
+        stays,
+        alloc,
+        enc,
+        surg,
+        _accounts(p, enc, stays, horizon.t_end),
+        retriage,
+    )

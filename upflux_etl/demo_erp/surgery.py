@@ -28,12 +28,26 @@ class Surgeries:
     reason: list[int] = field(default_factory=list)  # 0 when not cancelled
     cancelled_at: list[int] = field(default_factory=list)
 
-    def add(self, stay: int, room: int, scheduled: int, times: tuple[int, int, int, int],
-            status: int, reason: int = 0, cancelled_at: int = NAT) -> None:
+    def add(
+        self,
+        stay: int,
+        room: int,
+        scheduled: int,
+        times: tuple[int, int, int, int],
+        status: int,
+        reason: int = 0,
+        cancelled_at: int = NAT,
+    ) -> None:
         """Append one booking."""
-        for store, value in ((self.stay, stay), (self.room, room), (self.scheduled, scheduled),
-                             (self.times, times), (self.status, status), (self.reason, reason),
-                             (self.cancelled_at, cancelled_at)):
+        for store, value in (
+            (self.stay, stay),
+            (self.room, room),
+            (self.scheduled, scheduled),
+            (self.times, times),
+            (self.status, status),
+            (self.reason, reason),
+            (self.cancelled_at, cancelled_at),
+        ):
             store.append(value)
 
 
@@ -46,11 +60,14 @@ def _slot(t: int) -> int:
     return -(-t // (15 * MINUTE)) * 15 * MINUTE
 
 
-def _perform(rng: np.random.Generator, scheduled: int, room_free: int, cesarean: bool
-             ) -> tuple[int, int, int, int]:
+def _perform(
+    rng: np.random.Generator, scheduled: int, room_free: int, cesarean: bool
+) -> tuple[int, int, int, int]:
     """Actual in-room, incision, closing and out-of-room times of one operation."""
-    in_room = max(scheduled + int(rng.lognormal(np.log(12), 0.6) * MINUTE),
-                  room_free + int(rng.lognormal(np.log(25), 0.3) * MINUTE))
+    in_room = max(
+        scheduled + int(rng.lognormal(np.log(12), 0.6) * MINUTE),
+        room_free + int(rng.lognormal(np.log(25), 0.3) * MINUTE),
+    )
     start = in_room + int(rng.lognormal(np.log(20), 0.35) * MINUTE)
     minutes = rng.lognormal(np.log(55), 0.25) if cesarean else rng.lognormal(np.log(95), 0.5)
     end = start + int(minutes * MINUTE) + 300
@@ -67,8 +84,9 @@ def _day_lists(stays: Stays, alloc: Allocation, horizon: Horizon) -> dict[int, l
     return lists
 
 
-def schedule(rng: np.random.Generator, stays: Stays, alloc: Allocation, horizon: Horizon,
-             beds: int) -> Surgeries:
+def schedule(
+    rng: np.random.Generator, stays: Stays, alloc: Allocation, horizon: Horizon, beds: int
+) -> Surgeries:
     """Every booking of the horizon, realised or not."""
     rooms = room_count(beds)
     out = Surgeries()
@@ -77,8 +95,11 @@ def schedule(rng: np.random.Generator, stays: Stays, alloc: Allocation, horizon:
     retry: dict[int, list[int]] = {}
     level = working_days(horizon, saturday=0.3)
     mean_list = np.mean([len(v) for v in lists.values()]) if lists else 0.0
-    urgent = sorted((int(alloc.admitted[s]), s) for s, kind in enumerate(stays.surgery)
-                    if kind == 2 and alloc.admitted[s] != NAT)
+    urgent = sorted(
+        (int(alloc.admitted[s]), s)
+        for s, kind in enumerate(stays.surgery)
+        if kind == 2 and alloc.admitted[s] != NAT
+    )
     u = 0
     for day in range(horizon.n_days):
         day_t = horizon.t0 + day * DAY
@@ -91,24 +112,40 @@ def schedule(rng: np.random.Generator, stays: Stays, alloc: Allocation, horizon:
             room = int(rng.integers(0, max(rooms - 1, 1)))
             when = day_t + 7 * HOUR + int(rng.integers(0, 36)) * 15 * MINUTE
             reason = int(rng.choice([1, 2, 6, 7], p=[0.4, 0.3, 0.1, 0.2]))
-            out.add(-1, room, when, (NAT,) * 4, CANCELLED, reason,
-                    when - int(rng.uniform(1, 72) * HOUR))
+            out.add(
+                -1, room, when, (NAT,) * 4, CANCELLED, reason, when - int(rng.uniform(1, 72) * HOUR)
+            )
     _refused(rng, out, stays, alloc, rooms)
     return out
 
 
-def _refused(rng: np.random.Generator, out: Surgeries, stays: Stays, alloc: Allocation,
-             rooms: int) -> None:
+def _refused(
+    rng: np.random.Generator, out: Surgeries, stays: Stays, alloc: Allocation, rooms: int
+) -> None:
     """Elective surgeries called off because no bed freed up in time."""
     for s, kind in enumerate(stays.surgery):
         if kind in (1, 3) and alloc.refused[s] != NAT:
             scheduled = _slot(stays.request[s] + HOUR)
-            out.add(-1, int(rng.integers(0, max(rooms - 1, 1))), scheduled, (NAT,) * 4,
-                    CANCELLED, 5, int(alloc.refused[s]))
+            out.add(
+                -1,
+                int(rng.integers(0, max(rooms - 1, 1))),
+                scheduled,
+                (NAT,) * 4,
+                CANCELLED,
+                5,
+                int(alloc.refused[s]),
+            )
 
 
-def _urgent(rng: np.random.Generator, out: Surgeries, stays: Stays, s: int, admitted: int,
-            rooms: int, room_free: list[int]) -> None:
+def _urgent(
+    rng: np.random.Generator,
+    out: Surgeries,
+    stays: Stays,
+    s: int,
+    admitted: int,
+    rooms: int,
+    room_free: list[int],
+) -> None:
     cesarean = stays.pathway[s] == OBSTETRIC
     wait = rng.lognormal(np.log(1.5 if cesarean else 3.0), 0.6) * HOUR
     scheduled = -(-(admitted + int(wait)) // (5 * MINUTE)) * 5 * MINUTE
@@ -117,9 +154,17 @@ def _urgent(rng: np.random.Generator, out: Surgeries, stays: Stays, s: int, admi
     out.add(s, rooms - 1, scheduled, times, REALISED)
 
 
-def _elective_day(rng: np.random.Generator, out: Surgeries, stays: Stays, alloc: Allocation,
-                  cases: list[int], day_t: int, rooms: int, room_free: list[int],
-                  retry: dict[int, list[int]]) -> None:
+def _elective_day(
+    rng: np.random.Generator,
+    out: Surgeries,
+    stays: Stays,
+    alloc: Allocation,
+    cases: list[int],
+    day_t: int,
+    rooms: int,
+    room_free: list[int],
+    retry: dict[int, list[int]],
+) -> None:
     """Book the day's list room by room; a suspended case comes back the next day."""
     cursor = [day_t + 7 * HOUR + 30 * MINUTE] * max(rooms - 1, 1)
     suspended_reasons = [r for r, _, no_encounter in codes.CANCEL_REASONS if not no_encounter]
@@ -130,8 +175,15 @@ def _elective_day(rng: np.random.Generator, out: Surgeries, stays: Stays, alloc:
         cursor[room] = scheduled + (100 if cesarean else 150) * MINUTE
         if stays.surgery[s] == 3 and s not in out.stay:
             reason = int(rng.choice(suspended_reasons))
-            out.add(s, room, scheduled, (NAT,) * 4, SUSPENDED, reason,
-                    scheduled + int(rng.uniform(-2, 1) * HOUR))
+            out.add(
+                s,
+                room,
+                scheduled,
+                (NAT,) * 4,
+                SUSPENDED,
+                reason,
+                scheduled + int(rng.uniform(-2, 1) * HOUR),
+            )
             retry.setdefault(day_t + DAY, []).append(s)
             continue
         times = _perform(rng, scheduled, room_free[room], cesarean)

@@ -21,12 +21,18 @@ GLOSA_CODE = np.array([c for c, _ in codes.GLOSA_REASONS] + [None], dtype=object
 def rooms(n_rooms: int, horizon: Horizon) -> tuple[dict, dict]:
     """``sala_cirurgica`` and its opening hours; halfway through, rooms 1-2 extend to 22 h."""
     stamp = horizon.t0 + 60
-    sala = {"cd_sala": np.arange(1, n_rooms + 1, dtype=np.int64),
-            "ds_sala": np.array([f"SALA {i + 1:02d}" + (" - URGENCIA" if i == n_rooms - 1
-                                                          else "") for i in range(n_rooms)],
-                                dtype=object),
-            "ie_situacao": np.full(n_rooms, "A", dtype=object),
-            "dt_atualizacao": np.full(n_rooms, stamp, dtype=np.int64)}
+    sala = {
+        "cd_sala": np.arange(1, n_rooms + 1, dtype=np.int64),
+        "ds_sala": np.array(
+            [
+                f"SALA {i + 1:02d}" + (" - URGENCIA" if i == n_rooms - 1 else "")
+                for i in range(n_rooms)
+            ],
+            dtype=object,
+        ),
+        "ie_situacao": np.full(n_rooms, "A", dtype=object),
+        "dt_atualizacao": np.full(n_rooms, stamp, dtype=np.int64),
+    }
     start_day = horizon.t0 // DAY
     months = horizon.month_starts()
     change = (months[len(months) // 2] - date(1970, 1, 1)).days if len(months) > 2 else None
@@ -40,15 +46,26 @@ def rooms(n_rooms: int, horizon: Horizon) -> tuple[dict, dict]:
         else:
             rows.append((room, start_day, NAT, *hours, stamp))
     cols = [np.array(c, dtype=np.int64) for c in zip(*rows, strict=True)]
-    names = ("cd_sala", "dt_inicio_vigencia", "dt_fim_vigencia", "hr_abertura", "hr_fechamento",
-             "dt_atualizacao")
+    names = (
+        "cd_sala",
+        "dt_inicio_vigencia",
+        "dt_fim_vigencia",
+        "hr_abertura",
+        "hr_fechamento",
+        "dt_atualizacao",
+    )
     horario = dict(zip(names, cols, strict=True))
     horario["nr_sequencia"] = np.arange(1, len(rows) + 1, dtype=np.int64)
     return sala, horario
 
 
-def surgeries(rng: np.random.Generator, surg: Surgeries, stay_id: np.ndarray,
-              discharged: np.ndarray, t_end: int) -> dict[str, np.ndarray]:
+def surgeries(
+    rng: np.random.Generator,
+    surg: Surgeries,
+    stay_id: np.ndarray,
+    discharged: np.ndarray,
+    t_end: int,
+) -> dict[str, np.ndarray]:
     """``cirurgia``: bookings in order of schedule; operations still running at the snapshot
     (or ending after the patient's discharge) are left out."""
     stay = np.asarray(surg.stay, dtype=np.int64)
@@ -63,16 +80,22 @@ def surgeries(rng: np.random.Generator, surg: Surgeries, stay_id: np.ndarray,
     order = np.flatnonzero(keep)[np.argsort(scheduled[keep], kind="stable")]
     encounter = np.where(stay[order] >= 0, stay_id[np.maximum(stay[order], 0)], NAT)
     reason = np.asarray(surg.reason, dtype=np.int64)[order]
-    cols = {"nr_cirurgia": np.arange(1, len(order) + 1, dtype=np.int64),
-            "cd_atendimento": encounter,
-            "cd_sala": np.asarray(surg.room, dtype=np.int64)[order] + 1,
-            "dt_agenda": scheduled[order], "dt_entrada_sala": times[order, 0],
-            "dt_inicio_cirurgia": times[order, 1], "dt_fim_cirurgia": times[order, 2],
-            "dt_saida_sala": times[order, 3], "ie_status": status[order],
-            "cd_motivo_cancelamento": np.where(reason > 0, reason, NAT),
-            "dt_cancelamento": cancelled_at[order]}
-    cols["dt_atualizacao"] = updated(rng, cols["dt_saida_sala"], cols["dt_cancelamento"],
-                                     cols["dt_agenda"] - DAY, t_end=t_end)
+    cols = {
+        "nr_cirurgia": np.arange(1, len(order) + 1, dtype=np.int64),
+        "cd_atendimento": encounter,
+        "cd_sala": np.asarray(surg.room, dtype=np.int64)[order] + 1,
+        "dt_agenda": scheduled[order],
+        "dt_entrada_sala": times[order, 0],
+        "dt_inicio_cirurgia": times[order, 1],
+        "dt_fim_cirurgia": times[order, 2],
+        "dt_saida_sala": times[order, 3],
+        "ie_status": status[order],
+        "cd_motivo_cancelamento": np.where(reason > 0, reason, NAT),
+        "dt_cancelamento": cancelled_at[order],
+    }
+    cols["dt_atualizacao"] = updated(
+        rng, cols["dt_saida_sala"], cols["dt_cancelamento"], cols["dt_agenda"] - DAY, t_end=t_end
+    )
     return cols
 
 
@@ -82,28 +105,47 @@ def accounts(rng: np.random.Generator, acc: Accounts, t_end: int) -> dict[str, n
     reason = acc.reason[order]
     appeal = acc.appeal[order].astype(object)
     appeal[appeal == ""] = None
-    cols = {"nr_interno_conta": np.arange(1, len(order) + 1, dtype=np.int64) + 500_000,
-            "cd_atendimento": acc.encounter[order], "cd_convenio": acc.payer[order],
-            "dt_fechamento": acc.closed[order], "dt_envio": acc.billed[order],
-            "vl_conta": acc.amount[order],
-            "vl_glosa": np.where(acc.denied[order] < 0, NAT, acc.denied[order]),
-            "cd_motivo_glosa": GLOSA_CODE[reason],
-            "ie_status_recurso": appeal, "dt_pagamento": acc.paid[order]}
-    cols["dt_atualizacao"] = updated(rng, cols["dt_fechamento"], cols["dt_envio"],
-                                     cols["dt_pagamento"], t_end=t_end)
+    cols = {
+        "nr_interno_conta": np.arange(1, len(order) + 1, dtype=np.int64) + 500_000,
+        "cd_atendimento": acc.encounter[order],
+        "cd_convenio": acc.payer[order],
+        "dt_fechamento": acc.closed[order],
+        "dt_envio": acc.billed[order],
+        "vl_conta": acc.amount[order],
+        "vl_glosa": np.where(acc.denied[order] < 0, NAT, acc.denied[order]),
+        "cd_motivo_glosa": GLOSA_CODE[reason],
+        "ie_status_recurso": appeal,
+        "dt_pagamento": acc.paid[order],
+    }
+    cols["dt_atualizacao"] = updated(
+        rng, cols["dt_fechamento"], cols["dt_envio"], cols["dt_pagamento"], t_end=t_end
+    )
     return cols
 
 
-def exams(rng: np.random.Generator, orders: Orders, times: ExamTimes, first_id: int,
-          t_end: int) -> dict[str, np.ndarray]:
+def exams(
+    rng: np.random.Generator, orders: Orders, times: ExamTimes, first_id: int, t_end: int
+) -> dict[str, np.ndarray]:
     """``pedido_exame`` rows of one chunk (already sorted by order time)."""
     n = len(orders.ordered)
-    cols = {"nr_pedido": np.arange(first_id, first_id + n, dtype=np.int64),
-            "cd_atendimento": orders.encounter, "cd_exame": EXAM_CODE[orders.exam],
-            "ie_urgencia": np.where(orders.urgent, "S", "N").astype(object),
-            "dt_pedido": orders.ordered, "dt_coleta": times.collected,
-            "dt_realizacao": times.performed, "dt_resultado": times.resulted,
-            "dt_liberacao": times.released}
-    cols["dt_atualizacao"] = updated(rng, orders.ordered, times.collected, times.performed,
-                                     times.resulted, times.released, t_end=t_end)
+    cols = {
+        "nr_pedido": np.arange(first_id, first_id + n, dtype=np.int64),
+        "cd_atendimento": orders.encounter,
+        "cd_exame": EXAM_CODE[orders.exam],
+        "ie_urgencia": np.where(orders.urgent, "S", "N").astype(object),
+        "dt_pedido": orders.ordered,
+        "dt_coleta": times.collected,
+        "dt_realizacao": times.performed,
+        "dt_resultado": times.resulted,
+        "dt_liberacao": times.released,
+    }
+    cols["dt_atualizacao"] = updated(
+        rng,
+        orders.ordered,
+        times.collected,
+        times.performed,
+        times.resulted,
+        times.released,
+        t_end=t_end,
+    )
     return cols

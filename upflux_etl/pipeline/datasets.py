@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -13,7 +13,7 @@ import pyarrow as pa
 from upflux_etl.catalog.models import DatasetSpec
 from upflux_etl.extract.pii import protect_batch
 from upflux_etl.extract.source import dialect_of, open_batches, resolve_url
-from upflux_etl.extract.sql import incremental, translate
+from upflux_etl.extract.sql import QueryError, incremental, translate
 from upflux_etl.pipeline.context import LoadContext, merged_mappings
 from upflux_etl.quality.generated import suite_expectations
 from upflux_etl.quality.gx_bridge import run_suite
@@ -28,6 +28,10 @@ from upflux_etl.warehouse.staging import (
     load_mappings,
     staged_sql,
 )
+
+
+log = logging.getLogger("upflux.pipeline")
+PROGRESS_EVERY = 500_000
 
 
 @dataclass(frozen=True)
@@ -64,18 +68,16 @@ def source_query(ctx: LoadContext, spec: DatasetSpec, watermark: str | None) -> 
             f"connectors/{profile.name}/{profile.datasets[spec.name]}",
         )
     url = resolve_url(source, ctx.settings.data_dir, ctx.client.file)
-    if watermark and not ctx.full:
-        sql = incremental(sql, profile.dialect, spec.incremental_column, watermark)
-    return SourceQuery(
-        url,
-        translate(sql, profile.dialect, dialect_of(url)),
-        name,
-        source.schema_,
-        source.batch_rows,
-    )
+    try:
+        if watermark and not ctx.full:
+            sql = incremental(sql, profile.dialect, spec.incremental_column, watermark)
+        translated = translate(sql, profile.dialect, dialect_of(url))
+    except QueryError as exc:
+        raise QueryError(f"dataset {spec.name}: {name}: {exc}") from None
+    return SourceQuery(url, translated, name, source.schema_, source.batch_rows)
 
 
-def load_dataset(ctx: LoadContext, name: str, log=None) -> DatasetLoad:
+def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
     """Run one dataset's whole load into the run's build; returns its ledger and checks."""
     started = time.monotonic()
     spec = ctx.dataset(name)
@@ -113,6 +115,15 @@ def load_dataset(ctx: LoadContext, name: str, log=None) -> DatasetLoad:
         if not hold:
             _advance_watermark(con, spec, ctx)
         con.execute("checkpoint")
+        log.info(
+            "%s: %s extracted, %s published, %s quarantined, %s held (%.1f s)",
+            name,
+            f"{ledger.extracted:,}",
+            f"{ledger.published:,}",
+            f"{ledger.quarantined:,}",
+            f"{ledger.held:,}",
+            time.monotonic() - started,
+        )
     finally:
         con.close()
     return DatasetLoad(ledger, outcome, hold, query.name, time.monotonic() - started)
@@ -195,7 +206,3 @@ def _advance_watermark(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, ctx: L
         con.execute(
             "insert or replace into meta.watermarks values (?, ?, ?)", [spec.name, col, row[0]]
         )
-
-
-def build_path(ctx: LoadContext) -> Path:
-    return ctx.files.build(ctx.run_id)

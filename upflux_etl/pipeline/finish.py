@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from upflux_etl.indicators.compute import compute_indicator, load_macros
 from upflux_etl.pipeline.context import LoadContext
 from upflux_etl.warehouse.build import open_build, publish
 from upflux_etl.warehouse.files import connect
+
+
+log = logging.getLogger("upflux.pipeline")
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,7 @@ def compute_indicator_step(ctx: LoadContext, name: str) -> int:
         load_macros(con, ctx.catalog.root)
         count = compute_indicator(con, ctx.catalog.indicators[name], ctx.run_id)
         con.execute("checkpoint")
+        log.info("indicator %s: %d values", name, count)
     finally:
         con.close()
     return count
@@ -55,4 +60,5 @@ def publish_step(ctx: LoadContext) -> Publication:
     keys = ["extracted", "published", "quarantined", "held", "duration_s"]
     ledger = {r[0]: dict(zip(keys, r[1:])) for r in rows}
     version = publish(ctx.files, ctx.run_id, ctx.client.timezone)
+    log.info("%s: published %s (version %s)", ctx.client.slug, ctx.files.published, version[:8])
     return Publication(version, ledger, [b[0] for b in blocking])

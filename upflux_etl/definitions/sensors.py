@@ -1,0 +1,27 @@
+"""Sensors: what the UI and the daemon need beyond assets and schedules."""
+
+# No `from __future__ import annotations`: Dagster inspects the context annotation.
+import datetime as dt
+
+import dagster as dg
+
+from upflux_etl.definitions.context import CLIENT_TAG, FULL_TAG
+from upflux_etl.pipeline.after import record_failed_run
+from upflux_etl.settings import Settings
+
+
+def failed_load_sensor(settings: Settings) -> dg.SensorDefinition:
+    """Records every failed hospital load in the state store (health and checklist see it)."""
+
+    @dg.run_failure_sensor(name="upflux_failed_loads", default_status=dg.DefaultSensorStatus.RUNNING)
+    def _failed(context: dg.RunFailureSensorContext) -> None:
+        run = context.dagster_run
+        client = run.tags.get(CLIENT_TAG)
+        if not client:
+            return
+        record = context.instance.get_run_record_by_id(run.run_id)
+        started = record.start_time if record and record.start_time else None
+        started_at = dt.datetime.fromtimestamp(started, dt.UTC) if started else dt.datetime.now(dt.UTC)
+        record_failed_run(settings, client, run.run_id, started_at, run.tags.get(FULL_TAG) == "true")
+
+    return _failed
