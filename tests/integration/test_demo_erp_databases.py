@@ -38,8 +38,9 @@ def _check_queries(engine: sa.Engine, dialect: str, out_dir: Path) -> None:
     seen = set()
     with engine.connect() as conn:
         for _profile, dataset, sql in _profile_queries():
-            result = conn.exec_driver_sql(sqlglot.transpile(sql, read="postgres",
-                                                            write=dialect)[0])
+            # text(): the driver layer escapes the '%' of DATE_FORMAT for pymysql.
+            result = conn.execute(sa.text(sqlglot.transpile(sql, read="postgres",
+                                                            write=dialect)[0]))
             assert list(result.keys()) == list(canonical[dataset]["columns"]), dataset
             rows = result.fetchall()
             assert len(rows) == manifest["row_counts"][dataset], dataset

@@ -182,6 +182,36 @@ def _dump(path: Path, payload: dict) -> Path:
     return path
 
 
+def _write_erp(erp: Target, sim: Simulation, core: dict, counts: dict[str, int],
+               parameters: dict, out_dir: Path, report: Progress):
+    """Core tables, exam orders month by month, ground truth, then the junk rows.
+
+    Returns:
+        The ground-truth path and the injected junk.
+    """
+    h = sim.horizon
+    seed, scale = parameters["seed"], parameters["scale"]
+    erp.create(ERP_TABLES)
+    for name, cols in core.items():
+        _write(erp, name, cols, counts)
+    tat = truth.ExamTat()
+    sample: dict = {}
+    months = h.month_starts()
+    src = exam_chunks.sources(sim, core["movimentacao_leito"])
+    for m, cols in enumerate(exam_chunks.chunks(seed, scale, h, src, tat)):
+        report(f"writing exam orders ({months[m]:%Y-%m})", 0.25 + 0.6 * m / len(months))
+        _write(erp, "pedido_exame", cols, counts)
+        if len(cols["nr_pedido"]):
+            sample = {"rows": cols, "next_id": int(cols["nr_pedido"][-1]) + 1}
+    report("computing the ground truth", 0.86)
+    gt_path = _dump(out_dir / "ground_truth.json",
+                    {"parameters": parameters, "indicators": _ground_truth(h, core, tat)})
+    report("injecting defects", 0.9)
+    junk = _inject(seed, scale, core, sample, erp.backend == "sqlite", h.end.year)
+    _write_junk(erp, junk, counts)
+    return gt_path, junk
+
+
 def generate(
     erp_url: str,
     platform_url: str,
@@ -205,48 +235,19 @@ def generate(
     sim = simulate(Params(seed, beds, scale), h)
     core = _core_tables(sim, seed)
     report("writing the ERP tables", 0.2)
-    erp = Target(erp_url, schema)
-    erp.create(ERP_TABLES)
     counts: dict[str, int] = {}
-    for name, cols in core.items():
-        _write(erp, name, cols, counts)
-    tat = truth.ExamTat()
-    sample: dict = {}
-    n_months = len(h.month_starts())
-    for m, cols in enumerate(
-        exam_chunks.chunks(
-            seed, scale, h, exam_chunks.sources(sim, core["movimentacao_leito"]), tat
-        )
-    ):
-        report(f"writing exam orders ({h.month_starts()[m]:%Y-%m})", 0.25 + 0.6 * m / n_months)
-        _write(erp, "pedido_exame", cols, counts)
-        if len(cols["nr_pedido"]):
-            sample = {"rows": cols, "next_id": int(cols["nr_pedido"][-1]) + 1}
-    report("computing the ground truth", 0.86)
-    parameters = {
-        "seed": seed,
-        "beds": beds,
-        "months": months,
-        "end_date": end_date.isoformat(),
-        "scale": scale,
-        "start_date": h.start.isoformat(),
-        "timezone": "America/Sao_Paulo",
-    }
-    gt_path = _dump(
-        out_dir / "ground_truth.json",
-        {"parameters": parameters, "indicators": _ground_truth(h, core, tat)},
-    )
-    report("injecting defects", 0.9)
-    junk = _inject(seed, scale, core, sample, erp.backend == "sqlite", end_date.year)
-    _write_junk(erp, junk, counts)
-    erp.finish()
+    with Target(erp_url, schema) as erp:
+        parameters = {"seed": seed, "beds": beds, "months": months,
+                      "end_date": end_date.isoformat(), "scale": scale,
+                      "start_date": h.start.isoformat(), "timezone": "America/Sao_Paulo"}
+        gt_path, junk = _write_erp(erp, sim, core, counts, parameters, out_dir, report)
+        erp.finish()
     report("writing the platform usage", 0.95)
-    same_place = (platform_url, schema) == (erp_url, schema) and schema is not None
-    platform_target = Target(platform_url, None if same_place else schema)
-    if same_place:
-        platform_target.schema = schema
-    usage_rows = _write_platform(platform_target, seed, h)
-    platform_target.finish()
+    same_place = platform_url == erp_url and schema is not None
+    with Target(platform_url, None if same_place else schema) as platform_target:
+        platform_target.schema = schema if same_place else platform_target.schema
+        usage_rows = _write_platform(platform_target, seed, h)
+        platform_target.finish()
     counts_out = row_counts(counts, core, junk, usage_rows)
     df_path = _dump(out_dir / "defects.json", {"row_counts": counts_out, "defects": junk.manifest})
     report("done", 1.0)

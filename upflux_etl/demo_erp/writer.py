@@ -126,6 +126,20 @@ class Target:
         self.commit()
         self.close()
 
+    def __enter__(self) -> Target:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            self.abort()
+
+    def abort(self) -> None:
+        """Roll back what is not committed and close (after a failure)."""
+        try:
+            self._conn.rollback()
+        finally:
+            self.close()
+
     def close(self) -> None:
         """Close the connection (and engine)."""
         self._conn.close()
