@@ -44,8 +44,7 @@ def _require(url: str, what: str) -> str:
 
 def postgres_url() -> str:
     """A working PostgreSQL URL (``postgresql+psycopg://...``), or skip/fail the test."""
-    return _require(os.environ.get("UPFLUX_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL),
-                    "PostgreSQL")
+    return _require(os.environ.get("UPFLUX_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL), "PostgreSQL")
 
 
 def mariadb_url() -> str:

@@ -39,8 +39,9 @@ def _check_queries(engine: sa.Engine, dialect: str, out_dir: Path) -> None:
     with engine.connect() as conn:
         for _profile, dataset, sql in _profile_queries():
             # text(): the driver layer escapes the '%' of DATE_FORMAT for pymysql.
-            result = conn.execute(sa.text(sqlglot.transpile(sql, read="postgres",
-                                                            write=dialect)[0]))
+            result = conn.execute(
+                sa.text(sqlglot.transpile(sql, read="postgres", write=dialect)[0])
+            )
             assert list(result.keys()) == list(canonical[dataset]["columns"]), dataset
             rows = result.fetchall()
             assert len(rows) == manifest["row_counts"][dataset], dataset
@@ -59,10 +60,13 @@ def test_postgres_schema(tmp_path):
         try:
             _check_queries(engine, "postgres", tmp_path)
             with engine.connect() as conn:
-                kind = conn.execute(sa.text(
-                    "select data_type from information_schema.columns where table_schema = :s "
-                    "and table_name = 'atendimento' and column_name = 'dt_entrada'"),
-                    {"s": schema}).scalar_one()
+                kind = conn.execute(
+                    sa.text(
+                        "select data_type from information_schema.columns where table_schema = :s "
+                        "and table_name = 'atendimento' and column_name = 'dt_entrada'"
+                    ),
+                    {"s": schema},
+                ).scalar_one()
             assert kind == "timestamp without time zone"
         finally:
             engine.dispose()
@@ -90,6 +94,7 @@ def test_mariadb_database(tmp_path):
         admin.dispose()
 
 
+@pytest.mark.postgres
 def test_same_inputs_same_rows_on_postgres_and_sqlite(tmp_path):
     """The backend does not change the data: row counts and truth match SQLite's."""
     url = postgres_url()
@@ -97,12 +102,18 @@ def test_same_inputs_same_rows_on_postgres_and_sqlite(tmp_path):
     admin = sa.create_engine(url)
     try:
         pg = generate(url, url, tmp_path / "pg", schema=schema, **SMALL)
-        lite = generate(f"sqlite:///{tmp_path / 'lite' / 'erp.sqlite'}",
-                        f"sqlite:///{tmp_path / 'lite' / 'platform.sqlite'}", tmp_path / "lite",
-                        **SMALL)
+        lite = generate(
+            f"sqlite:///{tmp_path / 'lite' / 'erp.sqlite'}",
+            f"sqlite:///{tmp_path / 'lite' / 'platform.sqlite'}",
+            tmp_path / "lite",
+            **SMALL,
+        )
         assert pg.ground_truth_path.read_bytes() == lite.ground_truth_path.read_bytes()
-        garbage = next(d["count"] for d in json.loads(lite.defects_path.read_text())["defects"]
-                       if d["defect"] == "garbage_timestamp")
+        garbage = next(
+            d["count"]
+            for d in json.loads(lite.defects_path.read_text())["defects"]
+            if d["defect"] == "garbage_timestamp"
+        )
         assert lite.row_counts["encounters"] - pg.row_counts["encounters"] == garbage
     finally:
         with admin.begin() as conn:

@@ -78,6 +78,7 @@ class _Hospital:
         self.seq = n
 
     def push(self, t: int, kind: int, a: int, b: int = 0) -> None:
+        """Schedule an event."""
         self.seq += 1
         heapq.heappush(self.heap, (t, self.seq, kind, a, b))
 
@@ -150,6 +151,7 @@ class _Hospital:
         self.push(when, FREED, int(self.inventory.unit[bed]))
 
     def patience(self, s: int) -> int:
+        """How long an admission may wait for a bed before it is given up."""
         origin = self.stays.origin[s]
         if origin == CENSUS:
             return BUSY // 2
@@ -169,6 +171,7 @@ class _Hospital:
                 queue.popleft()
 
     def run(self) -> Allocation:
+        """Process every event up to the snapshot."""
         while self.heap:
             t, _, kind, a, b = heapq.heappop(self.heap)
             if t >= self.t_end:
@@ -177,7 +180,7 @@ class _Hospital:
                 self.drain(a, t)
             elif not self.serve(a, b, t):
                 self.waiting[self.stays.plan[a][b][0]][1 if b == 0 else 0].append((t, a, b))
-        for transfers, admissions in self.waiting:
+        for _transfers, admissions in self.waiting:
             for since, s, _ in admissions:
                 if since + self.patience(s) < self.t_end:
                     self.out.refused[s] = since + self.patience(s)

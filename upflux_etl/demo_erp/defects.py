@@ -70,6 +70,7 @@ class _Ids:
         self.next = dict(start)
 
     def take(self, key: str, n: int) -> np.ndarray:
+        """The next ``n`` ids of a numbering."""
         first = self.next[key]
         self.next[key] = first + n
         return np.arange(first, first + n, dtype=np.int64)

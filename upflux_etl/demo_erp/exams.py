@@ -14,7 +14,7 @@ import numpy as np
 
 from upflux_etl.demo_erp import codes
 from upflux_etl.demo_erp.rng import lognormal
-from upflux_etl.demo_erp.timeline import DAY, HOUR, MINUTE, NAT
+from upflux_etl.demo_erp.timeline import DAY, HOUR, MINUTE
 
 WARD_LAB_PER_DAY = np.array([8.0, 3.2, 2.6, 2.0, 1.5])  # per ward unit, before scale
 WARD_IMAGING_PER_DAY = np.array([0.8, 0.35, 0.4, 0.2, 0.15])

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 
@@ -23,7 +24,7 @@ from upflux_etl.demo_erp.timeline import Horizon, build_horizon
 from upflux_etl.demo_erp.writer import Target
 
 Progress = Callable[[str, float], None]
-TABLES = {t.name: t for t in ERP_TABLES + PLATFORM_TABLES}
+TABLES = MappingProxyType({t.name: t for t in ERP_TABLES + PLATFORM_TABLES})
 
 
 @dataclass
@@ -168,6 +169,7 @@ def _write_platform(target: Target, seed: int, h: Horizon) -> int:
             "module_id": np.array([m[0] for m in modules], dtype=np.int64),
             "slug": np.array([m[1] for m in modules], dtype=object),
             "title": np.array([m[2] for m in modules], dtype=object),
+            "updated_at": np.full(len(modules), h.t0 + 60, dtype=np.int64),
         },
         counts,
     )
@@ -182,8 +184,15 @@ def _dump(path: Path, payload: dict) -> Path:
     return path
 
 
-def _write_erp(erp: Target, sim: Simulation, core: dict, counts: dict[str, int],
-               parameters: dict, out_dir: Path, report: Progress):
+def _write_erp(
+    erp: Target,
+    sim: Simulation,
+    core: dict,
+    counts: dict[str, int],
+    parameters: dict,
+    out_dir: Path,
+    report: Progress,
+):
     """Core tables, exam orders month by month, ground truth, then the junk rows.
 
     Returns:
@@ -204,8 +213,10 @@ def _write_erp(erp: Target, sim: Simulation, core: dict, counts: dict[str, int],
         if len(cols["nr_pedido"]):
             sample = {"rows": cols, "next_id": int(cols["nr_pedido"][-1]) + 1}
     report("computing the ground truth", 0.86)
-    gt_path = _dump(out_dir / "ground_truth.json",
-                    {"parameters": parameters, "indicators": _ground_truth(h, core, tat)})
+    gt_path = _dump(
+        out_dir / "ground_truth.json",
+        {"parameters": parameters, "indicators": _ground_truth(h, core, tat)},
+    )
     report("injecting defects", 0.9)
     junk = _inject(seed, scale, core, sample, erp.backend == "sqlite", h.end.year)
     _write_junk(erp, junk, counts)
@@ -225,7 +236,25 @@ def generate(
     schema: str | None = None,
     progress: Progress | None = None,
 ) -> GenerationResult:
-    """Generate the demo hospital (see the package docstring)."""
+    """Generate the demo hospital's ERP and platform databases, its truth and its defects.
+
+    Args:
+        erp_url: SQLAlchemy-style URL of the ERP database (``sqlite:///abs/path.sqlite``,
+            ``postgresql://...``, ``mysql+pymysql://...``); Hospitalis's tables are replaced.
+        platform_url: Where the UpFlux platform's usage tables go (may equal ``erp_url``).
+        out_dir: Folder for ``ground_truth.json`` and ``defects.json``.
+        seed: Random seed; equal inputs give identical data.
+        beds: Regular beds (about 2.5 % extra beds come on top).
+        months: Calendar months simulated, ending on ``end_date``.
+        end_date: Last simulated day (inclusive); nothing exists before the first day.
+        scale: Multiplies ER, clinic and collection-post volumes and inpatient exam orders;
+            bed-bound volumes (stays, surgeries) stay as the beds allow.
+        schema: PostgreSQL schema or MariaDB database to drop and recreate for the tables.
+        progress: Called with ``(step, fraction)`` as the work advances.
+
+    Returns:
+        URLs, file paths, the rows each profile query returns, and the elapsed seconds.
+    """
     started = time.perf_counter()
     report = progress or (lambda step, fraction: None)
     out_dir = Path(out_dir)
@@ -237,9 +266,15 @@ def generate(
     report("writing the ERP tables", 0.2)
     counts: dict[str, int] = {}
     with Target(erp_url, schema) as erp:
-        parameters = {"seed": seed, "beds": beds, "months": months,
-                      "end_date": end_date.isoformat(), "scale": scale,
-                      "start_date": h.start.isoformat(), "timezone": "America/Sao_Paulo"}
+        parameters = {
+            "seed": seed,
+            "beds": beds,
+            "months": months,
+            "end_date": end_date.isoformat(),
+            "scale": scale,
+            "start_date": h.start.isoformat(),
+            "timezone": "America/Sao_Paulo",
+        }
         gt_path, junk = _write_erp(erp, sim, core, counts, parameters, out_dir, report)
         erp.finish()
     report("writing the platform usage", 0.95)

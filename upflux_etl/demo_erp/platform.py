@@ -55,7 +55,7 @@ class PlatformData:
     trainings: list[int]
 
 
-def _users(rng: np.random.Generator, horizon: Horizon, trainings: list[int]):
+def _users(rng: np.random.Generator, trainings: list[int]):
     n = int(rng.integers(14, 23))
     joined = np.where(
         np.arange(n) < 3,
@@ -93,7 +93,7 @@ def simulate(rng: np.random.Generator, horizon: Horizon) -> PlatformData:
     """Users and their daily module use over the horizon."""
     span = horizon.t_end - horizon.t0
     trainings = [horizon.t0 + int(span * f) // DAY * DAY for f in (0.18, 0.28, 0.38)]
-    users = _users(rng, horizon, trainings)
+    users = _users(rng, trainings)
     n_users, n_days = len(users["user_id"]), horizon.n_days
     day_t = horizon.t0 + np.arange(n_days, dtype=np.int64) * DAY
     boost = np.ones(n_days)

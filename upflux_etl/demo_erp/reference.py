@@ -26,6 +26,7 @@ def registers(horizon: Horizon) -> dict[str, dict[str, np.ndarray]]:
     stamp = horizon.t0 + 60
 
     def table(**cols) -> dict[str, np.ndarray]:
+        """Columns plus the update stamp."""
         n = len(next(iter(cols.values())))
         cols = {k: _arr(v) for k, v in cols.items()}
         cols["dt_atualizacao"] = np.full(n, stamp, dtype=np.int64)

@@ -7,6 +7,7 @@ ISO text and money as REAL; PostgreSQL and MariaDB use native types.
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import NamedTuple
 
 
@@ -153,7 +154,11 @@ PLATFORM_TABLES = (
         "created_at ts, updated_at ts",
         ("user_id",),
     ),
-    _t("platform_module", "module_id int, slug text(40), title text(80)", ("module_id",)),
+    _t(
+        "platform_module",
+        "module_id int, slug text(40), title text(80), updated_at ts",
+        ("module_id",),
+    ),
     _t(
         "usage_daily",
         "user_id int, module_id int, usage_day date, session_count int,"
@@ -162,32 +167,34 @@ PLATFORM_TABLES = (
     ),
 )
 
-_TYPES = {
-    "sqlite": {
-        "int": "INTEGER",
-        "text": "TEXT",
-        "ts": "TEXT",
-        "date": "TEXT",
-        "time": "TEXT",
-        "money": "REAL",
-    },
-    "postgresql": {
-        "int": "BIGINT",
-        "text": "VARCHAR({n})",
-        "ts": "TIMESTAMP",
-        "date": "DATE",
-        "time": "TIME",
-        "money": "NUMERIC(14, 2)",
-    },
-    "mysql": {
-        "int": "BIGINT",
-        "text": "VARCHAR({n})",
-        "ts": "DATETIME",
-        "date": "DATE",
-        "time": "TIME",
-        "money": "DECIMAL(14, 2)",
-    },
-}
+_TYPES = MappingProxyType(
+    {
+        "sqlite": {
+            "int": "INTEGER",
+            "text": "TEXT",
+            "ts": "TEXT",
+            "date": "TEXT",
+            "time": "TEXT",
+            "money": "REAL",
+        },
+        "postgresql": {
+            "int": "BIGINT",
+            "text": "VARCHAR({n})",
+            "ts": "TIMESTAMP",
+            "date": "DATE",
+            "time": "TIME",
+            "money": "NUMERIC(14, 2)",
+        },
+        "mysql": {
+            "int": "BIGINT",
+            "text": "VARCHAR({n})",
+            "ts": "DATETIME",
+            "date": "DATE",
+            "time": "TIME",
+            "money": "DECIMAL(14, 2)",
+        },
+    }
+)
 
 
 def kind(logical: str) -> str:

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from upflux_etl.demo_erp import codes
 from upflux_etl.demo_erp.allocation import Allocation
 from upflux_etl.demo_erp.beds import BedInventory
-from upflux_etl.demo_erp.billing import Accounts
 from upflux_etl.demo_erp.er import ErVisits
 from upflux_etl.demo_erp.names import full_names
 from upflux_etl.demo_erp.people import CITIES, UNKNOWN_BIRTH, PatientRegistry, documents
 from upflux_etl.demo_erp.rng import lognormal
-from upflux_etl.demo_erp.surgery import Surgeries
 from upflux_etl.demo_erp.timeline import DAY, HOUR, MINUTE, NAT, Horizon
 
 

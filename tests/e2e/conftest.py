@@ -1,0 +1,119 @@
+"""The e2e tier's world: the real `upflux` executable in subprocesses, each run in a folder of
+its own (clients, data, Dagster instance), with a pseudonymisation key in the environment."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.support.demo import write_demo_client
+
+UPFLUX = Path(sys.executable).with_name("upflux")
+KEY_ENV = "UPFLUX_PSEUDONYM_KEY"
+KEY = "e2e-key-" + "0" * 32
+# Every `upflux` call imports Great Expectations (~8-10 s); a whole demo run takes ~30-60 s.
+TIMEOUT_S = 300
+# Variables that would point a call at another checkout's clients, data or instance.
+FOREIGN = ("UPFLUX_CLIENTS_DIR", "UPFLUX_DATA_DIR", "UPFLUX_STATE_URL", "UPFLUX_ROOT",
+           "DAGSTER_HOME", KEY_ENV, "COLUMNS", "LINES", "FORCE_COLOR")
+
+
+@dataclass(frozen=True)
+class Call:
+    """What one `upflux` call did."""
+
+    args: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+    def explain(self) -> str:
+        return f"upflux {' '.join(self.args)} -> {self.returncode}\n--- stdout\n{self.stdout}\n--- stderr\n{self.stderr}"
+
+
+@dataclass(frozen=True)
+class World:
+    """One isolated `upflux` installation: its clients folder, data folder and Dagster home."""
+
+    root: Path
+
+    @property
+    def clients(self) -> Path:
+        return self.root / "clients"
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.root / "dagster"
+
+    def environ(self, *, key: bool = True) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k not in FOREIGN}
+        env.update(
+            UPFLUX_CLIENTS_DIR=str(self.clients),
+            UPFLUX_DATA_DIR=str(self.data),
+            DAGSTER_HOME=str(self.dagster_home),
+            NO_COLOR="1",
+        )
+        if key:
+            env[KEY_ENV] = KEY
+        return env
+
+    def start(self, *args: str, key: bool = True, **popen) -> subprocess.Popen:
+        """Start `upflux <args>` without waiting (for calls that may run side by side)."""
+        return subprocess.Popen(
+            [str(UPFLUX), *args],
+            env=self.environ(key=key),
+            cwd=self.root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            **popen,
+        )
+
+    def finish(self, proc: subprocess.Popen, timeout: float = TIMEOUT_S) -> Call:
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            stdout, stderr = proc.communicate()
+            pytest.fail(f"upflux {' '.join(proc.args[1:])} took over {timeout} s\n{stdout}\n{stderr}")
+        return Call(tuple(proc.args[1:]), proc.returncode, stdout, stderr)
+
+    def upflux(self, *args: str, key: bool = True) -> Call:
+        """Run `upflux <args>` to the end."""
+        return self.finish(self.start(*args, key=key))
+
+
+def new_world(root: Path, **clients: dict) -> World:
+    """A world whose clients folder holds small demo clients: stem -> demo parameters."""
+    world = World(root)
+    world.clients.mkdir(parents=True)
+    for stem, demo in clients.items():
+        write_demo_client(world.clients, stem, **demo)
+    return world
+
+
+def assert_ok(call: Call, code: int = 0) -> None:
+    assert call.returncode == code, call.explain()
+    assert "Traceback" not in call.output, call.explain()
+
+
+@pytest.fixture(scope="module")
+def demo_world(tmp_path_factory: pytest.TempPathFactory) -> tuple[World, Call]:
+    """A small demo client after `upflux demo` (ERP generated, pipeline run, health backfilled)."""
+    world = new_world(tmp_path_factory.mktemp("demo_world"), demo={})
+    call = world.upflux("demo")
+    assert_ok(call)
+    return world, call

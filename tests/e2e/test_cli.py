@@ -1,0 +1,218 @@
+"""The `upflux` command as a person runs it: the real executable, in subprocesses, each world in
+its own temporary clients/data/Dagster folders. Every call imports Great Expectations (~10 s),
+so each world is built once per module and independent calls run side by side."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.e2e.conftest import KEY_ENV, Call, World, assert_ok, new_world
+
+DATASETS = {
+    "patients", "encounters", "bed_movements", "beds", "er_visits",
+    "exams", "surgeries", "surgery_rooms", "billing", "platform_usage",
+}
+INDICATORS = {"occupancy_rate", "average_length_of_stay", "door_to_triage", "exam_turnaround"}
+PASSWORD = "S3cr3t-Pa55"
+
+
+def printed_path(call: Call, label: str) -> Path:
+    """The path printed on a line `<label>: <path>` (whole, on one line)."""
+    found = re.findall(rf"^{label}: (\S+)$", call.stdout, flags=re.MULTILINE)
+    assert len(found) == 1, f"no single '{label}: <path>' line\n{call.explain()}"
+    return Path(found[0])
+
+
+def load_ids(call: Call) -> list[str]:
+    """The load ids (8 characters) and modes in the titles of the ledger tables printed."""
+    return re.findall(r" - load ([0-9a-f]{8}) \((full|incremental)\)", call.stdout)
+
+
+def ledger_rows(call: Call) -> dict[str, list[int]]:
+    """dataset -> [extracted, published, quarantined, held] from the printed ledger table."""
+    rows = {}
+    for line in call.stdout.splitlines():
+        cells = [c.strip() for c in line.strip("│ ").split("│")]
+        if cells and cells[0] in DATASETS and len(cells) >= 5:
+            rows[cells[0]] = [int(c.replace(",", "")) for c in cells[1:5]]
+    return rows
+
+
+# --- `upflux demo` and what it leaves behind ------------------------------------------------
+
+
+def test_demo_prints_the_summary_the_warehouse_and_the_quality_report(demo_world):
+    world, call = demo_world
+    assert load_ids(call) and load_ids(call)[0][1] == "full", call.explain()
+    ledger = ledger_rows(call)
+    assert set(ledger) == DATASETS, call.explain()
+    for dataset, (extracted, published, quarantined, held) in ledger.items():
+        assert extracted == published + quarantined + held > 0, dataset
+    assert ledger["encounters"][2] > 0, "the demo ERP's injected defects must be quarantined"
+    assert "discharge_after_admission" in call.stdout  # the table of checks that found problems
+    for indicator in INDICATORS:
+        assert indicator in call.stdout
+
+    warehouse = printed_path(call, "warehouse")
+    assert warehouse == world.data / "demo" / "warehouse.duckdb" and warehouse.is_file()
+    report = printed_path(call, "quality report")
+    assert report.parent == world.data / "demo" / "reports" and report.suffix == ".html"
+    assert report.is_file() and report.stat().st_size > 1000
+
+
+def test_status_json_has_the_ledger_checks_indicators_health_and_checklist(demo_world):
+    world, _ = demo_world
+    call = world.upflux("status", "demo", "--json")
+    assert_ok(call)
+    state = json.loads(call.stdout)
+
+    assert state["client"] == "demo" and state["load"]["status"] == "published"
+    assert set(state["datasets"]) == DATASETS
+    for dataset, row in state["datasets"].items():
+        counts = [row[k] for k in ("extracted", "published", "quarantined", "held")]
+        assert all(isinstance(n, int) and n >= 0 for n in counts), (dataset, row)
+        assert counts[0] == sum(counts[1:]) > 0, (dataset, row)
+        assert row["balanced"] is True
+    assert state["datasets"]["encounters"]["quarantined"] > 0
+
+    assert {c["dataset"] for c in state["checks"]} == DATASETS
+    for check in state["checks"]:
+        assert check["name"] and check["level"] in {"row", "dataset"}, check
+        assert isinstance(check["passed"], bool), check  # the check's status: passed or failed
+        assert isinstance(check["failing_count"], int) and check["failing_count"] >= 0, check
+        assert check["passed"] == (check["failing_count"] == 0) or check["level"] == "dataset"
+    by_name = {(c["dataset"], c["name"]): c for c in state["checks"]}
+    discharge = by_name[("encounters", "discharge_after_admission")]
+    assert discharge["passed"] is False and discharge["failing_count"] > 0
+
+    assert {v["indicator"] for v in state["indicators"]} == INDICATORS
+    for value in state["indicators"]:
+        assert isinstance(value["value"], int | float) and value["unit"], value
+        assert re.fullmatch(r"\d{4}-\d{2}-01", value["period"]) and value["measure"], value
+        assert isinstance(value["dimensions"], dict)
+
+    health = state["health"]
+    assert 0 <= health["score"] <= 100 and health["band"] in {"green", "yellow", "red"}
+
+    checklist = state["checklist"]
+    items = {item["id"]: item for item in checklist["items"]}
+    assert "kickoff" in items and checklist["total"] == len(items) > 0
+    assert checklist["done"] == sum(i["status"] == "done" for i in items.values())
+    for item in items.values():
+        assert item["status"] in {"done", "pending", "in_progress"} and item["title"], item
+
+
+def test_run_incremental_then_full(demo_world):
+    world, demo_call = demo_world
+    (first_load, _), *_ = load_ids(demo_call)
+
+    incremental = world.upflux("run", "demo")
+    assert_ok(incremental)
+    full = world.upflux("run", "demo", "--full")
+    assert_ok(full)
+
+    [(inc_load, inc_mode)] = load_ids(incremental)
+    [(full_load, full_mode)] = load_ids(full)
+    assert (inc_mode, full_mode) == ("incremental", "full")
+    assert len({first_load, inc_load, full_load}) == 3, "each run publishes a load of its own"
+    inc_rows, full_rows = ledger_rows(incremental), ledger_rows(full)
+    assert set(full_rows) == DATASETS and set(inc_rows) <= DATASETS
+    for dataset, (extracted, published, quarantined, held) in (inc_rows | full_rows).items():
+        assert extracted == published + quarantined + held, dataset
+    # Nothing changed in the ERP: a full reload finds again every row the first load found.
+    assert ledger_rows(demo_call) == full_rows
+
+
+def test_validate_a_good_file(demo_world):
+    world, _ = demo_world
+    call = world.upflux("validate")
+    assert_ok(call)
+    assert f"ok    {world.clients / 'demo.yaml'}" in call.stdout
+    assert "1 client file(s) valid, 0 with errors" in call.stdout
+
+
+def test_checklist_show_record_show(demo_world):
+    world, _ = demo_world
+
+    def kickoff_row(call: Call) -> str:
+        assert_ok(call)
+        [row] = [line for line in call.stdout.splitlines() if "│ kickoff " in line]
+        return row
+
+    before = kickoff_row(world.upflux("checklist", "show", "demo"))
+    assert "│ pending " in before and "ana" not in before
+
+    recorded = world.upflux(
+        "checklist", "record", "demo", "kickoff", "--by", "ana", "--date", "2026-11-01"
+    )
+    assert_ok(recorded)
+    assert "recorded: demo kickoff = done by ana" in recorded.stdout
+
+    after = world.upflux("checklist", "show", "demo")
+    row = kickoff_row(after)
+    assert "│ done " in row and "│ ana" in row, after.explain()
+    assert "2026-11-01" in after.stdout, "the meeting's date as recorded"
+
+
+# --- several client files, broken ones among them --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory) -> World:
+    """Two valid demo clients (same ERP, other seeds), a file with a wrong field and a file whose
+    source URL holds a password."""
+    world = new_world(tmp_path_factory.mktemp("fleet"), demo={}, hospital_b={"seed": 7})
+    broken = yaml.safe_load((world.clients / "demo.yaml").read_text(encoding="utf-8"))
+    broken["timezone"] = "America/Campinas"
+    (world.clients / "hospital_c.yaml").write_text(yaml.safe_dump(broken), encoding="utf-8")
+    leaky = yaml.safe_load((world.clients / "demo.yaml").read_text(encoding="utf-8"))
+    leaky["sources"]["erp"]["url"] = f"postgresql://etl:{PASSWORD}@erp.hospital.example:5432/erp"
+    (world.clients / "hospital_d.yaml").write_text(yaml.safe_dump(leaky), encoding="utf-8")
+    return world
+
+
+def test_validate_names_the_file_and_field_of_each_broken_file(fleet):
+    call = fleet.upflux("validate")
+    assert_ok(call, code=1)
+    assert PASSWORD not in call.output
+    for stem in ("demo", "hospital_b"):
+        assert f"ok    {fleet.clients / stem}.yaml" in call.stdout
+    lines = call.stdout.splitlines()
+    [tz] = [line for line in lines if line.startswith(f"error {fleet.clients / 'hospital_c.yaml'}")]
+    assert ": timezone: " in tz and "America/Campinas" in tz
+    [url] = [line for line in lines if line.startswith(f"error {fleet.clients / 'hospital_d.yaml'}")]
+    assert ": sources.erp: " in url and "password" in url and "url_env" in url
+    assert "2 client file(s) valid, 2 with errors" in call.stdout
+
+
+def test_a_second_client_runs_beside_broken_files(fleet):
+    call = fleet.upflux("demo", "hospital_b")
+    assert_ok(call)
+    assert PASSWORD not in call.output
+    assert "Hospital Demo São Lucas - load" in call.stdout
+    assert printed_path(call, "warehouse") == fleet.data / "hospital_b" / "warehouse.duckdb"
+    assert printed_path(call, "quality report").is_file()
+    erp = json.loads((fleet.data / "hospital_b" / "demo_erp" / "parameters.json").read_text())
+    assert erp["seed"] == 7
+    assert set(ledger_rows(call)) == DATASETS
+    assert not (fleet.data / "hospital_c").exists() and not (fleet.data / "hospital_d").exists()
+
+
+def test_run_refuses_before_loading_with_one_line(fleet):
+    """A missing key and a password in a client file: one line on stderr, no traceback."""
+    no_key = fleet.start("run", "hospital_b", key=False)
+    leaky = fleet.start("run", "hospital_d")
+    no_key, leaky = fleet.finish(no_key), fleet.finish(leaky)
+
+    for call in (no_key, leaky):
+        assert call.returncode == 2, call.explain()
+        assert "Traceback" not in call.output and call.stdout == "", call.explain()
+        assert len(call.stderr.strip().splitlines()) == 1, call.explain()
+    assert KEY_ENV in no_key.stderr and "hospital_b.yaml" in no_key.stderr
+    assert "hospital_d.yaml" in leaky.stderr and "sources.erp" in leaky.stderr
+    assert PASSWORD not in leaky.output
