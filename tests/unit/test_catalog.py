@@ -52,6 +52,7 @@ def test_a_good_client_loads(tmp_path, catalog):
         (("name: Hospital Teste", "name: X\nnmae: typo"), "nmae", "unknown key"),
         (('url: "sqlite:///{data_dir}/x.sqlite"', 'url: "postgresql://u:secret@h/db"'), "sources.erp", "password"),
         (("indicators:", "mappings: {colour: {a: b}}\nindicators:"), "mappings.colour", "unknown mapping kind"),
+        (("indicators:", "mappings: {discharge_type: {'11': alt}}\nindicators:"), "mappings.discharge_type.11", "'alt' is not a canonical value"),
     ],
 )
 def test_a_broken_client_names_file_and_field(tmp_path, catalog, change, field, words):

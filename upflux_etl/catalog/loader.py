@@ -217,10 +217,19 @@ def _safe_slug(stem: str) -> str:
 
 
 def _check_mapping_kinds(mappings: dict[str, Any], canonical: CanonicalModel, path: Path) -> None:
-    kinds = {c.map for d in canonical.datasets.values() for c in d.columns.values() if c.map}
-    for kind in mappings:
-        if kind not in kinds:
-            raise ConfigError(path, f"mappings.{kind}", _unknown("mapping kind", kind, kinds))
+    """Every mapping kind exists, and maps only to values its canonical columns allow."""
+    domains: dict[str, set[str] | None] = {}
+    for column in (c for d in canonical.datasets.values() for c in d.columns.values() if c.map):
+        domains[column.map] = set(column.values) if column.values else None
+    for kind, codes in mappings.items():
+        if kind not in domains:
+            raise ConfigError(path, f"mappings.{kind}", _unknown("mapping kind", kind, domains))
+        allowed = domains[kind]
+        for code, value in (codes or {}).items():
+            if allowed is not None and value not in allowed:
+                raise ConfigError(
+                    path, f"mappings.{kind}.{code}", f"{value!r} is not a canonical value; allowed: {', '.join(sorted(allowed))}"
+                )
 
 
 def _unknown(what: str, name: str, known: Any) -> str:
