@@ -18,7 +18,7 @@ import sqlglot
 import yaml
 
 from upflux_etl.demo_erp import codes, generate
-from upflux_etl.demo_erp.documents import cns_is_valid, cpf_is_valid
+from upflux_etl.extract.identifiers import cns_is_valid, cpf_is_valid
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = {"beds": 60, "months": 3, "scale": 0.3, "end_date": date(2026, 9, 30)}

@@ -76,20 +76,3 @@ def invalid_cns_digits(rng: np.random.Generator, n: int) -> np.ndarray:
     still_ok = weighted % 11 == 0
     valid[still_ok, 13] = (valid[still_ok, 13] + 1) % 10
     return valid
-
-
-def cpf_is_valid(cpf: str) -> bool:
-    """Check digits of one CPF (used by the defect bookkeeping)."""
-    if len(cpf) != 11 or not cpf.isdigit() or len(set(cpf)) == 1:
-        return False
-    d = [int(c) for c in cpf]
-    dv1 = sum(x * w for x, w in zip(d[:9], range(10, 1, -1), strict=True)) * 10 % 11 % 10
-    dv2 = sum(x * w for x, w in zip(d[:10], range(11, 1, -1), strict=True)) * 10 % 11 % 10
-    return d[9] == dv1 and d[10] == dv2
-
-
-def cns_is_valid(cns: str) -> bool:
-    """The CNS weighted-sum rule for one number."""
-    if len(cns) != 15 or not cns.isdigit() or cns[0] not in "12789":
-        return False
-    return sum(int(c) * w for c, w in zip(cns, range(15, 0, -1), strict=True)) % 11 == 0
