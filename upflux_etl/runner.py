@@ -69,7 +69,8 @@ def run_client(
         instance=instance or instance_for(settings),
         tags={FULL_TAG: str(full).lower()},
         raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        # progress comes from our own `upflux` logger; failures are summarised by the CLI
+        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
     )
     if not result.success:
         record_failed_run(settings, slug, result.run_id, started, full)

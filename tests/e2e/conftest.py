@@ -8,6 +8,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -19,8 +20,17 @@ KEY = "e2e-key-" + "0" * 32
 # Every `upflux` call imports Great Expectations (~8-10 s); a whole demo run takes ~30-60 s.
 TIMEOUT_S = 300
 # Variables that would point a call at another checkout's clients, data or instance.
-FOREIGN = ("UPFLUX_CLIENTS_DIR", "UPFLUX_DATA_DIR", "UPFLUX_STATE_URL", "UPFLUX_ROOT",
-           "DAGSTER_HOME", KEY_ENV, "COLUMNS", "LINES", "FORCE_COLOR")
+FOREIGN = (
+    "UPFLUX_CLIENTS_DIR",
+    "UPFLUX_DATA_DIR",
+    "UPFLUX_STATE_URL",
+    "UPFLUX_ROOT",
+    "DAGSTER_HOME",
+    KEY_ENV,
+    "COLUMNS",
+    "LINES",
+    "FORCE_COLOR",
+)
 
 
 @dataclass(frozen=True)
@@ -88,12 +98,31 @@ class World:
         except subprocess.TimeoutExpired:
             proc.kill()
             stdout, stderr = proc.communicate()
-            pytest.fail(f"upflux {' '.join(proc.args[1:])} took over {timeout} s\n{stdout}\n{stderr}")
+            pytest.fail(
+                f"upflux {' '.join(proc.args[1:])} took over {timeout} s\n{stdout}\n{stderr}"
+            )
         return Call(tuple(proc.args[1:]), proc.returncode, stdout, stderr)
 
     def upflux(self, *args: str, key: bool = True) -> Call:
         """Run `upflux <args>` to the end."""
         return self.finish(self.start(*args, key=key))
+
+
+class Pending:
+    """An `upflux` call started in the background; `call()` waits for it (once)."""
+
+    def __init__(self, world: World, proc: subprocess.Popen):
+        self.world, self.proc, self._call = world, proc, None
+
+    def call(self) -> Call:
+        if self._call is None:
+            self._call = self.world.finish(self.proc)
+        return self._call
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.communicate()
 
 
 def new_world(root: Path, **clients: dict) -> World:
@@ -110,10 +139,18 @@ def assert_ok(call: Call, code: int = 0) -> None:
     assert "Traceback" not in call.output, call.explain()
 
 
+class DemoWorld(NamedTuple):
+    world: World
+    demo: Call
+    validate: Call
+
+
 @pytest.fixture(scope="module")
-def demo_world(tmp_path_factory: pytest.TempPathFactory) -> tuple[World, Call]:
-    """A small demo client after `upflux demo` (ERP generated, pipeline run, health backfilled)."""
+def demo_world(tmp_path_factory: pytest.TempPathFactory) -> DemoWorld:
+    """A small demo client after `upflux demo` (ERP generated, pipeline run, health backfilled),
+    and what `upflux validate` said of its file (run side by side: it only reads the file)."""
     world = new_world(tmp_path_factory.mktemp("demo_world"), demo={})
-    call = world.upflux("demo")
-    assert_ok(call)
-    return world, call
+    validate = world.start("validate")
+    demo = world.upflux("demo")
+    assert_ok(demo)
+    return DemoWorld(world, demo, world.finish(validate))

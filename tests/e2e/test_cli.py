@@ -7,15 +7,24 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 import yaml
 
-from tests.e2e.conftest import KEY_ENV, Call, World, assert_ok, new_world
+from tests.e2e.conftest import KEY_ENV, Call, Pending, World, assert_ok, new_world
 
 DATASETS = {
-    "patients", "encounters", "bed_movements", "beds", "er_visits",
-    "exams", "surgeries", "surgery_rooms", "billing", "platform_usage",
+    "patients",
+    "encounters",
+    "bed_movements",
+    "beds",
+    "er_visits",
+    "exams",
+    "surgeries",
+    "surgery_rooms",
+    "billing",
+    "platform_usage",
 }
 INDICATORS = {"occupancy_rate", "average_length_of_stay", "door_to_triage", "exam_turnaround"}
 PASSWORD = "S3cr3t-Pa55"
@@ -47,7 +56,7 @@ def ledger_rows(call: Call) -> dict[str, list[int]]:
 
 
 def test_demo_prints_the_summary_the_warehouse_and_the_quality_report(demo_world):
-    world, call = demo_world
+    world, call = demo_world.world, demo_world.demo
     assert load_ids(call) and load_ids(call)[0][1] == "full", call.explain()
     ledger = ledger_rows(call)
     assert set(ledger) == DATASETS, call.explain()
@@ -66,7 +75,7 @@ def test_demo_prints_the_summary_the_warehouse_and_the_quality_report(demo_world
 
 
 def test_status_json_has_the_ledger_checks_indicators_health_and_checklist(demo_world):
-    world, _ = demo_world
+    world = demo_world.world
     call = world.upflux("status", "demo", "--json")
     assert_ok(call)
     state = json.loads(call.stdout)
@@ -108,7 +117,7 @@ def test_status_json_has_the_ledger_checks_indicators_health_and_checklist(demo_
 
 
 def test_run_incremental_then_full(demo_world):
-    world, demo_call = demo_world
+    world, demo_call = demo_world.world, demo_world.demo
     (first_load, _), *_ = load_ids(demo_call)
 
     incremental = world.upflux("run", "demo")
@@ -129,15 +138,14 @@ def test_run_incremental_then_full(demo_world):
 
 
 def test_validate_a_good_file(demo_world):
-    world, _ = demo_world
-    call = world.upflux("validate")
+    world, call = demo_world.world, demo_world.validate
     assert_ok(call)
     assert f"ok    {world.clients / 'demo.yaml'}" in call.stdout
     assert "1 client file(s) valid, 0 with errors" in call.stdout
 
 
 def test_checklist_show_record_show(demo_world):
-    world, _ = demo_world
+    world = demo_world.world
 
     def kickoff_row(call: Call) -> str:
         assert_ok(call)
@@ -162,10 +170,16 @@ def test_checklist_show_record_show(demo_world):
 # --- several client files, broken ones among them --------------------------------------------
 
 
+class Fleet(NamedTuple):
+    world: World
+    demo_b: Pending
+
+
 @pytest.fixture(scope="module")
-def fleet(tmp_path_factory) -> World:
+def fleet(tmp_path_factory) -> Fleet:
     """Two valid demo clients (same ERP, other seeds), a file with a wrong field and a file whose
-    source URL holds a password."""
+    source URL holds a password; `upflux demo hospital_b` starts at once and runs while the
+    other tests make their calls (those only read the client files or fail before loading)."""
     world = new_world(tmp_path_factory.mktemp("fleet"), demo={}, hospital_b={"seed": 7})
     broken = yaml.safe_load((world.clients / "demo.yaml").read_text(encoding="utf-8"))
     broken["timezone"] = "America/Campinas"
@@ -173,41 +187,47 @@ def fleet(tmp_path_factory) -> World:
     leaky = yaml.safe_load((world.clients / "demo.yaml").read_text(encoding="utf-8"))
     leaky["sources"]["erp"]["url"] = f"postgresql://etl:{PASSWORD}@erp.hospital.example:5432/erp"
     (world.clients / "hospital_d.yaml").write_text(yaml.safe_dump(leaky), encoding="utf-8")
-    return world
+    demo_b = Pending(world, world.start("demo", "hospital_b"))
+    yield Fleet(world, demo_b)
+    demo_b.stop()
 
 
 def test_validate_names_the_file_and_field_of_each_broken_file(fleet):
-    call = fleet.upflux("validate")
+    world = fleet.world
+    call = world.upflux("validate")
     assert_ok(call, code=1)
     assert PASSWORD not in call.output
     for stem in ("demo", "hospital_b"):
-        assert f"ok    {fleet.clients / stem}.yaml" in call.stdout
+        assert f"ok    {world.clients / stem}.yaml" in call.stdout
     lines = call.stdout.splitlines()
-    [tz] = [line for line in lines if line.startswith(f"error {fleet.clients / 'hospital_c.yaml'}")]
+    [tz] = [line for line in lines if line.startswith(f"error {world.clients / 'hospital_c.yaml'}")]
     assert ": timezone: " in tz and "America/Campinas" in tz
-    [url] = [line for line in lines if line.startswith(f"error {fleet.clients / 'hospital_d.yaml'}")]
+    [url] = [
+        line for line in lines if line.startswith(f"error {world.clients / 'hospital_d.yaml'}")
+    ]
     assert ": sources.erp: " in url and "password" in url and "url_env" in url
     assert "2 client file(s) valid, 2 with errors" in call.stdout
 
 
 def test_a_second_client_runs_beside_broken_files(fleet):
-    call = fleet.upflux("demo", "hospital_b")
+    world, call = fleet.world, fleet.demo_b.call()
     assert_ok(call)
     assert PASSWORD not in call.output
     assert "Hospital Demo São Lucas - load" in call.stdout
-    assert printed_path(call, "warehouse") == fleet.data / "hospital_b" / "warehouse.duckdb"
+    assert printed_path(call, "warehouse") == world.data / "hospital_b" / "warehouse.duckdb"
     assert printed_path(call, "quality report").is_file()
-    erp = json.loads((fleet.data / "hospital_b" / "demo_erp" / "parameters.json").read_text())
+    erp = json.loads((world.data / "hospital_b" / "demo_erp" / "parameters.json").read_text())
     assert erp["seed"] == 7
     assert set(ledger_rows(call)) == DATASETS
-    assert not (fleet.data / "hospital_c").exists() and not (fleet.data / "hospital_d").exists()
+    assert not (world.data / "hospital_c").exists() and not (world.data / "hospital_d").exists()
 
 
 def test_run_refuses_before_loading_with_one_line(fleet):
     """A missing key and a password in a client file: one line on stderr, no traceback."""
-    no_key = fleet.start("run", "hospital_b", key=False)
-    leaky = fleet.start("run", "hospital_d")
-    no_key, leaky = fleet.finish(no_key), fleet.finish(leaky)
+    world = fleet.world
+    no_key = world.start("run", "hospital_b", key=False)
+    leaky = world.start("run", "hospital_d")
+    no_key, leaky = world.finish(no_key), world.finish(leaky)
 
     for call in (no_key, leaky):
         assert call.returncode == 2, call.explain()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from upflux_etl.checklist import load_rounds, record_checklist
@@ -19,20 +20,26 @@ def show(client: str) -> None:
     """Every item: done or pending, with its evidence and who recorded it."""
     settings = Settings.from_env()
     with friendly_errors():
-        catalog, spec = find_client(settings, client)
+        catalog, spec = find_client(settings, client, check_suites=False)
         status = checklist_step(settings, catalog, spec)
     table = Table(title=f"{spec.name}: {status.done}/{status.total} done")
-    for col in ("round", "item", "status", "evidence", "recorded by"):
-        table.add_column(col)
+    table.add_column("round")
+    # Never cut: the id is what `upflux checklist record` takes.
+    table.add_column("item", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("evidence")
+    table.add_column("recorded by")
     for item in status.items:
         colour = {"done": "green", "in_progress": "yellow"}.get(item.status, "white")
         who = f"{item.recorded_by} {item.recorded_at:%Y-%m-%d}" if item.recorded_by else ""
+        if item.done_on:
+            who += f"\ndone on {item.done_on:%Y-%m-%d}"
         table.add_row(
             str(item.round),
-            f"{item.id}\n{item.title}",
+            item.id,
             f"[{colour}]{item.status}[/]",
-            item.evidence,
-            who,
+            f"[bold]{escape(item.title)}[/]\n{escape(item.evidence)}",
+            escape(who),
         )
     console.print(table)
 
@@ -60,7 +67,7 @@ def record(
     }
     settings = Settings.from_env()
     with friendly_errors():
-        catalog, spec = find_client(settings, client)
+        catalog, spec = find_client(settings, client, check_suites=False)
         with state_store(settings) as store:
             try:
                 event = record_checklist(

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 
 from upflux_etl.catalog.errors import ConfigError
 from upflux_etl.extract.source import SourceError
@@ -38,5 +39,6 @@ def friendly_errors() -> Iterator[None]:
     try:
         yield
     except EXPECTED as exc:
-        errors.print(f"[bold red]error:[/] {exc}", markup=True)
+        # soft_wrap: one line whatever the terminal's width (grep, logs, CI output).
+        errors.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, soft_wrap=True)
         raise typer.Exit(2) from None

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from upflux_etl.catalog.errors import ConfigError
-from upflux_etl.catalog.loader import Catalog, load_clients
+from upflux_etl.catalog.loader import Catalog, load_catalog, load_clients
 from upflux_etl.catalog.models import ClientSpec, slugify
-from upflux_etl.definitions import load_project
+from upflux_etl.pipeline.context import LoadContext
 from upflux_etl.settings import Settings
 
 
-def find_client(settings: Settings, name: str) -> tuple[Catalog, ClientSpec]:
-    """The catalog and the named client; its file's error if it is broken."""
-    catalog = load_project(settings)
+def find_client(
+    settings: Settings, name: str, *, check_suites: bool = True
+) -> tuple[Catalog, ClientSpec]:
+    """The catalog and the named client; its file's error if it is broken.
+
+    Commands that only read the warehouse and the state store pass `check_suites=False`:
+    checking the suites against Great Expectations costs ~8 s of imports.
+    """
+    catalog = load_project_checked(settings) if check_suites else load_catalog(settings)
     loaded = load_clients(settings, catalog)
     slug = slugify(name)
     if slug in loaded.errors:
@@ -21,3 +29,22 @@ def find_client(settings: Settings, name: str) -> tuple[Catalog, ClientSpec]:
             return catalog, client
     known = ", ".join(c.slug for c in loaded.clients) or "none"
     raise ConfigError(settings.clients_dir, "", f"no client file for {name!r} (known: {known})")
+
+
+def load_project_checked(settings: Settings) -> Catalog:
+    """The catalog with every suite checked (imported here: it pulls in Great Expectations)."""
+    from upflux_etl.definitions import load_project
+
+    return load_project(settings)
+
+
+def find_runnable_client(settings: Settings, name: str) -> tuple[Catalog, ClientSpec]:
+    """The named client, checked for what a load needs before it may start.
+
+    A missing pseudonymisation key is one line here; found inside the run, it would be a
+    failed step (and a traceback) per dataset.
+    """
+    catalog, client = find_client(settings, name)
+    now = dt.datetime.now(dt.UTC)
+    LoadContext(settings, catalog, client, run_id="", full=False, now=now).pseudonym_key()
+    return catalog, client

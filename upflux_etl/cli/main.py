@@ -8,16 +8,16 @@ import sys
 import time
 
 import typer
+from rich.markup import escape
 
+from upflux_etl.catalog.errors import ConfigError
 from upflux_etl.catalog.loader import load_clients
 from upflux_etl.cli import checklist
 from upflux_etl.cli.console import console, errors, friendly_errors, show_progress
-from upflux_etl.cli.lookup import find_client
+from upflux_etl.cli.lookup import find_client, find_runnable_client, load_project_checked
 from upflux_etl.cli.summary import print_run_summary
-from upflux_etl.definitions import load_project
 from upflux_etl.demo import build_demo_erp
 from upflux_etl.pipeline.after import backfill_health
-from upflux_etl.runner import dagster_home, run_client
 from upflux_etl.settings import Settings
 from upflux_etl.status import load_status
 
@@ -27,6 +27,8 @@ app = typer.Typer(
     help="UpFlux ETL: hospital ERP data, proven right, every night.",
 )
 app.add_typer(checklist.app, name="checklist")
+# Dagster and Great Expectations (~8 s of imports) are imported only by the commands that run
+# or check the pipeline: `status` and `checklist` answer in a couple of seconds.
 
 
 @app.command()
@@ -34,13 +36,14 @@ def validate() -> None:
     """Check every client file, profile, mapping and suite; explain each problem."""
     settings = Settings.from_env()
     with friendly_errors():
-        catalog = load_project(settings)
+        catalog = load_project_checked(settings)
     loaded = load_clients(settings, catalog)
     for client in loaded.clients:
-        console.print(f"[green]ok[/]    {client.file}")
+        console.print(f"[green]ok[/]    {escape(client.file)}", soft_wrap=True)
     for error in loaded.errors.values():
+        field, message = escape(error.field or "(file)"), escape(error.message)
         console.print(
-            f"[red]error[/] {error.file}: [bold]{error.field or '(file)'}[/]: {error.message}"
+            f"[red]error[/] {escape(error.file)}: [bold]{field}[/]: {message}", soft_wrap=True
         )
     console.print(f"{len(loaded.clients)} client file(s) valid, {len(loaded.errors)} with errors")
     if loaded.errors:
@@ -56,10 +59,12 @@ def run(
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
     """Run one client's pipeline in this process."""
+    from upflux_etl.runner import run_client
+
     settings = Settings.from_env()
     show_progress(verbose)
     with friendly_errors():
-        catalog, spec = find_client(settings, client)
+        catalog, spec = find_runnable_client(settings, client)
         result = run_client(settings, spec.slug, full=full)
     print_run_summary(settings, catalog, spec, result)
     if not result.success:
@@ -74,7 +79,7 @@ def status(
     """State of the last published load: ledger, checks, indicators, health, checklist."""
     settings = Settings.from_env()
     with friendly_errors():
-        catalog, spec = find_client(settings, client)
+        catalog, spec = find_client(settings, client, check_suites=False)
         state = load_status(settings, spec, catalog)
     if as_json:
         sys.stdout.write(json.dumps(state, indent=2, default=str, ensure_ascii=False) + "\n")
@@ -93,6 +98,8 @@ def ui(
     ),
 ) -> None:
     """Open the Dagster UI on the same instance and data as the CLI."""
+    from upflux_etl.runner import dagster_home
+
     settings = Settings.from_env()
     os.environ["DAGSTER_HOME"] = str(dagster_home(settings))
     workspace = settings.root / "dagster_workspace.yaml"
@@ -110,11 +117,17 @@ def demo(
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
     """Build the demo hospital ERP, run the whole pipeline, and backfill 30 days of health."""
+    from upflux_etl.runner import run_client
+
     started = time.monotonic()
     settings = Settings.from_env()
     show_progress(verbose)
     with friendly_errors():
-        catalog, spec = find_client(settings, client)
+        catalog, spec = find_runnable_client(settings, client)
+        if spec.demo is None:
+            raise ConfigError(
+                spec.file, "demo", "no `demo:` section; only demo clients can be generated"
+            )
         console.print(f"[bold]1/3[/] generating the demo ERP of {spec.name}")
         erp_dir = build_demo_erp(settings, spec, force=regenerate)
         console.print(
@@ -124,7 +137,7 @@ def demo(
         console.print("[bold]3/3[/] backfilling 30 days of health history")
         backfill_health(settings, catalog, spec, days=30)
     print_run_summary(settings, catalog, spec, result)
-    console.print(f"demo ERP, ground truth and defect manifest: {erp_dir}")
+    console.print(f"demo ERP, ground truth and defect manifest: {erp_dir}", soft_wrap=True)
     console.print(
         f"done in {time.monotonic() - started:.0f} s. Open the UI on the same data: make ui"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from rich.table import Table
 
 from upflux_etl.catalog.loader import Catalog
@@ -14,30 +15,38 @@ from upflux_etl.status import load_status
 def print_run_summary(settings: Settings, catalog: Catalog, client: ClientSpec, result) -> None:
     """Ledger per dataset, failing checks, latest indicator values and where files are."""
     if not result.success:
-        for event in result.all_events:
-            if event.is_step_failure:
-                data = event.step_failure_data
-                console.print(
-                    f"[red]failed[/] {event.step_key}: {data.error.message.strip() if data.error else ''}"
-                )
+        _print_step_failures(result)
     state = load_status(settings, client, catalog)
     if not state["load"]:
         console.print(f"[red]{client.slug}: nothing published[/]")
         return
+    if not result.success:
+        console.print(f"[red]load {result.run_id[:8]} failed[/]; the last published load:")
     console.print(_ledger_table(state))
     failing = [c for c in state["checks"] if not c["passed"]]
     if failing:
         console.print(_checks_table(failing))
     console.print(_indicator_table(state))
-    for key, label in (("health", "health score"),):
-        if state.get(key):
-            h = state[key]
-            console.print(
-                f"{label}: [bold]{h['score']:.0f}[/] ({h['band']}, trend {h.get('trend', '-')})"
-            )
-    console.print(f"warehouse: {state['warehouse']}")
-    if state.get("report"):
-        console.print(f"quality report: {state['report']}")
+    if health := state.get("health"):
+        trend = health.get("trend") or "-"
+        console.print(
+            f"health score: [bold]{health['score']:.0f}[/] ({health['band']}, trend {trend})"
+        )
+    # soft_wrap: paths stay whole on one line, whatever the terminal's width.
+    console.print(f"warehouse: {escape(state['warehouse'])}", soft_wrap=True)
+    if (report := state.get("report") or {}).get("path"):
+        console.print(f"quality report: {escape(report['path'])}", soft_wrap=True)
+
+
+def _print_step_failures(result) -> None:
+    """Each failed step with the error that made it fail (not Dagster's wrapper around it)."""
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            while error is not None and error.cause is not None:
+                error = error.cause
+            message = escape(error.message.strip()) if error else ""
+            console.print(f"[red]failed[/] {event.step_key}: {message}", soft_wrap=True)
 
 
 def _ledger_table(state: dict) -> Table:

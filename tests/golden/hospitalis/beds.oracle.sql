@@ -1,0 +1,32 @@
+/* One row per bed and status period (leito_situacao), with the bed's sector and type. */
+WITH situacoes AS (
+  SELECT
+    cd_leito,
+    ie_status,
+    dt_inicio,
+    dt_fim,
+    dt_atualizacao
+  FROM leito_situacao
+), leitos AS (
+  SELECT
+    cd_leito,
+    cd_setor,
+    ie_tipo_leito,
+    dt_atualizacao
+  FROM leito
+), final AS (
+  SELECT
+    CAST(s.cd_leito AS VARCHAR2(20)) AS bed_id,
+    CAST(l.cd_setor AS VARCHAR2(10)) AS unit_code,
+    CAST(l.ie_tipo_leito AS VARCHAR2(2)) AS bed_type,
+    s.ie_status AS status,
+    s.dt_inicio AS valid_from,
+    s.dt_fim AS valid_to,
+    GREATEST(s.dt_atualizacao, COALESCE(l.dt_atualizacao, s.dt_atualizacao)) AS updated_at
+  FROM situacoes s
+  LEFT JOIN leitos l
+    ON s.cd_leito = l.cd_leito
+)
+SELECT
+  *
+FROM final

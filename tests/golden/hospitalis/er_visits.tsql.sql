@@ -1,0 +1,55 @@
+/* One row per ER attendance (ie_tipo_atendimento 3 is Hospitalis's "pronto socorro"). */
+/* Arrival, first doctor and exit live on the attendance; the triage is the first */
+/* classification (patients waiting long are sometimes reclassified). */
+WITH atendimentos_ps AS (
+  SELECT
+    cd_atendimento AS cd_atendimento,
+    dt_entrada AS dt_entrada,
+    dt_atend_medico AS dt_atend_medico,
+    dt_alta AS dt_alta,
+    dt_atualizacao AS dt_atualizacao
+  FROM atendimento
+  WHERE
+    ie_tipo_atendimento = 3
+), triagens AS (
+  SELECT
+    cd_atendimento AS cd_atendimento,
+    ie_protocolo AS ie_protocolo,
+    cd_classificacao AS cd_classificacao,
+    dt_inicio_triagem AS dt_inicio_triagem,
+    dt_fim_triagem AS dt_fim_triagem,
+    dt_atualizacao AS dt_atualizacao,
+    ROW_NUMBER() OVER (
+      PARTITION BY cd_atendimento
+      ORDER BY CASE WHEN dt_inicio_triagem IS NULL THEN 1 ELSE 0 END, dt_inicio_triagem, CASE WHEN nr_seq_triagem IS NULL THEN 1 ELSE 0 END, nr_seq_triagem
+    ) AS nr_ordem
+  FROM triagem_ps
+), primeira_triagem AS (
+  SELECT
+    cd_atendimento AS cd_atendimento,
+    ie_protocolo AS ie_protocolo,
+    cd_classificacao AS cd_classificacao,
+    dt_inicio_triagem AS dt_inicio_triagem,
+    dt_fim_triagem AS dt_fim_triagem,
+    dt_atualizacao AS dt_atualizacao
+  FROM triagens
+  WHERE
+    nr_ordem = 1
+), final AS (
+  SELECT
+    CAST(a.cd_atendimento AS VARCHAR(20)) AS encounter_id,
+    a.dt_entrada AS arrived_at,
+    t.dt_inicio_triagem AS triage_started_at,
+    t.dt_fim_triagem AS triage_ended_at,
+    CASE WHEN t.ie_protocolo = 'MTS' THEN 'manchester' ELSE LOWER(t.ie_protocolo) END AS triage_protocol,
+    CAST(t.cd_classificacao AS VARCHAR(2)) AS triage_colour,
+    a.dt_atend_medico AS first_medical_contact_at,
+    a.dt_alta AS left_at,
+    GREATEST(a.dt_atualizacao, COALESCE(t.dt_atualizacao, a.dt_atualizacao)) AS updated_at
+  FROM atendimentos_ps AS a
+  LEFT JOIN primeira_triagem AS t
+    ON a.cd_atendimento = t.cd_atendimento
+)
+SELECT
+  *
+FROM final
