@@ -26,7 +26,10 @@ final as (
         s.ie_status as status,
         s.dt_inicio as valid_from,
         s.dt_fim as valid_to,
-        greatest(s.dt_atualizacao, coalesce(l.dt_atualizacao, s.dt_atualizacao)) as updated_at
+        case
+            when l.dt_atualizacao > s.dt_atualizacao then l.dt_atualizacao
+            else s.dt_atualizacao
+        end as updated_at
     from situacoes as s
     left join leitos as l
         on s.cd_leito = l.cd_leito

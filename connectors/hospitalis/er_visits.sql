@@ -52,7 +52,10 @@ final as (
         cast(t.cd_classificacao as varchar(2)) as triage_colour,
         a.dt_atend_medico as first_medical_contact_at,
         a.dt_alta as left_at,
-        greatest(a.dt_atualizacao, coalesce(t.dt_atualizacao, a.dt_atualizacao)) as updated_at
+        case
+            when t.dt_atualizacao > a.dt_atualizacao then t.dt_atualizacao
+            else a.dt_atualizacao
+        end as updated_at
     from atendimentos_ps as a
     left join primeira_triagem as t
         on a.cd_atendimento = t.cd_atendimento

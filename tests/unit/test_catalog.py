@@ -51,6 +51,7 @@ def test_a_good_client_loads(tmp_path, catalog):
         (("[occupancy_rate]", "[occupancy]"), "indicators.0", "unknown indicator 'occupancy'"),
         (("name: Hospital Teste", "name: X\nnmae: typo"), "nmae", "unknown key"),
         (('url: "sqlite:///{data_dir}/x.sqlite"', 'url: "postgresql://u:secret@h/db"'), "sources.erp", "password"),
+        (('url: "sqlite:///{data_dir}/x.sqlite"', 'url: "odbc+tsql://DRIVER={X};UID=u;PWD=secret"'), "sources.erp", "password"),
         (("indicators:", "mappings: {colour: {a: b}}\nindicators:"), "mappings.colour", "unknown mapping kind"),
         (("indicators:", "mappings: {discharge_type: {'11': alt}}\nindicators:"), "mappings.discharge_type.11", "'alt' is not a canonical value"),
     ],

@@ -78,8 +78,7 @@ def test_a_profile_query_translates_to_its_golden_file(profile, dataset, read, d
 
 @pytest.mark.parametrize("dialect", UNRUNNABLE)
 def test_the_incremental_wrapper_translates_to_its_golden_file(dialect):
-    wrapped = incremental(_query("hospitalis", "encounters"), "postgres", "updated_at", WATERMARK)
-    translated = translate(wrapped, "postgres", dialect)
+    translated = incremental(_query("hospitalis", "encounters"), "postgres", "updated_at", WATERMARK, dialect)
     assert_golden(GOLDEN / "hospitalis" / f"encounters.incremental.{dialect}.sql", translated)
     assert_parses_back(translated, dialect)
 
@@ -95,7 +94,7 @@ def test_the_incremental_wrapper_translates_to_its_golden_file(dialect):
 def test_a_query_that_does_not_parse_is_a_query_error_naming_the_place(sql, problem):
     for attempt in (
         lambda: translate(sql, "postgres", "tsql"),
-        lambda: incremental(sql, "postgres", "updated_at", WATERMARK),
+        lambda: incremental(sql, "postgres", "updated_at", WATERMARK, "tsql"),
     ):
         with pytest.raises(QueryError, match="cannot parse the query as postgres") as err:
             attempt()
@@ -107,19 +106,26 @@ def test_more_than_one_statement_is_a_query_error():
         translate("select 1; select 2", "postgres", "oracle")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="extract/sql.py catches only ParseError: an unterminated string raises sqlglot's "
-    "TokenError and `incremental` of two statements an AttributeError",
-)
 @pytest.mark.parametrize(
     "attempt",
     [
         lambda: translate("select * from t where a = 'x", "postgres", "tsql"),
-        lambda: incremental("select 1; select 2", "postgres", "updated_at", WATERMARK),
+        lambda: incremental("select 1; select 2", "postgres", "updated_at", WATERMARK, "oracle"),
     ],
     ids=["unterminated_string", "incremental_of_two_statements"],
 )
 def test_every_unreadable_query_is_a_query_error(attempt):
-    with pytest.raises(QueryError):
+    with pytest.raises(QueryError) as err:
         attempt()
+    assert "\x1b[" not in str(err.value)  # no terminal colour codes in messages
+
+
+def test_the_watermark_is_a_typed_literal_for_each_target():
+    sql = "select updated_at from t"
+    assert "TO_TIMESTAMP('2026-10-31 23:59:00', 'YYYY-MM-DD HH24:MI:SS')" in incremental(
+        sql, "postgres", "updated_at", "2026-10-31 23:59:00", "oracle"
+    )
+    assert "CAST('2026-10-31 23:59:00' AS DATETIME2)" in incremental(
+        sql, "postgres", "updated_at", "2026-10-31 23:59:00", "tsql"
+    )
+    assert ">= '2026-10-31 23:59:00'" in incremental(sql, "postgres", "updated_at", "2026-10-31 23:59:00", "sqlite")

@@ -104,6 +104,10 @@ class ProfileSpec(Strict):
 # --- clients (clients/<stem>.yaml) -----------------------------------------------------
 
 
+# A password inside an ODBC connection string ("...;PWD=...").
+_ODBC_PASSWORD = re.compile(r"(?i)(^|[;/])\s*(pwd|password)\s*=")
+
+
 class SourceSpec(Strict):
     """A source database of a client."""
 
@@ -119,7 +123,7 @@ class SourceSpec(Strict):
             raise ValueError(
                 "give exactly one of url (no secrets) or url_env (an environment variable)"
             )
-        if self.url and re.search(r"://[^/@:]+:[^/@]+@", self.url):
+        if self.url and (re.search(r"://[^/@:]+:[^/@]+@", self.url) or _ODBC_PASSWORD.search(self.url)):
             raise ValueError(
                 "url holds a password: put the whole URL in an environment variable (url_env)"
             )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import sqlglot
 from sqlglot import exp
 
@@ -16,36 +18,58 @@ DIALECTS = {
     "duckdb": "duckdb",
 }
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+WATERMARK_FORMAT = "%Y-%m-%d %H:%M:%S"
+
 
 class QueryError(ValueError):
     """A query that cannot be parsed or translated."""
 
 
-def translate(sql: str, read: str, write: str) -> str:
-    """`sql` (one statement in dialect `read`) rewritten for dialect `write`."""
+def parse_one_statement(sql: str, read: str) -> exp.Expression:
+    """The single statement of `sql`, or a QueryError saying why not."""
     try:
-        statements = sqlglot.transpile(sql, read=read, write=write, pretty=True)
-    except sqlglot.errors.ParseError as exc:
-        raise QueryError(f"cannot parse the query as {read}: {exc}") from None
-    statements = [s for s in statements if s.strip()]
+        statements = [s for s in sqlglot.parse(sql, read=read) if s is not None]
+    except sqlglot.errors.SqlglotError as exc:
+        raise QueryError(f"cannot parse the query as {read}: {_ANSI.sub('', str(exc))}") from None
     if len(statements) != 1:
         raise QueryError(f"expected one statement, found {len(statements)}")
     return statements[0]
 
 
-def incremental(sql: str, read: str, column: str, after: str) -> str:
-    """Wrap `sql` so it returns only rows whose `column` is at or after `after` (a literal).
+def translate(sql: str, read: str, write: str) -> str:
+    """`sql` (one statement in dialect `read`) rewritten for dialect `write`."""
+    return _render(parse_one_statement(sql, read), write)
+
+
+def incremental(sql: str, read: str, column: str, after: str, write: str) -> str:
+    """`sql` in dialect `write`, keeping only rows whose `column` is at or after `after`.
 
     At, not after: rows committed in the same second as the watermark are not lost; a row
-    read twice is merged by its primary key.
+    read twice is merged by its primary key. The watermark (`YYYY-MM-DD HH:MM:SS`, the ERP's
+    wall time) is written as a typed literal for the target, never left to the session's
+    date format (Oracle's NLS settings, SQL Server's language).
     """
-    try:
-        inner = sqlglot.parse_one(sql, read=read)
-    except sqlglot.errors.ParseError as exc:
-        raise QueryError(f"cannot parse the query as {read}: {exc}") from None
+    inner = parse_one_statement(sql, read)
     wrapped = (
         exp.select("*")
         .from_(inner.subquery("src"))
-        .where(exp.GTE(this=exp.column(column, table="src"), expression=exp.Literal.string(after)))
+        .where(exp.GTE(this=exp.column(column, table="src"), expression=_timestamp(after, write)))
     )
-    return wrapped.sql(dialect=read)
+    return _render(wrapped, write)
+
+
+def _timestamp(value: str, write: str) -> exp.Expression:
+    literal = exp.Literal.string(value)
+    if write == "sqlite":  # SQLite keeps timestamps as ISO text: text order is time order
+        return literal
+    if write == "oracle":
+        return exp.StrToTime(this=literal, format=exp.Literal.string(WATERMARK_FORMAT))
+    return exp.cast(literal, exp.DataType.Type.TIMESTAMP)
+
+
+def _render(expression: exp.Expression, write: str) -> str:
+    try:
+        return expression.sql(dialect=write, pretty=True)
+    except sqlglot.errors.SqlglotError as exc:
+        raise QueryError(f"cannot write the query as {write}: {_ANSI.sub('', str(exc))}") from None

@@ -69,9 +69,11 @@ def source_query(ctx: LoadContext, spec: DatasetSpec, watermark: str | None) -> 
         )
     url = resolve_url(source, ctx.settings.data_dir, ctx.client.file)
     try:
+        write = dialect_of(url)
         if watermark and not ctx.full:
-            sql = incremental(sql, profile.dialect, spec.incremental_column, watermark)
-        translated = translate(sql, profile.dialect, dialect_of(url))
+            translated = incremental(sql, profile.dialect, spec.incremental_column, watermark, write)
+        else:
+            translated = translate(sql, profile.dialect, write)
     except QueryError as exc:
         raise QueryError(f"dataset {spec.name}: {name}: {exc}") from None
     return SourceQuery(url, translated, name, source.schema_, source.batch_rows)

@@ -22,7 +22,11 @@ WITH situacoes AS (
     s.ie_status AS status,
     s.dt_inicio AS valid_from,
     s.dt_fim AS valid_to,
-    GREATEST(s.dt_atualizacao, COALESCE(l.dt_atualizacao, s.dt_atualizacao)) AS updated_at
+    CASE
+      WHEN l.dt_atualizacao > s.dt_atualizacao
+      THEN l.dt_atualizacao
+      ELSE s.dt_atualizacao
+    END AS updated_at
   FROM situacoes s
   LEFT JOIN leitos l
     ON s.cd_leito = l.cd_leito

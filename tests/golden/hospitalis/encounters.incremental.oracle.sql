@@ -1,6 +1,8 @@
 SELECT
   *
 FROM (
+  /* One row per attendance (atendimento): inpatient, ER, clinic and collection-post visits. */
+  /* The patient key is the prontuario, not Hospitalis's internal cd_paciente. */
   WITH atendimentos AS (
     SELECT
       cd_atendimento,
@@ -39,11 +41,9 @@ FROM (
     LEFT JOIN pacientes p
       ON a.cd_paciente = p.cd_paciente
   )
-  /* One row per attendance (atendimento): inpatient, ER, clinic and collection-post visits. */
-  /* The patient key is the prontuario, not Hospitalis's internal cd_paciente. */
   SELECT
     *
   FROM final
 ) src
 WHERE
-  src.updated_at >= '2026-10-01 08:00:00'
+  src.updated_at >= TO_TIMESTAMP('2026-10-01 08:00:00', 'YYYY-MM-DD HH24:MI:SS')

@@ -1,3 +1,5 @@
+/* One row per attendance (atendimento): inpatient, ER, clinic and collection-post visits. */
+/* The patient key is the prontuario, not Hospitalis's internal cd_paciente. */
 WITH atendimentos AS (
   SELECT
     cd_atendimento AS cd_atendimento,
@@ -39,11 +41,9 @@ WITH atendimentos AS (
 SELECT
   *
 FROM (
-  /* One row per attendance (atendimento): inpatient, ER, clinic and collection-post visits. */
-  /* The patient key is the prontuario, not Hospitalis's internal cd_paciente. */
   SELECT
     *
   FROM final
 ) AS src
 WHERE
-  src.updated_at >= '2026-10-01 08:00:00'
+  src.updated_at >= CAST('2026-10-01 08:00:00' AS DATETIME2)

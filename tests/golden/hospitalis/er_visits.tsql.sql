@@ -45,7 +45,11 @@ WITH atendimentos_ps AS (
     CAST(t.cd_classificacao AS VARCHAR(2)) AS triage_colour,
     a.dt_atend_medico AS first_medical_contact_at,
     a.dt_alta AS left_at,
-    GREATEST(a.dt_atualizacao, COALESCE(t.dt_atualizacao, a.dt_atualizacao)) AS updated_at
+    CASE
+      WHEN t.dt_atualizacao > a.dt_atualizacao
+      THEN t.dt_atualizacao
+      ELSE a.dt_atualizacao
+    END AS updated_at
   FROM atendimentos_ps AS a
   LEFT JOIN primeira_triagem AS t
     ON a.cd_atendimento = t.cd_atendimento
