@@ -44,10 +44,12 @@ def child(kind: str, url: str, out: str) -> None:
         from upflux_etl.catalog.loader import load_canonical
         from upflux_etl.extract.pii import protect_batch
         from upflux_etl.extract.source import open_batches
+        from upflux_etl.warehouse.schema import ensure_schema
         from upflux_etl.warehouse.staging import land
 
         spec = load_canonical(ROOT).datasets["exams"]
         con = duckdb.connect(out)
+        ensure_schema(con)
         with open_batches(url, exams_query(), schema=SCHEMA, batch_rows=100_000) as batches:
             rows = land(con, "exams", (protect_batch(b, spec, b"k" * 32) for b in batches))
         con.close()
@@ -80,13 +82,17 @@ def measure(kind: str, url: str) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def extraction(url: str, scale: float) -> None:
+def extraction(url: str, scale: float, reuse: bool) -> None:
     from upflux_etl.demo_erp import generate
 
     with tempfile.TemporaryDirectory() as tmp:
-        print(f"generating the demo ERP at scale {scale} into PostgreSQL schema {SCHEMA} ...", flush=True)
-        result = generate(url, f"sqlite:///{tmp}/platform.sqlite", Path(tmp), scale=scale, schema=SCHEMA)
-        print(f"  {result.row_counts.get('exams', 0):,} exam rows in {result.seconds:.0f} s", flush=True)
+        if reuse:
+            print(f"reusing the ERP already in PostgreSQL schema {SCHEMA}")
+            tmp = None
+        else:
+            print(f"generating the demo ERP at scale {scale} into PostgreSQL schema {SCHEMA} ...", flush=True)
+            result = generate(url, url, Path(tmp), scale=scale, schema=SCHEMA)
+            print(f"  {result.row_counts.get('exams', 0):,} exam rows in {result.seconds:.0f} s", flush=True)
     results = {k: measure(k, url) for k in ("copy", "ours", "pandas")}
     rows = results["ours"]["rows"]
     print(f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
@@ -120,6 +126,7 @@ def main() -> None:
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--scale", type=float, default=10.0)
     parser.add_argument("--demo", action="store_true")
+    parser.add_argument("--reuse", action="store_true", help="use the ERP a previous run generated")
     parser.add_argument("--child")
     parser.add_argument("--out")
     args = parser.parse_args()
@@ -128,7 +135,7 @@ def main() -> None:
     elif args.demo:
         demo()
     else:
-        extraction(args.pg, args.scale)
+        extraction(args.pg, args.scale, args.reuse)
 
 
 if __name__ == "__main__":

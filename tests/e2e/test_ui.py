@@ -12,8 +12,8 @@ import signal
 import socket
 import subprocess
 import time
-import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -122,7 +122,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def ui(tmp_path_factory) -> Server:
+def ui(tmp_path_factory) -> Iterator[Server]:
     """The demo client (with a run in its history) and a broken second client, in the UI."""
     world = new_world(tmp_path_factory.mktemp("ui_world"), demo={})
     broken = yaml.safe_load((world.clients / "demo.yaml").read_text(encoding="utf-8"))
@@ -150,6 +150,8 @@ def ui(tmp_path_factory) -> Server:
 
 @pytest.fixture(scope="module")
 def browser():
+    """Chromium, or a skip (a failure under CI). Browser tests ask for it before `ui`, so that
+    without a browser they skip before the UI is started."""
     if not CHROMIUM.exists():
         reason = "Debian's chromium is not installed (apt-get install chromium)"
         if os.environ.get("CI") == "true":
@@ -179,7 +181,9 @@ def node(page, name: str):
 
 
 @pytest.mark.browser
-def test_the_demo_group_graph_shows_datasets_indicators_warehouse_and_report(ui, page, tmp_path):
+def test_the_demo_group_graph_shows_datasets_indicators_warehouse_and_report(
+    browser, ui, page, tmp_path
+):
     page.goto(f"{ui.url}/locations/upflux_etl/asset-groups/demo")
     for name in GRAPH:
         expect(node(page, name)).to_be_visible()
@@ -188,7 +192,7 @@ def test_the_demo_group_graph_shows_datasets_indicators_warehouse_and_report(ui,
 
 
 @pytest.mark.browser
-def test_a_dataset_shows_its_checks(ui, page, tmp_path):
+def test_a_dataset_shows_its_checks(browser, ui, page, tmp_path):
     page.goto(f"{ui.url}/assets/demo/datasets/encounters?view=checks")
     check = page.get_by_text("discharge_after_admission", exact=True).first
     expect(check).to_be_visible()
@@ -201,7 +205,9 @@ def test_a_dataset_shows_its_checks(ui, page, tmp_path):
 
 
 @pytest.mark.browser
-def test_a_broken_client_file_is_a_config_error_asset_and_demo_still_loads(ui, page, tmp_path):
+def test_a_broken_client_file_is_a_config_error_asset_and_demo_still_loads(
+    browser, ui, page, tmp_path
+):
     page.goto(f"{ui.url}/assets/hospital_x/config_error")
     expect(
         page.get_by_text(re.compile(r"hospital_x\.yaml: timezone: unknown")).first
@@ -245,7 +251,7 @@ def _other_addresses() -> list[str]:
 
 
 @pytest.mark.browser
-def test_materialize_all_from_the_ui_publishes_a_load(ui, page, tmp_path):
+def test_materialize_all_from_the_ui_publishes_a_load(browser, ui, page, tmp_path):
     page.goto(f"{ui.url}/locations/upflux_etl/asset-groups/demo")
     expect(node(page, "warehouse")).to_be_visible()
     page.get_by_role("button", name="Materialize all").click()

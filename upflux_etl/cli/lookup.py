@@ -39,12 +39,13 @@ def load_project_checked(settings: Settings) -> Catalog:
 
 
 def find_runnable_client(settings: Settings, name: str) -> tuple[Catalog, ClientSpec]:
-    """The named client, checked for what a load needs before it may start.
+    """The named client, checked for what a load needs before it may start: its file, its
+    pseudonymisation key, then every suite (the slow check, last, so the others fail fast).
 
-    A missing pseudonymisation key is one line here; found inside the run, it would be a
-    failed step (and a traceback) per dataset.
+    A missing key is one line here; found inside the run, it would be a failed step (and a
+    traceback) per dataset.
     """
-    catalog, client = find_client(settings, name)
+    catalog, client = find_client(settings, name, check_suites=False)
     now = dt.datetime.now(dt.UTC)
     LoadContext(settings, catalog, client, run_id="", full=False, now=now).pseudonym_key()
-    return catalog, client
+    return load_project_checked(settings), client

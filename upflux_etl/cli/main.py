@@ -59,13 +59,11 @@ def run(
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
     """Run one client's pipeline in this process."""
-    from upflux_etl.runner import run_client
-
     settings = Settings.from_env()
     show_progress(verbose)
     with friendly_errors():
         catalog, spec = find_runnable_client(settings, client)
-        result = run_client(settings, spec.slug, full=full)
+        result = _run_client(settings, spec.slug, full=full)
     print_run_summary(settings, catalog, spec, result)
     if not result.success:
         raise typer.Exit(1)
@@ -117,8 +115,6 @@ def demo(
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
     """Build the demo hospital ERP, run the whole pipeline, and backfill 30 days of health."""
-    from upflux_etl.runner import run_client
-
     started = time.monotonic()
     settings = Settings.from_env()
     show_progress(verbose)
@@ -133,7 +129,7 @@ def demo(
         console.print(
             "[bold]2/3[/] running the pipeline (extract, validate, publish, indicators, report)"
         )
-        result = run_client(settings, spec.slug, full=True)
+        result = _run_client(settings, spec.slug, full=True)
         console.print("[bold]3/3[/] backfilling 30 days of health history")
         backfill_health(settings, catalog, spec, days=30)
     print_run_summary(settings, catalog, spec, result)
@@ -143,3 +139,10 @@ def demo(
     )
     if not result.success:
         raise typer.Exit(1)
+
+
+def _run_client(settings: Settings, slug: str, *, full: bool):
+    """The load, in this process (Dagster is imported only once the client is known runnable)."""
+    from upflux_etl.runner import run_client
+
+    return run_client(settings, slug, full=full)
