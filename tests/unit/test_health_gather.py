@@ -137,8 +137,13 @@ def test_backfill_scores_each_day_from_what_was_known_then(world, model, config,
     scores = backfill(con, store, client, model, config, rounds=rounds, days=30, now=NOW)
     history = store.health_history("hosp_a")
     assert [h.as_of for h in history] == [s.as_of for s in scores]
-    assert history[0].as_of == FIRST_LOAD and history[-1].as_of == TODAY  # no load, no score
+    # replayed from the ERP's own dates: every day has a score, the load-based factors only
+    # from the first load on
+    assert history[0].as_of == TODAY - timedelta(days=29) and history[-1].as_of == TODAY
     by_day = {h.as_of: h for h in history}
+    before = by_day[FIRST_LOAD - timedelta(days=1)].factors
+    assert not before["freshness"]["applies"] and not before["reconciliation"]["applies"]
+    assert before["data_flow"]["applies"]
     first = by_day[FIRST_LOAD].factors
     assert first["freshness"]["applies"] and first["freshness"]["value"] == 1.0
     assert not first["platform_use"]["applies"]  # no usage data before Oct 26
@@ -164,7 +169,7 @@ def test_backfill_opens_only_todays_actions_and_reruns_do_not_duplicate(
     score_client(con, store, client, model, config, rounds=rounds, now=NOW)
     score_client(con, store, client, model, config, rounds=rounds, now=NOW)
     assert sorted(a.kind for a in store.actions("hosp_a")) == kinds
-    assert len(store.health_history("hosp_a")) == 12
+    assert len(store.health_history("hosp_a")) == 30
 
 
 def test_score_client_on_a_day_without_anything_records_nothing(tmp_path, model, config):

@@ -31,6 +31,7 @@ def gather_inputs(
     config: HealthConfig | None = None,
     rounds: Rounds | None = None,
     now: datetime | None = None,
+    replay: bool = False,
 ) -> HealthInputs:
     """Everything known about `client` as of `as_of`; nothing later is read.
 
@@ -44,6 +45,9 @@ def gather_inputs(
         config: the health settings (windows); None: the defaults.
         rounds: the checklist; None: the implementation factor does not apply.
         now: the current instant (default: the clock), bounding today's reference instant.
+        replay: backfilling history: the ERP rows dated up to `as_of` existed that day, so the
+            volume and usage factors are judged from them even before our first load (the
+            factors that depend on our loads still wait for a load).
     """
     at = reference_instant(as_of, client.zone, now or datetime.now(UTC))
     runs = tuple(r for r in store.runs(client.slug) if r.ended_at <= at)
@@ -51,7 +55,7 @@ def gather_inputs(
     usage_window = config.platform_use.window_days if config else 30
     # The warehouse holds data loaded later too: before the first published load, nothing in
     # it was known yet, so the volume and usage factors are left out for that day.
-    known = warehouse if any(r.status == "published" for r in runs) else None
+    known = warehouse if replay or any(r.status == "published" for r in runs) else None
     checklist = None
     if rounds is not None:
         events = [e for e in store.checklist_events(client.slug) if e.recorded_at <= at]

@@ -25,6 +25,7 @@ def score_client(
     as_of: date | None = None,
     now: datetime | None = None,
     upsert_actions: bool = True,
+    replay: bool = False,
 ) -> HealthScore:
     """Score `client` as of `as_of` (default: today in its zone) and keep the result.
 
@@ -34,7 +35,7 @@ def score_client(
     now = now or datetime.now(UTC)
     as_of = as_of or now.astimezone(client.zone).date()
     inputs = gather_inputs(
-        warehouse, store, client, canonical, as_of, config=config, rounds=rounds, now=now
+        warehouse, store, client, canonical, as_of, config=config, rounds=rounds, now=now, replay=replay
     )
     previous = store.health_before(client.slug, as_of)
     score = compute_health(inputs, config, previous.score if previous else None)
@@ -69,8 +70,10 @@ def backfill(
 ) -> list[HealthScore]:
     """One score per day from today-(days-1) to today, each from what was known that day.
 
-    Days where nothing applies yet are not recorded; only today's actions are upserted, so
-    the past does not open actions about problems that may be long solved.
+    A past day is replayed from the ERP rows dated up to it (data flow, platform use); the
+    factors that depend on our own loads (freshness, quality, reconciliation) apply only from
+    the first load on. Days where nothing applies are not recorded; only today's actions are
+    upserted, so the past does not open actions about problems that may be long solved.
     """
     now = now or datetime.now(UTC)
     today = now.astimezone(client.zone).date()
@@ -87,6 +90,7 @@ def backfill(
                 as_of=today - timedelta(days=back),
                 now=now,
                 upsert_actions=back == 0,
+                replay=True,
             )
         )
     return [s for s in scores if s.score is not None]
