@@ -40,5 +40,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
     if skipped and session.exitstatus == 0:
-        reporter.write_line(f"CI=true: {skipped} test(s) skipped; under CI a skipped test is a failure", red=True)
+        reporter.write_line(
+            f"CI=true: {skipped} test(s) skipped; under CI a skipped test is a failure", red=True
+        )
         session.exitstatus = 1

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from pathlib import Path
 
 import dagster as dg
 
@@ -12,33 +11,9 @@ from upflux_etl.catalog.errors import ConfigError
 from upflux_etl.catalog.models import slugify
 from upflux_etl.definitions import build_definitions
 from upflux_etl.definitions.context import FULL_TAG
+from upflux_etl.instance import dagster_home
 from upflux_etl.pipeline.after import record_failed_run
 from upflux_etl.settings import Settings
-
-DAGSTER_YAML = """\
-# Written by upflux: local instance storage under data/dagster (see docs/DECISIONS.md).
-python_logs:
-  managed_python_loggers: [upflux]
-  python_log_level: INFO
-run_queue:
-  # One load at a time per hospital: a hospital's warehouse has one writer.
-  tag_concurrency_limits:
-    - key: upflux/client
-      value: {applyLimitPerUniqueValue: true}
-      limit: 1
-telemetry:
-  enabled: false
-"""
-
-
-def dagster_home(settings: Settings) -> Path:
-    """DAGSTER_HOME if set, else `data/dagster` (created with the instance config)."""
-    home = Path(os.environ.get("DAGSTER_HOME") or settings.data_dir / "dagster")
-    home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(DAGSTER_YAML, encoding="utf-8")
-    return home
 
 
 def instance_for(settings: Settings) -> dg.DagsterInstance:

@@ -6,8 +6,8 @@ import json
 
 from upflux_etl.catalog.loader import Catalog
 from upflux_etl.catalog.models import ClientSpec
-from upflux_etl.pipeline.after import checklist_step, state_store
 from upflux_etl.indicators.compute import latest_values
+from upflux_etl.pipeline.after import checklist_step, state_store
 from upflux_etl.settings import Settings
 from upflux_etl.warehouse.files import WarehouseFiles, connect, first_row
 
@@ -48,6 +48,8 @@ def load_status(settings: Settings, client: ClientSpec, catalog: Catalog) -> dic
                 "evidence": i.evidence,
                 "recorded_by": i.recorded_by,
                 "recorded_at": i.recorded_at.isoformat() if i.recorded_at else None,
+                "done_on": i.done_on.isoformat() if i.done_on else None,
+                "note": i.note,
             }
             for i in checklist.items
         ],
@@ -105,7 +107,8 @@ def _ledger(con, load_id: str) -> dict:
 
 def _checks(con, load_id: str) -> list[dict]:
     rows = con.execute(
-        "select dataset, check_name, level, blocking, passed, failing_count, element_count, error "
+        "select dataset, check_name, level, blocking, passed, failing_count, element_count, error, "
+        "description, fix_hint "
         "from meta.check_results where load_id = ? order by dataset, check_name",
         [load_id],
     ).fetchall()
@@ -118,5 +121,7 @@ def _checks(con, load_id: str) -> list[dict]:
         "failing_count",
         "element_count",
         "error",
+        "description",
+        "fix_hint",
     ]
     return [dict(zip(keys, r)) for r in rows]

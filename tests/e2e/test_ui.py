@@ -23,7 +23,7 @@ import yaml
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import UPFLUX, World, assert_ok, new_world
-from upflux_etl.runner import DAGSTER_YAML
+from upflux_etl.instance import DAGSTER_YAML
 
 CHROMIUM = Path("/usr/bin/chromium")
 # No network here: without these flags Chromium floods the machine with refused connections.

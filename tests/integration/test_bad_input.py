@@ -21,7 +21,9 @@ def failure_messages(result) -> str:
     return " ".join(messages)
 
 
-def test_a_missing_source_fails_the_load_with_the_path_and_is_recorded(settings, pseudonym_key, tmp_path):
+def test_a_missing_source_fails_the_load_with_the_path_and_is_recorded(
+    settings, pseudonym_key, tmp_path
+):
     demo = make_demo(settings, months=2, scale=0.2)
     (settings.data_dir / "demo" / "erp.sqlite").unlink()
     result = run_client(settings, "demo", full=True, instance=dg.DagsterInstance.ephemeral())
@@ -57,7 +59,9 @@ def test_a_query_missing_a_canonical_column_is_named(settings, pseudonym_key):
     assert "dataset beds" in message and "missing columns" in message and "unit_code" in message
 
 
-def test_without_the_pseudonymisation_key_nothing_is_extracted(settings, monkeypatch, pseudonym_key):
+def test_without_the_pseudonymisation_key_nothing_is_extracted(
+    settings, monkeypatch, pseudonym_key
+):
     demo = make_demo(settings, months=2, scale=0.2)
     monkeypatch.delenv("UPFLUX_PSEUDONYM_KEY")
     result = materialize_client(demo, instance=dg.DagsterInstance.ephemeral())

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-
 import sqlite3
 
 import dagster as dg
@@ -52,14 +51,20 @@ def test_every_injected_defect_is_caught_by_its_named_check_with_the_manifests_c
     load_id = result.run_id
     checks = {
         (d, n): f
-        for d, n, f in load_rows(client, "select dataset, check_name, failing_count from meta.check_results where load_id = ?", [load_id])
+        for d, n, f in load_rows(
+            client,
+            "select dataset, check_name, failing_count from meta.check_results where load_id = ?",
+            [load_id],
+        )
     }
     defects = client.defects["defects"]
     assert defects, "the generator injected no defect"
     for defect in defects:
         key = (defect["dataset"], defect["check"])
         assert key in checks, f"no check named {key} for defect {defect['defect']}"
-        assert checks[key] == defect["count"], f"{defect['defect']}: {checks[key]} != {defect['count']}"
+        assert checks[key] == defect["count"], (
+            f"{defect['defect']}: {checks[key]} != {defect['count']}"
+        )
     expected = {(d["dataset"], d["check"]) for d in defects}
     false_alarms = {k: v for k, v in checks.items() if v and k not in expected}
     assert not false_alarms, f"checks failing on clean data: {false_alarms}"
@@ -68,8 +73,10 @@ def test_every_injected_defect_is_caught_by_its_named_check_with_the_manifests_c
 def test_asset_checks_surface_in_dagster(demo):
     client, result, _ = demo
     evaluations = {
-        (e.asset_check_evaluation_data.asset_check_key.asset_key.path[-1], e.asset_check_evaluation_data.check_name):
-        e.asset_check_evaluation_data
+        (
+            e.asset_check_evaluation_data.asset_check_key.asset_key.path[-1],
+            e.asset_check_evaluation_data.check_name,
+        ): e.asset_check_evaluation_data
         for e in result.all_events
         if e.event_type_value == "ASSET_CHECK_EVALUATION"
     }
@@ -82,14 +89,18 @@ def test_asset_checks_surface_in_dagster(demo):
 def test_no_row_is_lost(demo):
     client, result, _ = demo
     rows = load_rows(
-        client, "select dataset, extracted, published, quarantined, held from meta.ledger where load_id = ?", [result.run_id]
+        client,
+        "select dataset, extracted, published, quarantined, held from meta.ledger where load_id = ?",
+        [result.run_id],
     )
     assert {r[0] for r in rows} == set(client.defects["row_counts"])
     for dataset, extracted, published, quarantined, held in rows:
         assert extracted == client.defects["row_counts"][dataset], dataset
         assert extracted == published + quarantined + held, dataset
         assert published == load_rows(client, f'select count(*) from main."{dataset}"')[0][0]
-        assert quarantined == load_rows(client, f'select count(*) from quarantine."{dataset}"')[0][0]
+        assert (
+            quarantined == load_rows(client, f'select count(*) from quarantine."{dataset}"')[0][0]
+        )
 
 
 def test_indicators_equal_the_generators_ground_truth(demo):
@@ -103,12 +114,23 @@ def test_indicators_equal_the_generators_ground_truth(demo):
         )
     }
     truth = {
-        (t["indicator"], t["period"], json.dumps(t["dimensions"], sort_keys=True), t["measure"]): t["value"]
+        (t["indicator"], t["period"], json.dumps(t["dimensions"], sort_keys=True), t["measure"]): t[
+            "value"
+        ]
         for t in client.truth["indicators"]
     }
-    assert {k[0] for k in truth} == {"occupancy_rate", "average_length_of_stay", "door_to_triage", "exam_turnaround"}
+    assert {k[0] for k in truth} == {
+        "occupancy_rate",
+        "average_length_of_stay",
+        "door_to_triage",
+        "exam_turnaround",
+    }
     assert set(got) == set(truth)
-    wrong = {k: (got[k], v) for k, v in truth.items() if not math.isclose(got[k], v, rel_tol=1e-9, abs_tol=1e-9)}
+    wrong = {
+        k: (got[k], v)
+        for k, v in truth.items()
+        if not math.isclose(got[k], v, rel_tol=1e-9, abs_tol=1e-9)
+    }
     assert not wrong
 
 
@@ -129,7 +151,10 @@ def test_no_clear_identifier_reaches_the_warehouse_or_the_event_log(demo):
         "where data_type like 'VARCHAR%'"
     ).fetchall()
     for schema, table, column in text_columns:
-        values = {str(r[0]) for r in con.execute(f'select distinct "{column}" from "{schema}"."{table}"').fetchall()}
+        values = {
+            str(r[0])
+            for r in con.execute(f'select distinct "{column}" from "{schema}"."{table}"').fetchall()
+        }
         assert not (values & clear), f"clear identifier in {schema}.{table}.{column}"
     con.close()
     dump = " ".join(str(e) for run in instance.get_runs() for e in instance.all_logs(run.run_id))

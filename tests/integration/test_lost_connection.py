@@ -38,7 +38,9 @@ def test_a_connection_killed_mid_stream_is_a_source_error_naming_the_source():
     )
     rows = 0
     with pytest.raises(SourceError) as err:
-        with open_batches(url.replace("+psycopg", ""), sql, schema=None, batch_rows=10_000) as batches:
+        with open_batches(
+            url.replace("+psycopg", ""), sql, schema=None, batch_rows=10_000
+        ) as batches:
             for batch in batches:
                 if rows == 0:
                     killer = threading.Thread(target=terminate, args=(url, marker))

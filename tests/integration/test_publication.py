@@ -20,7 +20,9 @@ from upflux_etl.warehouse.files import WarehouseFiles
 def snapshot(path) -> tuple:
     con = duckdb.connect(str(path), read_only=True)
     try:
-        version = con.execute("select version from meta.publication order by published_at desc limit 1").fetchall()
+        version = con.execute(
+            "select version from meta.publication order by published_at desc limit 1"
+        ).fetchall()
         counts = con.execute("select count(*) from main.encounters").fetchall()
         return version[0][0], counts[0][0]
     finally:

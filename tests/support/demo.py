@@ -56,7 +56,9 @@ def make_demo(settings: Settings, stem: str = "demo", **demo) -> DemoClient:
     return DemoClient(settings, client, build_demo_erp(settings, client))
 
 
-def materialize_client(demo: DemoClient, *, full: bool = True, instance: dg.DagsterInstance | None = None):
+def materialize_client(
+    demo: DemoClient, *, full: bool = True, instance: dg.DagsterInstance | None = None
+):
     """Materialize every asset of the client in this process."""
     catalog = load_catalog(demo.settings)
     assets = client_assets(demo.client, catalog, demo.settings)

@@ -34,7 +34,9 @@ def write(tmp_path, name: str, text: str):
 def test_the_shipped_files_load(catalog):
     assert "hospitalis" in catalog.profiles
     assert set(catalog.suites) <= set(catalog.canonical.datasets)
-    assert {"occupancy_rate", "average_length_of_stay", "door_to_triage", "exam_turnaround"} <= set(catalog.indicators)
+    assert {"occupancy_rate", "average_length_of_stay", "door_to_triage", "exam_turnaround"} <= set(
+        catalog.indicators
+    )
 
 
 def test_a_good_client_loads(tmp_path, catalog):
@@ -46,14 +48,41 @@ def test_a_good_client_loads(tmp_path, catalog):
 @pytest.mark.parametrize(
     ("change", "field", "words"),
     [
-        (("timezone: America/Manaus", "timezone: Mars/Olympus"), "timezone", "unknown IANA time zone"),
-        (("profile: hospitalis", "profile: tasy"), "sources.erp.profile", "unknown ERP profile 'tasy'"),
+        (
+            ("timezone: America/Manaus", "timezone: Mars/Olympus"),
+            "timezone",
+            "unknown IANA time zone",
+        ),
+        (
+            ("profile: hospitalis", "profile: tasy"),
+            "sources.erp.profile",
+            "unknown ERP profile 'tasy'",
+        ),
         (("[occupancy_rate]", "[occupancy]"), "indicators.0", "unknown indicator 'occupancy'"),
         (("name: Hospital Teste", "name: X\nnmae: typo"), "nmae", "unknown key"),
-        (('url: "sqlite:///{data_dir}/x.sqlite"', 'url: "postgresql://u:secret@h/db"'), "sources.erp", "password"),
-        (('url: "sqlite:///{data_dir}/x.sqlite"', 'url: "odbc+tsql://DRIVER={X};UID=u;PWD=secret"'), "sources.erp", "password"),
-        (("indicators:", "mappings: {colour: {a: b}}\nindicators:"), "mappings.colour", "unknown mapping kind"),
-        (("indicators:", "mappings: {discharge_type: {'11': alt}}\nindicators:"), "mappings.discharge_type.11", "'alt' is not a canonical value"),
+        (
+            ('url: "sqlite:///{data_dir}/x.sqlite"', 'url: "postgresql://u:secret@h/db"'),
+            "sources.erp",
+            "password",
+        ),
+        (
+            (
+                'url: "sqlite:///{data_dir}/x.sqlite"',
+                'url: "odbc+tsql://DRIVER={X};UID=u;PWD=secret"',
+            ),
+            "sources.erp",
+            "password",
+        ),
+        (
+            ("indicators:", "mappings: {colour: {a: b}}\nindicators:"),
+            "mappings.colour",
+            "unknown mapping kind",
+        ),
+        (
+            ("indicators:", "mappings: {discharge_type: {'11': alt}}\nindicators:"),
+            "mappings.discharge_type.11",
+            "'alt' is not a canonical value",
+        ),
     ],
 )
 def test_a_broken_client_names_file_and_field(tmp_path, catalog, change, field, words):

@@ -34,14 +34,20 @@ def test_cpf_check_digits_known_values():
 
 def test_cns_rule():
     # 15 digits with weighted sum divisible by 11
-    assert cns_is_valid("700000000000005") is (sum(int(c) * (15 - i) for i, c in enumerate("700000000000005")) % 11 == 0)
+    assert cns_is_valid("700000000000005") is (
+        sum(int(c) * (15 - i) for i, c in enumerate("700000000000005")) % 11 == 0
+    )
     assert not cns_is_valid("300000000000000")
     assert not cns_is_valid("12345")
 
 
 def test_protect_batch_removes_clear_values_and_flags_validity():
     batch = pa.RecordBatch.from_pydict(
-        {"record_id": ["1", "2", "3"], "patient_key": ["P-1", "P-2", None], "cpf": ["529.982.247-25", "52998224724", None]}
+        {
+            "record_id": ["1", "2", "3"],
+            "patient_key": ["P-1", "P-2", None],
+            "cpf": ["529.982.247-25", "52998224724", None],
+        }
     )
     out = protect_batch(batch, patients_spec(), KEY)
     assert out.column("cpf_valid").to_pylist() == [True, False, None]

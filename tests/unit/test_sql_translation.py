@@ -78,7 +78,9 @@ def test_a_profile_query_translates_to_its_golden_file(profile, dataset, read, d
 
 @pytest.mark.parametrize("dialect", UNRUNNABLE)
 def test_the_incremental_wrapper_translates_to_its_golden_file(dialect):
-    translated = incremental(_query("hospitalis", "encounters"), "postgres", "updated_at", WATERMARK, dialect)
+    translated = incremental(
+        _query("hospitalis", "encounters"), "postgres", "updated_at", WATERMARK, dialect
+    )
     assert_golden(GOLDEN / "hospitalis" / f"encounters.incremental.{dialect}.sql", translated)
     assert_parses_back(translated, dialect)
 
@@ -128,4 +130,6 @@ def test_the_watermark_is_a_typed_literal_for_each_target():
     assert "CAST('2026-10-31 23:59:00' AS DATETIME2)" in incremental(
         sql, "postgres", "updated_at", "2026-10-31 23:59:00", "tsql"
     )
-    assert ">= '2026-10-31 23:59:00'" in incremental(sql, "postgres", "updated_at", "2026-10-31 23:59:00", "sqlite")
+    assert ">= '2026-10-31 23:59:00'" in incremental(
+        sql, "postgres", "updated_at", "2026-10-31 23:59:00", "sqlite"
+    )

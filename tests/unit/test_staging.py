@@ -63,13 +63,17 @@ def test_local_wall_time_is_read_in_the_hospitals_zone():
 
 def test_codes_are_mapped_and_unmapped_ones_flagged():
     con = staged(ROWS)
-    got = con.execute('select colour, colour_code, "_colour_unmapped" from staging.visits order by visit_id').fetchall()
+    got = con.execute(
+        'select colour, colour_code, "_colour_unmapped" from staging.visits order by visit_id'
+    ).fetchall()
     assert got == [("red", "1", False), ("green", " 2 ", False), (None, "9", True)]
 
 
 def test_split_keeps_every_row_and_holds_on_blocking_failure():
     con = staged(ROWS)
-    ledger = split_load(con, SPEC, load_id="L1", full=True, quarantine={2: ("amount_parseable",)}, hold=False)
+    ledger = split_load(
+        con, SPEC, load_id="L1", full=True, quarantine={2: ("amount_parseable",)}, hold=False
+    )
     assert (ledger.extracted, ledger.published, ledger.quarantined, ledger.held) == (3, 2, 1, 0)
     reasons = con.execute("select visit_id, _reasons from quarantine.visits").fetchall()
     assert reasons == [("b", ["amount_parseable"])]
@@ -81,8 +85,13 @@ def test_split_keeps_every_row_and_holds_on_blocking_failure():
 
 def test_incremental_merge_replaces_by_key_and_releases_fixed_rows():
     con = staged(ROWS)
-    split_load(con, SPEC, load_id="L1", full=True, quarantine={2: ("amount_parseable",)}, hold=False)
-    fixed = {k: [v[1]] for k, v in ROWS.items()} | {"amount": ["7"], "arrived_at": ["2026-03-01 10:00:00"]}
+    split_load(
+        con, SPEC, load_id="L1", full=True, quarantine={2: ("amount_parseable",)}, hold=False
+    )
+    fixed = {k: [v[1]] for k, v in ROWS.items()} | {
+        "amount": ["7"],
+        "arrived_at": ["2026-03-01 10:00:00"],
+    }
     con.execute("drop table staging.visits")
     land(con, "visits", [pa.RecordBatch.from_pydict(fixed)])
     sql = staged_sql(SPEC, landing_columns(con, "visits"), "America/Manaus", {"triage_colour"})
@@ -90,4 +99,8 @@ def test_incremental_merge_replaces_by_key_and_releases_fixed_rows():
     ledger = split_load(con, SPEC, load_id="L2", full=False, quarantine={}, hold=False)
     assert ledger.published == 1
     assert con.execute("select count(*) from quarantine.visits").fetchone()[0] == 0
-    assert sorted(r[0] for r in con.execute("select visit_id from main.visits").fetchall()) == ["a", "b", "c"]
+    assert sorted(r[0] for r in con.execute("select visit_id from main.visits").fetchall()) == [
+        "a",
+        "b",
+        "c",
+    ]

@@ -228,7 +228,9 @@ def _check_mapping_kinds(mappings: dict[str, Any], canonical: CanonicalModel, pa
         for code, value in (codes or {}).items():
             if allowed is not None and value not in allowed:
                 raise ConfigError(
-                    path, f"mappings.{kind}.{code}", f"{value!r} is not a canonical value; allowed: {', '.join(sorted(allowed))}"
+                    path,
+                    f"mappings.{kind}.{code}",
+                    f"{value!r} is not a canonical value; allowed: {', '.join(sorted(allowed))}",
                 )
 
 

@@ -123,7 +123,9 @@ class SourceSpec(Strict):
             raise ValueError(
                 "give exactly one of url (no secrets) or url_env (an environment variable)"
             )
-        if self.url and (re.search(r"://[^/@:]+:[^/@]+@", self.url) or _ODBC_PASSWORD.search(self.url)):
+        if self.url and (
+            re.search(r"://[^/@:]+:[^/@]+@", self.url) or _ODBC_PASSWORD.search(self.url)
+        ):
             raise ValueError(
                 "url holds a password: put the whole URL in an environment variable (url_env)"
             )

@@ -148,7 +148,9 @@ def _person_evidence(
                 f"Aceite de {who} cita um relatório que não foi produzido ({signed[:12]}…).",
             )
         return Evidence("met", f"Aceite do relatório {signed[:12]}… registrado por {who}.")
-    return Evidence("met", f"Registrado por {who}.")
+    when = latest.details.get("date")
+    happened = f" Realizado em {when}." if when else ""
+    return Evidence("met", f"Registrado por {who}.{happened}")
 
 
 def _done_on(event: ChecklistEvent | None, client: ClientSpec) -> date | None:

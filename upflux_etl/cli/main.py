@@ -96,7 +96,7 @@ def ui(
     ),
 ) -> None:
     """Open the Dagster UI on the same instance and data as the CLI."""
-    from upflux_etl.runner import dagster_home
+    from upflux_etl.instance import dagster_home
 
     settings = Settings.from_env()
     os.environ["DAGSTER_HOME"] = str(dagster_home(settings))

@@ -48,7 +48,11 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         jobs.append(job)
         schedules.append(client_schedule(client, job))
     return dg.Definitions(
-        assets=assets, jobs=jobs, schedules=schedules, executor=dg.in_process_executor
+        assets=assets,
+        jobs=jobs,
+        schedules=schedules,
+        sensors=[failed_load_sensor(settings)],
+        executor=dg.in_process_executor,
     )
 
 

@@ -13,7 +13,9 @@ from upflux_etl.settings import Settings
 def failed_load_sensor(settings: Settings) -> dg.SensorDefinition:
     """Records every failed hospital load in the state store (health and checklist see it)."""
 
-    @dg.run_failure_sensor(name="upflux_failed_loads", default_status=dg.DefaultSensorStatus.RUNNING)
+    @dg.run_failure_sensor(
+        name="upflux_failed_loads", default_status=dg.DefaultSensorStatus.RUNNING
+    )
     def _failed(context: dg.RunFailureSensorContext) -> None:
         run = context.dagster_run
         client = run.tags.get(CLIENT_TAG)
@@ -21,7 +23,11 @@ def failed_load_sensor(settings: Settings) -> dg.SensorDefinition:
             return
         record = context.instance.get_run_record_by_id(run.run_id)
         started = record.start_time if record and record.start_time else None
-        started_at = dt.datetime.fromtimestamp(started, dt.UTC) if started else dt.datetime.now(dt.UTC)
-        record_failed_run(settings, client, run.run_id, started_at, run.tags.get(FULL_TAG) == "true")
+        started_at = (
+            dt.datetime.fromtimestamp(started, dt.UTC) if started else dt.datetime.now(dt.UTC)
+        )
+        record_failed_run(
+            settings, client, run.run_id, started_at, run.tags.get(FULL_TAG) == "true"
+        )
 
     return _failed

@@ -35,7 +35,15 @@ def score_client(
     now = now or datetime.now(UTC)
     as_of = as_of or now.astimezone(client.zone).date()
     inputs = gather_inputs(
-        warehouse, store, client, canonical, as_of, config=config, rounds=rounds, now=now, replay=replay
+        warehouse,
+        store,
+        client,
+        canonical,
+        as_of,
+        config=config,
+        rounds=rounds,
+        now=now,
+        replay=replay,
     )
     previous = store.health_before(client.slug, as_of)
     score = compute_health(inputs, config, previous.score if previous else None)

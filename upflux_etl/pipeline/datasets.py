@@ -29,7 +29,6 @@ from upflux_etl.warehouse.staging import (
     staged_sql,
 )
 
-
 log = logging.getLogger("upflux.pipeline")
 PROGRESS_EVERY = 500_000
 
@@ -71,7 +70,9 @@ def source_query(ctx: LoadContext, spec: DatasetSpec, watermark: str | None) -> 
     try:
         write = dialect_of(url)
         if watermark and not ctx.full:
-            translated = incremental(sql, profile.dialect, spec.incremental_column, watermark, write)
+            translated = incremental(
+                sql, profile.dialect, spec.incremental_column, watermark, write
+            )
         else:
             translated = translate(sql, profile.dialect, write)
     except QueryError as exc:

@@ -10,7 +10,6 @@ from upflux_etl.pipeline.context import LoadContext
 from upflux_etl.warehouse.build import open_build, publish
 from upflux_etl.warehouse.files import connect
 
-
 log = logging.getLogger("upflux.pipeline")
 
 
