@@ -146,3 +146,25 @@ def _run_client(settings: Settings, slug: str, *, full: bool):
     from upflux_etl.runner import run_client
 
     return run_client(settings, slug, full=full)
+
+
+@app.command()
+def overview() -> None:
+    """Write the CS overview (every hospital's score, trend, actions, checklist) as HTML."""
+    from upflux_etl.catalog.loader import load_catalog
+    from upflux_etl.checklist import load_rounds
+    from upflux_etl.pipeline.after import state_store
+    from upflux_etl.reports import render_cs_overview
+
+    settings = Settings.from_env()
+    with friendly_errors():
+        catalog = load_catalog(settings)
+        clients = load_clients(settings, catalog).clients
+        with state_store(settings) as store:
+            path = render_cs_overview(
+                store,
+                clients,
+                settings.data_dir / "cs_overview.html",
+                rounds=load_rounds(catalog.root),
+            )
+    console.print(f"CS overview: {escape(str(path))}", soft_wrap=True)
