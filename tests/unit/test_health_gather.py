@@ -176,3 +176,14 @@ def test_score_client_on_a_day_without_anything_records_nothing(tmp_path, model,
     store = StateStore(f"sqlite:///{tmp_path / 's.sqlite'}")
     score = score_client(None, store, make_client(), model, config, as_of=TODAY, now=NOW)
     assert score.score is None and store.health_history("hosp_a") == []
+
+
+def test_datasets_not_judged_for_flow_are_left_out(world, model, config, rounds):
+    con, store = world
+    cfg = config.model_copy(
+        update={"data_flow": config.data_flow.model_copy(update={"not_judged": ["encounters"]})}
+    )
+    inputs = gather_inputs(
+        con, store, make_client(), model, TODAY, config=cfg, rounds=rounds, now=NOW
+    )
+    assert "encounters" not in {f.dataset for f in inputs.flows}

@@ -52,6 +52,7 @@ class FlowConfig(Strict):
     healthy_ratio: float = Field(default=0.8, gt=0)
     collapse_ratio: float = Field(default=0.5, ge=0)
     min_daily_baseline: float = Field(default=1.0, ge=0)
+    not_judged: list[str] = []
 
     @model_validator(mode="after")
     def _ordered(self) -> FlowConfig:

@@ -88,7 +88,8 @@ def _flows(
 ) -> list[DatasetFlow]:
     flows = []
     for spec in canonical.datasets.values():
-        if spec.event_column and spec.source == "erp" and _has_table(con, "main", spec.name):
+        judged = spec.event_column and spec.source == "erp" and spec.name not in cfg.not_judged
+        if judged and _has_table(con, "main", spec.name):
             flows.append(_flow(con, spec, as_of, cfg))
     return flows
 
