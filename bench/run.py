@@ -63,21 +63,35 @@ def child(kind: str, url: str, out: str) -> None:
             rows = len(pd.read_sql(exams_query(), conn))
     elif kind == "copy":
         query = " ".join(exams_query().split())
-        cmd = ["psql", url, "-qAt", "-c", f"set search_path to {SCHEMA}", "-c", f"copy ({query}) to stdout (format binary)"]
+        cmd = [
+            "psql",
+            url,
+            "-qAt",
+            "-c",
+            f"set search_path to {SCHEMA}",
+            "-c",
+            f"copy ({query}) to stdout (format binary)",
+        ]
         with open(os.devnull, "wb") as null:
             subprocess.run(cmd, stdout=null, check=True)
         rows = -1
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if kind == "copy":
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(json.dumps({"kind": kind, "seconds": time.perf_counter() - started, "rows": rows, "peak_mb": peak}))
+    print(
+        json.dumps(
+            {"kind": kind, "seconds": time.perf_counter() - started, "rows": rows, "peak_mb": peak}
+        )
+    )
 
 
 def measure(kind: str, url: str) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         out = subprocess.run(
             [sys.executable, __file__, "--child", kind, "--pg", url, "--out", f"{tmp}/w.duckdb"],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -90,20 +104,35 @@ def extraction(url: str, scale: float, reuse: bool) -> None:
             print(f"reusing the ERP already in PostgreSQL schema {SCHEMA}")
             tmp = None
         else:
-            print(f"generating the demo ERP at scale {scale} into PostgreSQL schema {SCHEMA} ...", flush=True)
+            print(
+                f"generating the demo ERP at scale {scale} into PostgreSQL schema {SCHEMA} ...",
+                flush=True,
+            )
             result = generate(url, url, Path(tmp), scale=scale, schema=SCHEMA)
-            print(f"  {result.row_counts.get('exams', 0):,} exam rows in {result.seconds:.0f} s", flush=True)
+            print(
+                f"  {result.row_counts.get('exams', 0):,} exam rows in {result.seconds:.0f} s",
+                flush=True,
+            )
     results = {k: measure(k, url) for k in ("copy", "ours", "pandas")}
     rows = results["ours"]["rows"]
-    print(f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(
+        f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
     print(f"{'path':<42}{'seconds':>9}{'rows/s':>12}{'peak MB':>9}{'x COPY':>8}")
-    names = {"copy": "psql COPY binary -> /dev/null (limit)", "ours": "ADBC -> HMAC -> DuckDB (ours)",
-             "pandas": "pandas.read_sql (baseline)"}
+    names = {
+        "copy": "psql COPY binary -> /dev/null (limit)",
+        "ours": "ADBC -> HMAC -> DuckDB (ours)",
+        "pandas": "pandas.read_sql (baseline)",
+    }
     for kind, r in results.items():
         ratio = r["seconds"] / results["copy"]["seconds"]
-        print(f"{names[kind]:<42}{r['seconds']:>9.1f}{rows / r['seconds']:>12,.0f}{r['peak_mb']:>9.0f}{ratio:>8.1f}")
-    print(f"ours vs baseline: {results['pandas']['seconds'] / results['ours']['seconds']:.1f}x faster, "
-          f"{results['pandas']['peak_mb'] / results['ours']['peak_mb']:.1f}x less memory")
+        print(
+            f"{names[kind]:<42}{r['seconds']:>9.1f}{rows / r['seconds']:>12,.0f}{r['peak_mb']:>9.0f}{ratio:>8.1f}"
+        )
+    print(
+        f"ours vs baseline: {results['pandas']['seconds'] / results['ours']['seconds']:.1f}x faster, "
+        f"{results['pandas']['peak_mb'] / results['ours']['peak_mb']:.1f}x less memory"
+    )
 
 
 def demo() -> None:
@@ -113,12 +142,17 @@ def demo() -> None:
         started = time.perf_counter()
         subprocess.run(
             ["/usr/bin/time", "-f", "%M", str(Path(sys.executable).parent / "upflux"), "demo"],
-            env=env, check=True, stdout=subprocess.DEVNULL, stderr=open(f"{tmp}/time.txt", "w"),
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=open(f"{tmp}/time.txt", "w"),
         )
         seconds = time.perf_counter() - started
         peak = int(Path(f"{tmp}/time.txt").read_text().strip().splitlines()[-1]) / 1024
-    print(f"upflux demo (generation + full pipeline + 30-day health backfill, default size): "
-          f"{seconds:.1f} s, peak {peak:.0f} MB")
+    print(
+        f"upflux demo (generation + full pipeline + 30-day health backfill, default size): "
+        f"{seconds:.1f} s, peak {peak:.0f} MB"
+    )
 
 
 def main() -> None:
