@@ -102,7 +102,7 @@ def _ledger(con, load_id: str) -> dict:
         [load_id],
     ).fetchall()
     keys = ["extracted", "published", "quarantined", "held", "duration_s"]
-    return {r[0]: {**dict(zip(keys, r[1:])), "balanced": r[1] == r[2] + r[3] + r[4]} for r in rows}
+    return {r[0]: {**dict(zip(keys, r[1:], strict=False)), "balanced": r[1] == r[2] + r[3] + r[4]} for r in rows}
 
 
 def _checks(con, load_id: str) -> list[dict]:
@@ -124,4 +124,4 @@ def _checks(con, load_id: str) -> list[dict]:
         "description",
         "fix_hint",
     ]
-    return [dict(zip(keys, r)) for r in rows]
+    return [dict(zip(keys, r, strict=False)) for r in rows]

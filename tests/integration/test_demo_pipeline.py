@@ -142,7 +142,7 @@ def test_no_clear_identifier_reaches_the_warehouse_or_the_event_log(demo):
     names = [d[0] for d in cur.description]
     clear = set()
     for row in cur.fetchall():
-        rec = dict(zip(names, row))
+        rec = dict(zip(names, row, strict=False))
         clear |= {str(rec[c]) for c in ("patient_key", "cpf", "cns") if rec[c]}
     assert len(clear) > 100
     con = duckdb.connect(str(client.warehouse), read_only=True)

@@ -16,7 +16,7 @@ def cpf_check_digits(first9: str) -> str:
     """The two check digits of a CPF's first nine digits."""
     nums = [int(c) for c in first9]
     for weight_start in (10, 11):
-        total = sum(n * w for n, w in zip(nums, range(weight_start, 1, -1)))
+        total = sum(n * w for n, w in zip(nums, range(weight_start, 1, -1), strict=False))
         rest = (total * 10) % 11
         nums.append(0 if rest == 10 else rest)
     return f"{nums[-2]}{nums[-1]}"

@@ -60,4 +60,4 @@ def latest_values(con: duckdb.DuckDBPyConnection, load_id: str) -> list[dict]:
         [load_id],
     ).fetchall()
     keys = ["indicator", "period", "dimensions", "measure", "value", "unit"]
-    return [dict(zip(keys, r)) for r in rows]
+    return [dict(zip(keys, r, strict=False)) for r in rows]

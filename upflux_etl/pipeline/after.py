@@ -56,7 +56,7 @@ def run_record(
         [load_id],
     ).fetchall()
     ledger = {
-        r[0]: dict(zip(("extracted", "published", "quarantined", "held"), r[1:]))
+        r[0]: dict(zip(("extracted", "published", "quarantined", "held"), r[1:], strict=False))
         for r in ledger_rows
     }
     check_rows = con.execute(
@@ -64,7 +64,7 @@ def run_record(
         [load_id],
     ).fetchall()
     checks = [
-        dict(zip(("dataset", "name", "level", "blocking", "passed", "failing_count"), r))
+        dict(zip(("dataset", "name", "level", "blocking", "passed", "failing_count"), r, strict=False))
         for r in check_rows
     ]
     indicators = dict(

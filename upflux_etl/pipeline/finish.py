@@ -57,7 +57,7 @@ def publish_step(ctx: LoadContext) -> Publication:
     finally:
         con.close()
     keys = ["extracted", "published", "quarantined", "held", "duration_s"]
-    ledger = {r[0]: dict(zip(keys, r[1:])) for r in rows}
+    ledger = {r[0]: dict(zip(keys, r[1:], strict=False)) for r in rows}
     version = publish(ctx.files, ctx.run_id, ctx.client.timezone)
     log.info("%s: published %s (version %s)", ctx.client.slug, ctx.files.published, version[:8])
     return Publication(version, ledger, [b[0] for b in blocking])
