@@ -13,12 +13,13 @@ DAGSTER_YAML = """\
 python_logs:
   managed_python_loggers: [upflux]
   python_log_level: INFO
-run_queue:
-  # One load at a time per hospital: a hospital's warehouse has one writer.
-  tag_concurrency_limits:
-    - key: upflux/client
-      value: {applyLimitPerUniqueValue: true}
-      limit: 1
+# One load at a time per hospital (a hospital's warehouse has one writer): every asset of a
+# hospital is in the pool upflux_<hospital>, judged per run, so this holds for the nightly job
+# and for anything materialized from the UI alike.
+concurrency:
+  pools:
+    granularity: run
+    default_limit: 1
 telemetry:
   enabled: false
 """

@@ -90,3 +90,13 @@ def test_failed_loads_are_recorded_by_a_sensor(settings, pseudonym_key):
     defs = build_definitions(settings)
     sensor = defs.resolve_sensor_def("upflux_failed_loads")
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+
+
+def test_every_asset_of_a_hospital_is_in_its_one_run_pool(settings, pseudonym_key):
+    write_demo_client(settings.clients_dir)
+    defs = build_definitions(settings)
+    graph = defs.resolve_asset_graph()
+    pools = {
+        defs.resolve_assets_def(key).op.pool for key in graph.get_all_asset_keys() if key.path[0] == "demo"
+    }
+    assert pools == {"upflux_demo"}

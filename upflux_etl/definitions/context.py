@@ -21,3 +21,9 @@ def load_context(
     """The load this Dagster run is (one run = one load, its id the run id)."""
     full = context.run.tags.get(FULL_TAG, "false").lower() == "true"
     return LoadContext(settings, catalog, client, context.run_id, full, dt.datetime.now(dt.UTC))
+
+
+def pool(client_slug: str) -> str:
+    """The Dagster concurrency pool of a hospital: one run per hospital at a time (run-level
+    pool granularity, set in the instance's dagster.yaml), whoever launches it."""
+    return f"upflux_{client_slug}"

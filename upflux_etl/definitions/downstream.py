@@ -6,7 +6,7 @@ import dagster as dg
 
 from upflux_etl.catalog.loader import Catalog
 from upflux_etl.catalog.models import ClientSpec
-from upflux_etl.definitions.context import CLIENT_TAG, load_context
+from upflux_etl.definitions.context import CLIENT_TAG, load_context, pool
 from upflux_etl.pipeline.after import checklist_step, health_step, quality_report_step
 from upflux_etl.settings import Settings
 
@@ -15,7 +15,7 @@ def downstream_assets(
     client: ClientSpec, catalog: Catalog, settings: Settings, warehouse_key: dg.AssetKey
 ) -> list:
     """The report, health score and checklist assets of one hospital."""
-    common = {"group_name": client.slug, "tags": {CLIENT_TAG: client.slug}}
+    common = {"group_name": client.slug, "tags": {CLIENT_TAG: client.slug}, "pool": pool(client.slug)}
 
     @dg.asset(
         key=[client.slug, "quality_report"],

@@ -7,7 +7,7 @@ import dagster as dg
 from upflux_etl.catalog.errors import ConfigError
 from upflux_etl.catalog.loader import Catalog
 from upflux_etl.catalog.models import ClientSpec
-from upflux_etl.definitions.context import CLIENT_TAG, load_context
+from upflux_etl.definitions.context import CLIENT_TAG, load_context, pool
 from upflux_etl.definitions.downstream import downstream_assets
 from upflux_etl.pipeline.context import client_datasets
 from upflux_etl.pipeline.datasets import load_dataset
@@ -41,6 +41,7 @@ def dataset_asset(
         check_specs=check_specs(key, expectations),
         kinds={"duckdb"},
         tags={CLIENT_TAG: client.slug},
+        pool=pool(client.slug),
     )
     def _dataset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         result = load_dataset(load_context(context, settings, catalog, client), dataset)
@@ -81,6 +82,7 @@ def indicator_asset(
         deps=[dataset_key(client, d) for d in spec.depends_on],
         kinds={"duckdb"},
         tags={CLIENT_TAG: client.slug},
+        pool=pool(client.slug),
     )
     def _indicator(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         count = compute_indicator_step(load_context(context, settings, catalog, client), name)
@@ -101,6 +103,7 @@ def warehouse_asset(
         deps=upstream,
         kinds={"duckdb"},
         tags={CLIENT_TAG: client.slug},
+        pool=pool(client.slug),
     )
     def _warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         ctx = load_context(context, settings, catalog, client)
