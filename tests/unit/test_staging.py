@@ -1,5 +1,6 @@
 import duckdb
 import pyarrow as pa
+import pytest
 
 from upflux_etl.catalog.models import DatasetSpec
 from upflux_etl.warehouse.schema import ensure_schema
@@ -103,4 +104,34 @@ def test_incremental_merge_replaces_by_key_and_releases_fixed_rows():
         "a",
         "b",
         "c",
+    ]
+
+
+def test_a_source_failure_mid_stream_surfaces_as_itself_and_lands_nothing():
+    from upflux_etl.extract.source import SourceError
+
+    con = duckdb.connect()
+    ensure_schema(con)
+
+    def batches():
+        yield pa.RecordBatch.from_pydict({"a": [1, 2]})
+        raise SourceError("postgresql://erp: connection lost")
+
+    with pytest.raises(SourceError, match="connection lost"):
+        land(con, "visits", batches())
+    assert con.execute(
+        "select count(*) from information_schema.tables where table_name = 'visits'"
+    ).fetchall() == [(0,)]
+
+
+def test_batches_are_conformed_to_the_first_schema():
+    con = duckdb.connect()
+    ensure_schema(con)
+    first = pa.RecordBatch.from_pydict({"a": pa.array([None, None], pa.null()), "b": [1, 2]})
+    later = pa.RecordBatch.from_pydict({"a": ["x"], "b": pa.array([3], pa.int32())})
+    assert land(con, "t", [first, later]) == 3
+    assert con.execute("select a, b from landing.t order by b").fetchall() == [
+        (None, 1),
+        (None, 2),
+        ("x", 3),
     ]
