@@ -89,8 +89,11 @@ def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
     )
     con = connect(build, ctx.client.timezone)
     try:
-        query = source_query(ctx, spec, _watermark(con, name))
+        watermark = None if ctx.full else _watermark(con, name)
+        query = source_query(ctx, spec, watermark)
         key = ctx.pseudonym_key()
+        since = f", changed since {watermark}" if watermark else ""
+        log.info("%s: extracting (%s%s)", name, query.name, since)
         with open_batches(
             query.url, query.sql, schema=query.schema, batch_rows=query.batch_rows
         ) as batches:
@@ -135,8 +138,13 @@ def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
 def _protected(
     batches: Iterator[pa.RecordBatch], spec: DatasetSpec, key: bytes
 ) -> Iterator[pa.RecordBatch]:
+    rows, next_report = 0, PROGRESS_EVERY
     for batch in batches:
         yield protect_batch(batch, spec, key)
+        rows += batch.num_rows
+        if rows >= next_report:
+            log.info("%s: %s rows extracted so far", spec.name, f"{rows:,}")
+            next_report += PROGRESS_EVERY
 
 
 def _validate(con: duckdb.DuckDBPyConnection, ctx: LoadContext, spec: DatasetSpec) -> SuiteOutcome:
