@@ -10,6 +10,7 @@ from upflux_etl.indicators.compute import latest_values
 from upflux_etl.pipeline.after import checklist_step, state_store
 from upflux_etl.settings import Settings
 from upflux_etl.warehouse.files import WarehouseFiles, connect, first_row
+from upflux_etl.warehouse.meta import read_checks, read_ledger
 
 
 def load_status(settings: Settings, client: ClientSpec, catalog: Catalog) -> dict:
@@ -86,7 +87,7 @@ def _warehouse_status(settings: Settings, client: ClientSpec) -> dict:
             "status": row[4],
         }
         status["datasets"] = _ledger(con, load_id)
-        status["checks"] = _checks(con, load_id)
+        status["checks"] = read_checks(con, load_id)
         status["indicators"] = [
             {**v, "dimensions": json.loads(v["dimensions"])} for v in latest_values(con, load_id)
         ]
@@ -96,32 +97,10 @@ def _warehouse_status(settings: Settings, client: ClientSpec) -> dict:
 
 
 def _ledger(con, load_id: str) -> dict:
-    rows = con.execute(
-        "select dataset, extracted, published, quarantined, held, duration_s from meta.ledger "
-        "where load_id = ? order by dataset",
-        [load_id],
-    ).fetchall()
-    keys = ["extracted", "published", "quarantined", "held", "duration_s"]
-    return {r[0]: {**dict(zip(keys, r[1:], strict=False)), "balanced": r[1] == r[2] + r[3] + r[4]} for r in rows}
-
-
-def _checks(con, load_id: str) -> list[dict]:
-    rows = con.execute(
-        "select dataset, check_name, level, blocking, passed, failing_count, element_count, error, "
-        "description, fix_hint "
-        "from meta.check_results where load_id = ? order by dataset, check_name",
-        [load_id],
-    ).fetchall()
-    keys = [
-        "dataset",
-        "name",
-        "level",
-        "blocking",
-        "passed",
-        "failing_count",
-        "element_count",
-        "error",
-        "description",
-        "fix_hint",
-    ]
-    return [dict(zip(keys, r, strict=False)) for r in rows]
+    return {
+        dataset: {
+            **row,
+            "balanced": row["extracted"] == row["published"] + row["quarantined"] + row["held"],
+        }
+        for dataset, row in read_ledger(con, load_id).items()
+    }

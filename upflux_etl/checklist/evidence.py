@@ -11,6 +11,7 @@ import duckdb
 
 from upflux_etl.catalog.models import ClientSpec
 from upflux_etl.state.records import RunRecord
+from upflux_etl.warehouse.files import has_table
 
 Progress = Literal["none", "partial", "met"]
 
@@ -109,11 +110,7 @@ def _indicator_counts(ctx: EvidenceContext) -> tuple[dict[str, int], str] | None
     con = ctx.warehouse
     if con is None:
         return None
-    tables = con.execute(
-        "select count(*) from information_schema.tables "
-        "where table_schema = 'meta' and table_name in ('indicator_values', 'loads')"
-    ).fetchone()
-    if not tables or tables[0] < 2:
+    if not (has_table(con, "meta", "indicator_values") and has_table(con, "meta", "loads")):
         return None
     rows = con.execute(
         """

@@ -15,7 +15,11 @@ def downstream_assets(
     client: ClientSpec, catalog: Catalog, settings: Settings, warehouse_key: dg.AssetKey
 ) -> list:
     """The report, health score and checklist assets of one hospital."""
-    common = {"group_name": client.slug, "tags": {CLIENT_TAG: client.slug}, "pool": pool(client.slug)}
+    common = {
+        "group_name": client.slug,
+        "tags": {CLIENT_TAG: client.slug},
+        "pool": pool(client.slug),
+    }
 
     @dg.asset(
         key=[client.slug, "quality_report"],

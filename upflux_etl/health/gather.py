@@ -13,6 +13,7 @@ from upflux_etl.checklist.status import checklist_status
 from upflux_etl.health.config import FlowConfig, HealthConfig
 from upflux_etl.health.inputs import DatasetFlow, HealthInputs, UsageInputs
 from upflux_etl.state.store import StateStore
+from upflux_etl.warehouse.files import has_table, scalar
 
 
 def reference_instant(as_of: date, zone: ZoneInfo, now: datetime) -> datetime:
@@ -75,21 +76,13 @@ def gather_inputs(
     )
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
-    row = con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, name],
-    ).fetchone()
-    return bool(row and row[0])
-
-
 def _flows(
     con: duckdb.DuckDBPyConnection, canonical: CanonicalModel, as_of: date, cfg: FlowConfig
 ) -> list[DatasetFlow]:
     flows = []
     for spec in canonical.datasets.values():
         judged = spec.event_column and spec.source == "erp" and spec.name not in cfg.not_judged
-        if judged and _has_table(con, "main", spec.name):
+        if judged and has_table(con, "main", spec.name):
             flows.append(_flow(con, spec, as_of, cfg))
     return flows
 
@@ -122,12 +115,9 @@ def _flow(
 
 
 def _usage(con: duckdb.DuckDBPyConnection, as_of: date, window_days: int) -> UsageInputs | None:
-    if not _has_table(con, "main", "platform_usage"):
+    if not has_table(con, "main", "platform_usage"):
         return None
-    seen = con.execute(
-        "select count(*) from main.platform_usage where usage_date <= ?", [as_of]
-    ).fetchone()
-    if not seen or not seen[0]:
+    if not scalar(con, "select count(*) from main.platform_usage where usage_date <= ?", [as_of]):
         return None
     start = as_of - timedelta(days=window_days - 1)
     rows = con.execute(

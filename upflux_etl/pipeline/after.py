@@ -19,6 +19,7 @@ from upflux_etl.settings import Settings
 from upflux_etl.state.records import RunRecord
 from upflux_etl.state.store import StateStore
 from upflux_etl.warehouse.files import WarehouseFiles, connect, first_row
+from upflux_etl.warehouse.meta import LEDGER_COUNTS, read_checks, read_ledger
 
 
 @contextmanager
@@ -51,22 +52,12 @@ def run_record(
     started, mode = first_row(
         con, "select started_at, mode from meta.loads where load_id = ?", [load_id]
     )
-    ledger_rows = con.execute(
-        "select dataset, extracted, published, quarantined, held from meta.ledger where load_id = ?",
-        [load_id],
-    ).fetchall()
     ledger = {
-        r[0]: dict(zip(("extracted", "published", "quarantined", "held"), r[1:], strict=False))
-        for r in ledger_rows
+        dataset: {k: counts[k] for k in LEDGER_COUNTS}
+        for dataset, counts in read_ledger(con, load_id).items()
     }
-    check_rows = con.execute(
-        "select dataset, check_name, level, blocking, passed, failing_count from meta.check_results where load_id = ?",
-        [load_id],
-    ).fetchall()
-    checks = [
-        dict(zip(("dataset", "name", "level", "blocking", "passed", "failing_count"), r, strict=False))
-        for r in check_rows
-    ]
+    fields = ("dataset", "name", "level", "blocking", "passed", "failing_count")
+    checks = [{k: c[k] for k in fields} for c in read_checks(con, load_id)]
     indicators = dict(
         con.execute(
             "select indicator, count(*) from meta.indicator_values where load_id = ? group by 1",

@@ -19,7 +19,7 @@ from upflux_etl.quality.generated import suite_expectations
 from upflux_etl.quality.gx_bridge import run_suite
 from upflux_etl.quality.types import SuiteOutcome
 from upflux_etl.warehouse.build import open_build
-from upflux_etl.warehouse.files import connect, first_row, scalar
+from upflux_etl.warehouse.files import connect, first_row, has_table
 from upflux_etl.warehouse.split import Ledger, record_ledger, split_load
 from upflux_etl.warehouse.staging import (
     check_columns,
@@ -161,11 +161,7 @@ def _value_set(con: duckdb.DuckDBPyConnection, ref: str) -> list:
     parts = [
         f'select "{column}" as v from {schema}."{dataset}"'
         for schema in ("main", "quarantine", "held")
-        if scalar(
-            con,
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-            [schema, dataset],
-        )
+        if has_table(con, schema, dataset)
     ]
     if not parts:
         return []

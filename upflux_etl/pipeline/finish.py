@@ -9,6 +9,7 @@ from upflux_etl.indicators.compute import compute_indicator, load_macros
 from upflux_etl.pipeline.context import LoadContext
 from upflux_etl.warehouse.build import open_build, publish
 from upflux_etl.warehouse.files import connect
+from upflux_etl.warehouse.meta import read_checks, read_ledger
 
 log = logging.getLogger("upflux.pipeline")
 
@@ -45,19 +46,14 @@ def publish_step(ctx: LoadContext) -> Publication:
     )
     con = connect(build, ctx.client.timezone)
     try:
-        rows = con.execute(
-            "select dataset, extracted, published, quarantined, held, duration_s from meta.ledger where load_id = ?",
-            [ctx.run_id],
-        ).fetchall()
-        blocking = con.execute(
-            "select dataset || '.' || check_name from meta.check_results "
-            "where load_id = ? and blocking and not passed order by 1",
-            [ctx.run_id],
-        ).fetchall()
+        ledger = read_ledger(con, ctx.run_id)
+        blocking = [
+            f"{c['dataset']}.{c['name']}"
+            for c in read_checks(con, ctx.run_id)
+            if c["blocking"] and not c["passed"]
+        ]
     finally:
         con.close()
-    keys = ["extracted", "published", "quarantined", "held", "duration_s"]
-    ledger = {r[0]: dict(zip(keys, r[1:], strict=False)) for r in rows}
     version = publish(ctx.files, ctx.run_id, ctx.client.timezone)
     log.info("%s: published %s (version %s)", ctx.client.slug, ctx.files.published, version[:8])
-    return Publication(version, ledger, [b[0] for b in blocking])
+    return Publication(version, ledger, blocking)

@@ -10,6 +10,7 @@ import duckdb
 
 from upflux_etl.catalog.models import CanonicalModel
 from upflux_etl.reports.labels import check_texts
+from upflux_etl.warehouse.files import first_row
 
 # Never shown, whatever a table holds: pseudonyms and document hashes identify a person.
 NEVER_SHOWN = frozenset({"patient_key", "cpf", "cns", "user_key"})
@@ -73,10 +74,11 @@ class LoadHeader:
 
 def read_header(con: duckdb.DuckDBPyConnection, load_id: str) -> LoadHeader:
     """The load's row of `meta.loads` (ValueError when the load is unknown)."""
-    row = con.execute(
+    row = first_row(
+        con,
         "select load_id, mode, status, started_at, finished_at from meta.loads where load_id = ?",
         [load_id],
-    ).fetchone()
+    )
     if row is None:
         raise ValueError(f"load {load_id!r} is not in meta.loads of this warehouse")
     return LoadHeader(*row)
@@ -179,7 +181,7 @@ def failing_records(
     rows = con.execute(
         f"select {selected} from {table} {where} order by {order} limit ?", [load_id, check, cap]
     ).fetchall()
-    total = con.execute(f"select count(*) from {table} {where}", [load_id, check]).fetchone()
+    total = first_row(con, f"select count(*) from {table} {where}", [load_id, check])
     codes: list[tuple[str, int]] = []
     code_column = f"{check.removesuffix('_mapped')}_code"
     if check.endswith("_mapped") and code_column in present:
