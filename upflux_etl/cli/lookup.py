@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from upflux_etl.catalog.errors import ConfigError
 from upflux_etl.catalog.loader import Catalog, load_catalog, load_clients
 from upflux_etl.catalog.models import ClientSpec, slugify
-from upflux_etl.pipeline.context import LoadContext
+from upflux_etl.pipeline.context import client_pseudonym_key
 from upflux_etl.settings import Settings
 
 
@@ -19,7 +17,9 @@ def find_client(
     Commands that only read the warehouse and the state store pass `check_suites=False`:
     checking the suites against Great Expectations costs ~8 s of imports.
     """
-    catalog = load_project_checked(settings) if check_suites else load_catalog(settings)
+    catalog = load_catalog(settings)
+    if check_suites:
+        check_catalog_suites(catalog)
     loaded = load_clients(settings, catalog)
     slug = slugify(name)
     if slug in loaded.errors:
@@ -32,10 +32,15 @@ def find_client(
 
 
 def load_project_checked(settings: Settings) -> Catalog:
-    """The catalog with every suite checked (imported here: it pulls in Great Expectations)."""
-    from upflux_etl.definitions import load_project
+    """The catalog with every suite checked (see `check_catalog_suites`)."""
+    return check_catalog_suites(load_catalog(settings))
 
-    return load_project(settings)
+
+def check_catalog_suites(catalog: Catalog) -> Catalog:
+    """Check the suites (imported here: it pulls in Great Expectations)."""
+    from upflux_etl.definitions import check_suites
+
+    return check_suites(catalog)
 
 
 def find_runnable_client(settings: Settings, name: str) -> tuple[Catalog, ClientSpec]:
@@ -46,6 +51,5 @@ def find_runnable_client(settings: Settings, name: str) -> tuple[Catalog, Client
     traceback) per dataset.
     """
     catalog, client = find_client(settings, name, check_suites=False)
-    now = dt.datetime.now(dt.UTC)
-    LoadContext(settings, catalog, client, run_id="", full=False, now=now).pseudonym_key()
-    return load_project_checked(settings), client
+    client_pseudonym_key(client)
+    return check_catalog_suites(catalog), client

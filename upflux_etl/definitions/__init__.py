@@ -23,9 +23,13 @@ from upflux_etl.settings import Settings
 
 def load_project(settings: Settings) -> Catalog:
     """The catalog with every suite checked against Great Expectations (loud on any error)."""
-    catalog = load_catalog(settings)
+    return check_suites(load_catalog(settings))
+
+
+def check_suites(catalog: Catalog) -> Catalog:
+    """Every suite of an already loaded catalog, checked against Great Expectations."""
     for name, suite in catalog.suites.items():
-        check_suite(suite, settings.root / "expectations" / f"{name}.yaml")
+        check_suite(suite, catalog.root / "expectations" / f"{name}.yaml")
     return catalog
 
 

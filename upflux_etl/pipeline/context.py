@@ -40,20 +40,27 @@ class LoadContext:
         return self.catalog.canonical.datasets[name]
 
     def pseudonym_key(self) -> bytes:
-        """The client's HMAC key, from the environment variable its file names."""
-        env = self.client.pseudonymisation.key_env
-        raw = os.environ.get(env)
-        if not raw:
-            raise LoadConfigError(
-                f"{self.client.file}: pseudonymisation.key_env: environment variable {env} is not set "
-                "(it holds the pseudonymisation key; `make demo` writes a demo key to .env)"
-            )
-        try:
-            return pseudonym_key(raw)
-        except ValueError as exc:
-            raise LoadConfigError(
-                f"{self.client.file}: pseudonymisation.key_env: {env}: {exc}"
-            ) from None
+        """The client's HMAC key (see `client_pseudonym_key`)."""
+        return client_pseudonym_key(self.client)
+
+
+def client_pseudonym_key(client: ClientSpec) -> bytes:
+    """A client's HMAC key, from the environment variable its file names.
+
+    Raises:
+        LoadConfigError: the variable is unset or too short (its name is said, never its value).
+    """
+    env = client.pseudonymisation.key_env
+    raw = os.environ.get(env)
+    if not raw:
+        raise LoadConfigError(
+            f"{client.file}: pseudonymisation.key_env: environment variable {env} is not set "
+            "(it holds the pseudonymisation key; `make demo` writes a demo key to .env)"
+        )
+    try:
+        return pseudonym_key(raw)
+    except ValueError as exc:
+        raise LoadConfigError(f"{client.file}: pseudonymisation.key_env: {env}: {exc}") from None
 
 
 def client_datasets(client: ClientSpec, catalog: Catalog) -> list[str]:
