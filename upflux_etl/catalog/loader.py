@@ -31,6 +31,7 @@ class Catalog:
     profiles: dict[str, ProfileSpec]
     suites: dict[str, SuiteSpec]
     indicators: dict[str, IndicatorSpec]
+    macros: tuple[str, ...]
     root: Path
 
 
@@ -149,7 +150,15 @@ def load_catalog(settings: Settings) -> Catalog:
         profiles=load_profiles(settings.root, canonical),
         suites=load_suites(settings.root, canonical),
         indicators=load_indicators(settings.root, canonical),
+        macros=load_macros(settings.root),
         root=settings.root,
+    )
+
+
+def load_macros(root: Path) -> tuple[str, ...]:
+    """The SQL of `assets/macros/*.sql` (DuckDB macros shared by indicators), in name order."""
+    return tuple(
+        p.read_text(encoding="utf-8") for p in sorted((root / "assets" / "macros").glob("*.sql"))
     )
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import duckdb
 
 from upflux_etl.catalog.models import IndicatorSpec
@@ -16,10 +14,10 @@ class IndicatorError(RuntimeError):
     """An indicator's SQL failed or returned the wrong shape."""
 
 
-def load_macros(con: duckdb.DuckDBPyConnection, root: Path) -> None:
-    """Create the shared SQL macros of `assets/macros/` (e.g. the midnight census)."""
-    for path in sorted((root / "assets" / "macros").glob("*.sql")):
-        con.execute(path.read_text(encoding="utf-8"))
+def create_macros(con: duckdb.DuckDBPyConnection, macros: tuple[str, ...]) -> None:
+    """Create the shared SQL macros (`Catalog.macros`, e.g. the midnight census)."""
+    for sql in macros:
+        con.execute(sql)
 
 
 def compute_indicator(con: duckdb.DuckDBPyConnection, spec: IndicatorSpec, load_id: str) -> int:

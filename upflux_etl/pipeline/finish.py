@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from upflux_etl.indicators.compute import compute_indicator, load_macros
+from upflux_etl.indicators.compute import compute_indicator, create_macros
 from upflux_etl.pipeline.context import LoadContext
 from upflux_etl.warehouse.build import open_build, publish
 from upflux_etl.warehouse.files import connect
@@ -30,7 +30,7 @@ def compute_indicator_step(ctx: LoadContext, name: str) -> int:
     )
     con = connect(build, ctx.client.timezone)
     try:
-        load_macros(con, ctx.catalog.root)
+        create_macros(con, ctx.catalog.macros)
         count = compute_indicator(con, ctx.catalog.indicators[name], ctx.run_id)
         con.execute("checkpoint")
         log.info("indicator %s: %d values", name, count)
