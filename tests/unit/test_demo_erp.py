@@ -393,7 +393,7 @@ REQUIRED_DEFECTS = {
     "invalid_cpf": ("patients", "cpf_check_digits"),
     "invalid_cns": ("patients", "cns_check_digits"),
     "future_date": ("exams", "ordered_at_not_in_future"),
-    "orphan_exam": ("exams", "exam_encounter_exists"),
+    "orphan_exam": ("exams", "exams_encounter_exists"),
     "result_before_order": ("exams", "result_after_order"),
     "glosa_above_billed": ("billing", "denied_not_above_billed"),
     "triage_before_arrival": ("er_visits", "triage_after_arrival"),
@@ -449,7 +449,7 @@ def _violations(erp: sqlite3.Connection) -> dict[str, list[str]]:
     out["cns_check_digits"] = [p[0] for p in pac if p[2] is not None and not cns_is_valid(p[2])]
     exams = rows("select nr_pedido, cd_atendimento, dt_pedido, dt_resultado from pedido_exame")
     out["ordered_at_not_in_future"] = [x[0] for x in exams if x[2] > now]
-    out["exam_encounter_exists"] = [x[0] for x in exams if x[1] not in encounter_ids]
+    out["exams_encounter_exists"] = [x[0] for x in exams if x[1] not in encounter_ids]
     out["result_after_order"] = [x[0] for x in exams if x[3] and x[3] < x[2]]
     out["denied_not_above_billed"] = [
         c[0]

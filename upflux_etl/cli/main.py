@@ -11,10 +11,11 @@ import typer
 from rich.markup import escape
 
 from upflux_etl.catalog.errors import ConfigError
-from upflux_etl.catalog.loader import load_clients
+from upflux_etl.catalog.reader import read_clients
+from upflux_etl.catalog.validation import validate_project
 from upflux_etl.cli import checklist
 from upflux_etl.cli.console import console, errors, friendly_errors, show_progress
-from upflux_etl.cli.lookup import find_client, find_runnable_client, load_project_checked
+from upflux_etl.cli.lookup import find_client, find_runnable_client
 from upflux_etl.cli.summary import print_run_summary
 from upflux_etl.demo import build_demo_erp
 from upflux_etl.pipeline.after import backfill_health
@@ -33,20 +34,23 @@ app.add_typer(checklist.app, name="checklist")
 
 @app.command()
 def validate() -> None:
-    """Check every client file, profile, mapping and suite; explain each problem."""
+    """Check every declarative file and client file; report every problem in one pass."""
     settings = Settings.from_env()
-    with friendly_errors():
-        catalog = load_project_checked(settings)
-    loaded = load_clients(settings, catalog)
-    for client in loaded.clients:
+    validation = validate_project(settings)
+    for client in validation.clients:
         console.print(f"[green]ok[/]    {escape(client.file)}", soft_wrap=True)
-    for error in loaded.errors.values():
-        field, message = escape(error.field or "(file)"), escape(error.message)
+    for problem in validation.problems:
+        where = f"{problem.file}:{problem.line}" if problem.line else problem.file
+        field, message = escape(problem.field or "(file)"), escape(problem.message)
+        console.print(f"[red]error[/] {escape(where)}: [bold]{field}[/]: {message}", soft_wrap=True)
+    if validation.catalog is None:
+        console.print(f"{len(validation.problems)} problem(s) in the project's files")
+    else:
         console.print(
-            f"[red]error[/] {escape(error.file)}: [bold]{field}[/]: {message}", soft_wrap=True
+            f"{len(validation.clients)} client file(s) valid, "
+            f"{len(validation.client_errors)} with errors ({len(validation.problems)} problem(s))"
         )
-    console.print(f"{len(loaded.clients)} client file(s) valid, {len(loaded.errors)} with errors")
-    if loaded.errors:
+    if not validation.ok:
         raise typer.Exit(1)
 
 
@@ -77,7 +81,7 @@ def status(
     """State of the last published load: ledger, checks, indicators, health, checklist."""
     settings = Settings.from_env()
     with friendly_errors():
-        catalog, spec = find_client(settings, client, check_suites=False)
+        catalog, spec = find_client(settings, client)
         state = load_status(settings, spec, catalog)
     if as_json:
         sys.stdout.write(json.dumps(state, indent=2, default=str, ensure_ascii=False) + "\n")
@@ -151,20 +155,19 @@ def _run_client(settings: Settings, slug: str, *, full: bool):
 @app.command()
 def overview() -> None:
     """Write the CS overview (every hospital's score, trend, actions, checklist) as HTML."""
-    from upflux_etl.catalog.loader import load_catalog
-    from upflux_etl.checklist import load_rounds
+    from upflux_etl.catalog.reader import read_catalog
     from upflux_etl.pipeline.after import state_store
     from upflux_etl.reports import render_cs_overview
 
     settings = Settings.from_env()
     with friendly_errors():
-        catalog = load_catalog(settings)
-        clients = load_clients(settings, catalog).clients
+        catalog = read_catalog(settings)
+        clients = read_clients(settings, catalog).clients
         with state_store(settings) as store:
             path = render_cs_overview(
                 store,
                 clients,
                 settings.data_dir / "cs_overview.html",
-                rounds=load_rounds(catalog.root),
+                rounds=catalog.rounds,
             )
     console.print(f"CS overview: {escape(str(path))}", soft_wrap=True)

@@ -163,7 +163,7 @@ def exam_defects(rng, junk: Junk, exams: dict, ids: _Ids, scale: float, years: i
     rows["nr_pedido"] = ids.take("exam", n)
     rows["cd_atendimento"] = ORPHAN_BASE + rng.choice(1_000_000, n, replace=False)
     junk.add("pedido_exame", rows)
-    junk.note("orphan_exam", "exams", "exam_encounter_exists", rows["nr_pedido"])
+    junk.note("orphan_exam", "exams", "exams_encounter_exists", rows["nr_pedido"])
     n = _count(rng, scale)
     rows = _take(exams, np.sort(rng.choice(done, n, replace=False)))
     rows["nr_pedido"] = ids.take("exam", n)

@@ -1,13 +1,11 @@
-"""The implementation checklist's declarative rounds (`assets/checklist/rounds.yaml`)."""
+"""The implementation checklist's declarative rounds: the model of `assets/checklist/rounds.yaml`."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import model_validator
 
-from upflux_etl.catalog.loader import parse, read_yaml
 from upflux_etl.catalog.models import Strict
 
 # The computations an automatic item may name (implemented in `checklist.evidence`).
@@ -85,9 +83,3 @@ class Rounds(Strict):
                 return item
         known = ", ".join(i.id for _, i in self.items())
         raise KeyError(f"unknown checklist item {item_id!r}; known: {known}")
-
-
-def load_rounds(root: Path) -> Rounds:
-    """`assets/checklist/rounds.yaml` under `root`; a problem is a ConfigError naming the field."""
-    path = root / "assets" / "checklist" / "rounds.yaml"
-    return parse(Rounds, read_yaml(path), path)

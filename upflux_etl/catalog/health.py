@@ -1,12 +1,9 @@
-"""The health score's declarative settings (`assets/health/score.yaml`)."""
+"""The health score's declarative settings: the model of `assets/health/score.yaml`."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from pydantic import Field, field_validator, model_validator
 
-from pydantic import Field, model_validator
-
-from upflux_etl.catalog.loader import parse, read_yaml
 from upflux_etl.catalog.models import Strict
 
 FACTORS = (
@@ -115,14 +112,20 @@ class HealthConfig(Strict):
     reconciliation: ReconciliationConfig = ReconciliationConfig()
     actions: ActionsConfig
 
-    @model_validator(mode="after")
-    def _weights_and_bands(self) -> HealthConfig:
-        if set(self.weights) != set(FACTORS):
+    @field_validator("weights")
+    @classmethod
+    def _weights_sum_to_100(cls, weights: dict[str, float]) -> dict[str, float]:
+        if set(weights) != set(FACTORS):
             raise ValueError(f"weights must name exactly the factors {', '.join(FACTORS)}")
-        total = sum(self.weights.values())
-        if any(w < 0 for w in self.weights.values()) or abs(total - 100) > 1e-9:
+        total = sum(weights.values())
+        if any(w < 0 for w in weights.values()) or abs(total - 100) > 1e-9:
             raise ValueError(f"weights must be non-negative and sum to 100 (they sum to {total})")
-        mins = [band.min for band in self.bands]
+        return weights
+
+    @field_validator("bands")
+    @classmethod
+    def _bands_ordered(cls, bands: list[Band]) -> list[Band]:
+        mins = [band.min for band in bands]
         if (
             not mins
             or mins != sorted(mins, reverse=True)
@@ -132,14 +135,8 @@ class HealthConfig(Strict):
             raise ValueError(
                 "bands must be ordered by decreasing min, distinct, the last with min 0"
             )
-        return self
+        return bands
 
     def band_for(self, score: float) -> Band:
         """The first band whose minimum the score reaches."""
         return next(band for band in self.bands if score >= band.min)
-
-
-def load_health_config(root: Path) -> HealthConfig:
-    """`assets/health/score.yaml` under `root`; a problem is a ConfigError naming the field."""
-    path = root / "assets" / "health" / "score.yaml"
-    return parse(HealthConfig, read_yaml(path), path)

@@ -1,8 +1,10 @@
-"""Checks every dataset gets from the canonical model, without any YAML."""
+"""Checks every dataset gets from the canonical model, declared once there, never copied.
+
+One text per generated check lives here: the report, the UI and the CLI show it as stored.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 
 from upflux_etl.catalog.errors import ConfigError
@@ -23,24 +25,36 @@ _TYPE_NAMES = {
 _DOCUMENTS = {"cpf": "CPF", "cns": "CNS (Cartão Nacional de Saúde)"}
 
 
-def generated_expectations(dataset: DatasetSpec) -> list[ExpectationSpec]:
-    """The checks canonical.yaml implies for a dataset: key, required, parse, mapping, domain.
+def generated_expectations(
+    dataset: DatasetSpec, labels: dict[str, str] | None = None
+) -> list[ExpectationSpec]:
+    """The checks canonical.yaml implies for a dataset.
 
     Args:
         dataset: the canonical dataset (its `name` set by the catalog).
+        labels: dataset name -> Portuguese label, for the texts of referential checks
+            (default: the technical names).
 
     Returns:
-        Row-level expectations: the primary key's uniqueness first, then per column (in
-        canonical order) not-null, parseable, mapped, check digits and domain.
+        The primary key's uniqueness first, then per column (in canonical order) not-null,
+        parseable, mapped, check digits, domain and reference; last the minimum row count
+        (`min_rows`, dataset level) when it is above zero.
     """
     expectations = [_primary_key_unique(dataset)]
     for name, column in dataset.columns.items():
         expectations.extend(_column_expectations(name, column))
+        if column.references:
+            expectations.append(_references(dataset, name, column.references, labels or {}))
+    if dataset.min_rows > 0:
+        expectations.append(_row_count(dataset))
     return expectations
 
 
 def suite_expectations(
-    dataset: DatasetSpec, suite: SuiteSpec | None, path: Path | str | None = None
+    dataset: DatasetSpec,
+    suite: SuiteSpec | None,
+    path: Path | str | None = None,
+    labels: dict[str, str] | None = None,
 ) -> list[ExpectationSpec]:
     """The generated checks followed by the suite file's own, with unique names.
 
@@ -48,11 +62,12 @@ def suite_expectations(
         dataset: the canonical dataset.
         suite: its suite file, if it has one.
         path: the suite file, for error messages (default `expectations/<dataset>.yaml`).
+        labels: dataset name -> Portuguese label (see `generated_expectations`).
 
     Raises:
         ConfigError: the suite is for another dataset, or a name is used twice.
     """
-    expectations = generated_expectations(dataset)
+    expectations = generated_expectations(dataset, labels)
     if suite is None:
         return expectations
     where = Path(path) if path is not None else Path("expectations") / f"{dataset.name}.yaml"
@@ -71,21 +86,6 @@ def suite_expectations(
             raise ConfigError(where, f"expectations.{i}.name", f"{exp.name!r} is used twice")
         seen.add(exp.name)
     return [*expectations, *suite.expectations]
-
-
-def check_suite(
-    suite: SuiteSpec, path: Path | str, datasets: Mapping[str, DatasetSpec] | None = None
-) -> None:
-    """Check a suite file against Great Expectations; see `suite_check.check_suite`.
-
-    Raises:
-        ConfigError: an unknown expectation type or kwargs GX rejects, naming file and field.
-    """
-    # Imported here: Great Expectations takes seconds to import, and the modules that only
-    # declare checks (asset factories) should not pay for it.
-    from upflux_etl.quality.suite_check import check_suite as check_with_gx
-
-    check_with_gx(suite, path, datasets)
 
 
 def _primary_key_unique(dataset: DatasetSpec) -> ExpectationSpec:
@@ -155,7 +155,7 @@ def _mapped(name: str, kind: str) -> ExpectationSpec:
         name=f"{name}_mapped",
         type=NOT_IN_SET,
         kwargs={"column": f"_{name}_unmapped", "value_set": [True]},
-        description=f"Código de '{name}' do ERP sem correspondência no mapeamento '{kind}'",
+        description=f"Código de {name} sem correspondência no mapeamento '{kind}' do hospital",
         fix_hint=(
             f"Incluir o código (coluna '{name}_code') no mapeamento '{kind}' do arquivo do "
             "cliente, ou corrigir o código no ERP."
@@ -186,3 +186,58 @@ def _in_domain(name: str, values: list[str]) -> ExpectationSpec:
         description=f"Valor de '{name}' fora dos valores permitidos ({allowed})",
         fix_hint=f"Corrigir '{name}' na origem para um destes valores: {allowed}.",
     )
+
+
+def _references(
+    dataset: DatasetSpec, name: str, target: str, labels: dict[str, str]
+) -> ExpectationSpec:
+    parent, _, parent_column = target.partition(".")
+    parent_label = labels.get(parent, parent).lower()
+    return ExpectationSpec(
+        name=f"{dataset.name}_{name.removesuffix('_id')}_exists",
+        type="expect_column_values_to_be_in_set",
+        kwargs={"column": name},
+        value_set_from=target,
+        description=(
+            f"Registro de {_lower(dataset.label)} ligado a '{name}' inexistente em {parent_label}"
+        ),
+        fix_hint=(
+            f"Corrigir '{name}' do registro no ERP, ou verificar se o registro de "
+            f"{parent_label} ('{parent_column}') foi carregado."
+        ),
+    )
+
+
+# What to check when a dataset arrives empty depends on where it is read from.
+_EMPTY_HINTS = {
+    "erp": (
+        "Verificar se a consulta de {label} do ERP retorna registros e se o acesso ao banco "
+        "está liberado."
+    ),
+    "platform": (
+        "Sem ação para a TI do hospital: a equipe de CS verifica se os usuários estão "
+        "acessando a plataforma."
+    ),
+}
+
+
+def _row_count(dataset: DatasetSpec) -> ExpectationSpec:
+    label = _lower(dataset.label)
+    n = dataset.min_rows
+    return ExpectationSpec(
+        name="row_count_not_zero" if n == 1 else f"row_count_at_least_{n}",
+        type="expect_table_row_count_to_be_between",
+        kwargs={"min_value": n},
+        level="dataset",
+        blocking=dataset.min_rows_blocking,
+        description=(
+            f"Nenhum registro de {label} recebido nesta carga"
+            if n == 1
+            else f"Menos de {n} registros de {label} recebidos nesta carga"
+        ),
+        fix_hint=_EMPTY_HINTS.get(dataset.source, _EMPTY_HINTS["erp"]).format(label=label),
+    )
+
+
+def _lower(label: str) -> str:
+    return label[:1].lower() + label[1:]
