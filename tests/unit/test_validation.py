@@ -110,9 +110,9 @@ def test_everything_wrong_is_reported_in_one_run(project):
     validation = validate_project(Settings.from_env())
     disabled = problems_of(validation, "disabled.yaml")
     assert disabled == {
-        "indicators.0": "occupancy_rate needs dataset beds, switched off here "
+        "indicators.0": "occupancy_rate needs datasets ['beds'] switched off here "
         "(datasets.beds.enabled: false)",
-        "indicators.1": "exam_turnaround needs dataset exams, switched off here "
+        "indicators.1": "exam_turnaround needs datasets ['exams'] switched off here "
         "(datasets.exams.enabled: false)",
     }
     inherits = problems_of(validation, "inherits.yaml")

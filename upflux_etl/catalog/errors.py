@@ -21,8 +21,8 @@ class ConfigError(Exception):
         self.field = field
         self.message = message
         self.line = line
-        where = f"{self.file}:{line}" if line else self.file
-        super().__init__(f"{where}: {field}: {message}" if field else f"{where}: {message}")
+        text = f"{self.file}: {field}: {message}" if field else f"{self.file}: {message}"
+        super().__init__(f"{text} (line {line})" if line else text)
 
 
 class ConfigProblems(ConfigError):

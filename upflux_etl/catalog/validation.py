@@ -194,16 +194,16 @@ def _indicator_problems(
             continue
         if loaded is None:
             continue
-        for dataset in spec.depends_on:
-            if dataset in loaded:
-                continue
-            override = client.datasets.get(dataset)
-            why = (
-                f"switched off here (datasets.{dataset}.enabled: false)"
-                if override and not override.enabled
-                else "provided by no source of this client"
-            )
-            yield doc.error(f"indicators.{i}", f"{name} needs dataset {dataset}, {why}")
+        missing = [d for d in spec.depends_on if d not in loaded]
+        if not missing:
+            continue
+        off = [d for d in missing if d in client.datasets and not client.datasets[d].enabled]
+        why = (
+            "switched off here (" + ", ".join(f"datasets.{d}.enabled: false" for d in off) + ")"
+            if off
+            else "that no source of this client provides"
+        )
+        yield doc.error(f"indicators.{i}", f"{name} needs datasets {missing} {why}")
 
 
 def _sources_known(client: ClientSpec, catalog: Catalog) -> bool:

@@ -40,9 +40,12 @@ def validate() -> None:
     for client in validation.clients:
         console.print(f"[green]ok[/]    {escape(client.file)}", soft_wrap=True)
     for problem in validation.problems:
-        where = f"{problem.file}:{problem.line}" if problem.line else problem.file
         field, message = escape(problem.field or "(file)"), escape(problem.message)
-        console.print(f"[red]error[/] {escape(where)}: [bold]{field}[/]: {message}", soft_wrap=True)
+        line = f" (line {problem.line})" if problem.line else ""
+        console.print(
+            f"[red]error[/] {escape(problem.file)}: [bold]{field}[/]: {message}{line}",
+            soft_wrap=True,
+        )
     if validation.catalog is None:
         console.print(f"{len(validation.problems)} problem(s) in the project's files")
     else:
