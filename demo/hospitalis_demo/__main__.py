@@ -1,4 +1,4 @@
-"""``python -m upflux_etl.demo_erp --out DIR``: generate the demo hospital by hand."""
+"""``python -m hospitalis_demo --out DIR``: generate the demo hospital by hand."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from upflux_etl.demo_erp import generate
+from hospitalis_demo import generate
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, generate, print a summary."""
     parser = argparse.ArgumentParser(
-        prog="python -m upflux_etl.demo_erp", description="Generate the Hospitalis demo ERP."
+        prog="python -m hospitalis_demo", description="Generate the Hospitalis demo ERP."
     )
     parser.add_argument("--out", type=Path, required=True, help="output directory")
     parser.add_argument("--seed", type=int, default=42)
