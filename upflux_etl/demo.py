@@ -1,4 +1,4 @@
-"""`upflux demo`: the product's one adapter to the demo ERP generator.
+"""`upflux demo` and `upflux demo-erp`: the product's one adapter to the demo ERP generator.
 
 The generator is a package of its own (`hospitalis_demo`, installed from `demo/` by
 scripts/setup.sh) so that the truth the tests trust is computed without the product's code.
@@ -31,7 +31,7 @@ def demo_module(name: str = DEMO_PACKAGE) -> ModuleType:
     """Import a module of the demo package, or explain how to install it.
 
     Args:
-        name: `hospitalis_demo` or one of its modules.
+        name: `hospitalis_demo` or one of its modules, e.g. `hospitalis_demo.__main__`.
 
     Returns:
         The imported module.
@@ -50,6 +50,19 @@ def demo_module(name: str = DEMO_PACKAGE) -> ModuleType:
             f"the demo ERP generator (package {DEMO_PACKAGE}) is not installed; "
             "install it with `scripts/setup.sh` or `uv pip install --no-deps -e demo`"
         ) from None
+
+
+def generate_demo_erp(argv: list[str], prog: str = "upflux demo-erp") -> int:
+    """Run the generator's own command line (`python -m hospitalis_demo`) with `argv`.
+
+    Args:
+        argv: its arguments, e.g. `["--out", "/tmp/demo", "--months", "1"]`.
+        prog: the command name its usage and errors show.
+
+    Returns:
+        Its exit code.
+    """
+    return demo_module(f"{DEMO_PACKAGE}.__main__").main(argv, prog=prog)
 
 
 def demo_end_date(client: ClientSpec) -> dt.date:

@@ -30,7 +30,7 @@ app = typer.Typer(
 app.add_typer(checklist.app, name="checklist")
 # Dagster and Great Expectations (~8 s of imports) are imported only by the commands that run
 # or check the pipeline: `status` and `checklist` answer in a couple of seconds. The demo ERP
-# generator (a package of its own, through upflux_etl.demo) only by `demo`.
+# generator (a package of its own, through upflux_etl.demo) only by `demo` and `demo-erp`.
 
 
 @app.command()
@@ -155,6 +155,27 @@ def demo(
     )
     if not result.success:
         raise typer.Exit(1)
+
+
+@app.command(
+    "demo-erp",
+    # The generator's own argparse reads the options (and --help): one list of them, one
+    # set of defaults, the same as `python -m hospitalis_demo`.
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def demo_erp(ctx: typer.Context) -> None:
+    """Generate the demo hospital ERP, its ground truth and defect manifest into a folder.
+
+    Options (see --help): --out DIR [--seed N] [--scale X] [--beds N] [--months N]
+    [--end-date D] [--erp-url URL] [--platform-url URL] [--schema S].
+    """
+    from upflux_etl.demo import generate_demo_erp
+
+    with demo_installed():
+        code = generate_demo_erp(list(ctx.args))
+    if code:
+        raise typer.Exit(code)
 
 
 def _run_client(settings: Settings, slug: str, *, full: bool):
