@@ -18,7 +18,7 @@ ui:  ## the Dagster UI on the same data, bound to localhost
 	@$(RUN) DAGSTER_HOME=$${DAGSTER_HOME:-$$PWD/data/dagster} $(VENV)/bin/upflux ui
 
 lint:
-	@$(VENV)/bin/ruff check upflux_etl tests && $(VENV)/bin/ruff format --check upflux_etl tests
+	@$(VENV)/bin/ruff check upflux_etl tests demo && $(VENV)/bin/ruff format --check upflux_etl tests demo
 
 lock:  ## re-resolve requirements.lock from pyproject.toml
 	@$(VENV)/bin/uv pip compile -q --extra test pyproject.toml -o requirements.lock

@@ -97,7 +97,7 @@ def measure(kind: str, url: str) -> dict:
 
 
 def extraction(url: str, scale: float, reuse: bool) -> None:
-    from upflux_etl.demo_erp import generate
+    from hospitalis_demo import generate
 
     with tempfile.TemporaryDirectory() as tmp:
         if reuse:

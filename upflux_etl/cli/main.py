@@ -6,6 +6,8 @@ import json
 import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import typer
 from rich.markup import escape
@@ -17,7 +19,6 @@ from upflux_etl.cli import checklist
 from upflux_etl.cli.console import console, errors, friendly_errors, show_progress
 from upflux_etl.cli.lookup import find_client, find_runnable_client
 from upflux_etl.cli.summary import print_run_summary
-from upflux_etl.demo import build_demo_erp
 from upflux_etl.pipeline.after import backfill_health
 from upflux_etl.settings import Settings
 from upflux_etl.status import load_status
@@ -29,7 +30,8 @@ app = typer.Typer(
 )
 app.add_typer(checklist.app, name="checklist")
 # Dagster and Great Expectations (~8 s of imports) are imported only by the commands that run
-# or check the pipeline: `status` and `checklist` answer in a couple of seconds.
+# or check the pipeline: `status` and `checklist` answer in a couple of seconds. The demo ERP
+# generator (a package of its own, through upflux_etl.demo) only by `demo` and `demo-erp`.
 
 
 @app.command()
@@ -113,6 +115,18 @@ def ui(
     os.execv(dagster, [dagster, "dev", "-w", str(workspace), "-h", host, "-p", str(port)])
 
 
+@contextmanager
+def demo_installed() -> Iterator[None]:
+    """A missing demo package as one red line and exit code 2, like other expected failures."""
+    from upflux_etl.demo import DemoNotInstalledError
+
+    try:
+        yield
+    except DemoNotInstalledError as exc:
+        errors.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, soft_wrap=True)
+        raise typer.Exit(2) from None
+
+
 @app.command()
 def demo(
     client: str = typer.Argument("demo", help="a client file with a `demo:` section"),
@@ -122,10 +136,12 @@ def demo(
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
     """Build the demo hospital ERP, run the whole pipeline, and backfill 30 days of health."""
+    from upflux_etl.demo import build_demo_erp
+
     started = time.monotonic()
     settings = Settings.from_env()
     show_progress(verbose)
-    with friendly_errors():
+    with demo_installed(), friendly_errors():
         catalog, spec = find_runnable_client(settings, client)
         if spec.demo is None:
             raise ConfigError(
@@ -146,6 +162,27 @@ def demo(
     )
     if not result.success:
         raise typer.Exit(1)
+
+
+@app.command(
+    "demo-erp",
+    # The generator's own argparse reads the options (and --help): one list of them, one
+    # set of defaults, the same as `python -m hospitalis_demo`.
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def demo_erp(ctx: typer.Context) -> None:
+    """Generate the demo hospital ERP, its ground truth and defect manifest into a folder.
+
+    Options (see --help): --out DIR [--seed N] [--scale X] [--beds N] [--months N]
+    [--end-date D] [--erp-url URL] [--platform-url URL] [--schema S].
+    """
+    from upflux_etl.demo import generate_demo_erp
+
+    with demo_installed():
+        code = generate_demo_erp(list(ctx.args))
+    if code:
+        raise typer.Exit(code)
 
 
 def _run_client(settings: Settings, slug: str, *, full: bool):

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from upflux_etl.demo_erp.codes import CLINIC, EXTERNAL
-from upflux_etl.demo_erp.rng import lognormal
-from upflux_etl.demo_erp.timeline import DAY, HOUR, MINUTE, NAT, Horizon, working_days
+from hospitalis_demo.codes import CLINIC, EXTERNAL
+from hospitalis_demo.rng import lognormal
+from hospitalis_demo.timeline import DAY, HOUR, MINUTE, NAT, Horizon, working_days
 
 # Hour-of-day weights: consultations 07-18 h, collection mornings 06-16 h.
 CLINIC_HOURS = np.array([0] * 7 + [0.6, 1.0, 1.0, 1.0, 0.9, 0.5, 0.8, 1.0, 1.0, 0.9, 0.6] + [0] * 6)

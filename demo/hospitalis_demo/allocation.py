@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from upflux_etl.demo_erp.beds import BedInventory
-from upflux_etl.demo_erp.demand import CENSUS, ELECTIVE, Stays
-from upflux_etl.demo_erp.timeline import HOUR, MINUTE, NAT, Horizon
+from hospitalis_demo.beds import BedInventory
+from hospitalis_demo.demand import CENSUS, ELECTIVE, Stays
+from hospitalis_demo.timeline import HOUR, MINUTE, NAT, Horizon
 
 BUSY = np.iinfo(np.int64).max  # free_at of a bed whose occupant has not left yet
 URGENT_PATIENCE = 18 * HOUR

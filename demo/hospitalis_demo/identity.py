@@ -7,13 +7,13 @@ from collections import deque
 
 import numpy as np
 
-from upflux_etl.demo_erp.allocation import Allocation
-from upflux_etl.demo_erp.demand import DIRECT, FROM_ER, Stays
-from upflux_etl.demo_erp.er import ErVisits
-from upflux_etl.demo_erp.outpatient import OutpatientVisits
-from upflux_etl.demo_erp.pathways import ALIVE, OBSTETRIC, PAEDIATRIC
-from upflux_etl.demo_erp.people import UNKNOWN_BIRTH, PatientRegistry
-from upflux_etl.demo_erp.timeline import DAY, NAT
+from hospitalis_demo.allocation import Allocation
+from hospitalis_demo.demand import DIRECT, FROM_ER, Stays
+from hospitalis_demo.er import ErVisits
+from hospitalis_demo.outpatient import OutpatientVisits
+from hospitalis_demo.pathways import ALIVE, OBSTETRIC, PAEDIATRIC
+from hospitalis_demo.people import UNKNOWN_BIRTH, PatientRegistry
+from hospitalis_demo.timeline import DAY, NAT
 
 RETURN_P = (0.30, 0.65, 0.55)  # ER, consultation, lab visit: share of known patients
 PROFILE = np.array(["er", "clinic", "lab"], dtype=object)

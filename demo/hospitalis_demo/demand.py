@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from upflux_etl.demo_erp import er as er_model
-from upflux_etl.demo_erp.pathways import (
+from hospitalis_demo import er as er_model
+from hospitalis_demo.pathways import (
     OBSTETRIC,
     OUTCOME_P,
     PAEDIATRIC,
@@ -23,8 +23,8 @@ from upflux_etl.demo_erp.pathways import (
     segments,
     split_bed_change,
 )
-from upflux_etl.demo_erp.rng import lognormal
-from upflux_etl.demo_erp.timeline import (
+from hospitalis_demo.rng import lognormal
+from hospitalis_demo.timeline import (
     DAY,
     HOUR,
     MINUTE,

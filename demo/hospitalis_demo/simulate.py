@@ -7,14 +7,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from upflux_etl.demo_erp import allocation, beds, billing, demand, encounters, identity, surgery
-from upflux_etl.demo_erp import er as er_model
-from upflux_etl.demo_erp import outpatient as outpatient_model
-from upflux_etl.demo_erp.codes import INPATIENT, PAYERS
-from upflux_etl.demo_erp.pathways import CRITICAL, DIED, OBSTETRIC
-from upflux_etl.demo_erp.people import PatientRegistry
-from upflux_etl.demo_erp.rng import lognormal, stream
-from upflux_etl.demo_erp.timeline import DAY, HOUR, NAT, Horizon
+from hospitalis_demo import allocation, beds, billing, demand, encounters, identity, surgery
+from hospitalis_demo import er as er_model
+from hospitalis_demo import outpatient as outpatient_model
+from hospitalis_demo.codes import INPATIENT, PAYERS
+from hospitalis_demo.pathways import CRITICAL, DIED, OBSTETRIC
+from hospitalis_demo.people import PatientRegistry
+from hospitalis_demo.rng import lognormal, stream
+from hospitalis_demo.timeline import DAY, HOUR, NAT, Horizon
 
 
 @dataclass(frozen=True)

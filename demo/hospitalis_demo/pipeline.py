@@ -13,15 +13,15 @@ from types import MappingProxyType
 
 import numpy as np
 
-from upflux_etl.demo_erp import defects as junk_rows
-from upflux_etl.demo_erp import exam_chunks, platform, reference, tables, tables_ops, truth
-from upflux_etl.demo_erp.arrow import for_backend, to_arrow
-from upflux_etl.demo_erp.rng import stream
-from upflux_etl.demo_erp.schema import ERP_TABLES, PLATFORM_TABLES
-from upflux_etl.demo_erp.simulate import Params, Simulation, simulate
-from upflux_etl.demo_erp.surgery import room_count
-from upflux_etl.demo_erp.timeline import Horizon, build_horizon
-from upflux_etl.demo_erp.writer import Target
+from hospitalis_demo import defects as junk_rows
+from hospitalis_demo import exam_chunks, platform, reference, tables, tables_ops, truth
+from hospitalis_demo.arrow import for_backend, to_arrow
+from hospitalis_demo.rng import stream
+from hospitalis_demo.schema import ERP_TABLES, PLATFORM_TABLES
+from hospitalis_demo.simulate import Params, Simulation, simulate
+from hospitalis_demo.surgery import room_count
+from hospitalis_demo.timeline import Horizon, build_horizon
+from hospitalis_demo.writer import Target
 
 Progress = Callable[[str, float], None]
 TABLES = MappingProxyType({t.name: t for t in ERP_TABLES + PLATFORM_TABLES})

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from upflux_etl.demo_erp.rng import lognormal
-from upflux_etl.demo_erp.timeline import DAY, HOUR, MINUTE, NAT, Horizon, nudge_midnight, season
+from hospitalis_demo.rng import lognormal
+from hospitalis_demo.timeline import DAY, HOUR, MINUTE, NAT, Horizon, nudge_midnight, season
 
 # Relative arrivals per hour of day: quiet before dawn, late-morning and evening peaks.
 HOURLY = np.array(

@@ -17,7 +17,7 @@ import pytest
 import sqlglot
 import yaml
 
-from upflux_etl.demo_erp import codes, generate
+from hospitalis_demo import codes, generate
 from upflux_etl.extract.identifiers import cns_is_valid, cpf_is_valid
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -4,13 +4,17 @@ the true indicator values and a manifest of deliberately injected defects.
 
 Usage::
 
-    from upflux_etl.demo_erp import generate
+    from hospitalis_demo import generate
     result = generate("sqlite:////tmp/demo/erp.sqlite", "sqlite:////tmp/demo/platform.sqlite",
                       Path("/tmp/demo"))
 
 The simulation is deterministic for its parameters: the same inputs give the same rows.
+
+This package imports nothing from ``upflux_etl``: the truth the tests compare the pipeline
+with is computed without the product's code (docs/DECISIONS.md, "The demo ERP is its own
+package"). The product reaches it only through ``upflux_etl/demo.py``.
 """
 
-from upflux_etl.demo_erp.pipeline import GenerationResult, generate
+from hospitalis_demo.pipeline import GenerationResult, generate
 
 __all__ = ["GenerationResult", "generate"]

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from upflux_etl.demo_erp import codes, exams, tables_ops
-from upflux_etl.demo_erp.rng import stream
-from upflux_etl.demo_erp.simulate import Simulation
-from upflux_etl.demo_erp.timeline import NAT, Horizon
-from upflux_etl.demo_erp.truth import ExamTat
-from upflux_etl.demo_erp.turnaround import IS_IMAGING, turnaround
+from hospitalis_demo import codes, exams, tables_ops
+from hospitalis_demo.rng import stream
+from hospitalis_demo.simulate import Simulation
+from hospitalis_demo.timeline import NAT, Horizon
+from hospitalis_demo.truth import ExamTat
+from hospitalis_demo.turnaround import IS_IMAGING, turnaround
 
 
 @dataclass

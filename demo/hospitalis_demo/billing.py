@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from upflux_etl.demo_erp import codes
-from upflux_etl.demo_erp.rng import lognormal
-from upflux_etl.demo_erp.timeline import DAY, HOUR, MINUTE, NAT
+from hospitalis_demo import codes
+from hospitalis_demo.rng import lognormal
+from hospitalis_demo.timeline import DAY, HOUR, MINUTE, NAT
 
 
 @dataclass

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from upflux_etl.demo_erp import codes
-from upflux_etl.demo_erp.exams import CLINIC, LAB_VISIT, WARD, Orders
-from upflux_etl.demo_erp.rng import lognormal
-from upflux_etl.demo_erp.timeline import DAY, HOUR, MINUTE, NAT
+from hospitalis_demo import codes
+from hospitalis_demo.exams import CLINIC, LAB_VISIT, WARD, Orders
+from hospitalis_demo.rng import lognormal
+from hospitalis_demo.timeline import DAY, HOUR, MINUTE, NAT
 
 IS_IMAGING = np.array([e.kind != "LAB" for e in codes.EXAMS])
 IS_SLOW = np.array([e.slow for e in codes.EXAMS])

@@ -6,13 +6,13 @@ from datetime import date
 
 import numpy as np
 
-from upflux_etl.demo_erp import codes
-from upflux_etl.demo_erp.billing import Accounts
-from upflux_etl.demo_erp.exams import Orders
-from upflux_etl.demo_erp.surgery import Surgeries
-from upflux_etl.demo_erp.tables import updated
-from upflux_etl.demo_erp.timeline import DAY, HOUR, NAT, Horizon
-from upflux_etl.demo_erp.turnaround import ExamTimes
+from hospitalis_demo import codes
+from hospitalis_demo.billing import Accounts
+from hospitalis_demo.exams import Orders
+from hospitalis_demo.surgery import Surgeries
+from hospitalis_demo.tables import updated
+from hospitalis_demo.timeline import DAY, HOUR, NAT, Horizon
+from hospitalis_demo.turnaround import ExamTimes
 
 EXAM_CODE = np.array([e.code for e in codes.EXAMS], dtype=np.int64)
 GLOSA_CODE = np.array([c for c, _ in codes.GLOSA_REASONS] + [None], dtype=object)  # -1: none

@@ -6,9 +6,9 @@ from types import MappingProxyType
 
 import numpy as np
 
-from upflux_etl.demo_erp import codes
-from upflux_etl.demo_erp.people import CITIES
-from upflux_etl.demo_erp.timeline import Horizon
+from hospitalis_demo import codes
+from hospitalis_demo.people import CITIES
+from hospitalis_demo.timeline import Horizon
 
 SECTOR_KIND = MappingProxyType({"ward": "I", "er": "U", "surgery": "C", "outpatient": "A"})
 COLOUR_HEX = ("#E02020", "#F08A00", "#F5D000", "#2EA043", "#1F6FEB")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from upflux_etl.demo_erp.timeline import DAY, HOUR
+from hospitalis_demo.timeline import DAY, HOUR
 
 ICU, MED, SURG, PED, MAT = range(5)
 CLINICAL, CRITICAL, SURGICAL, PAEDIATRIC, OBSTETRIC = range(5)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from upflux_etl.demo_erp.timeline import DAY, HOUR, Horizon, weekday
+from hospitalis_demo.timeline import DAY, HOUR, Horizon, weekday
 
 # (module_id, slug, title, daily use probability of an engaged user, actions per login)
 MODULES = (

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from upflux_etl.demo_erp import codes
-from upflux_etl.demo_erp.allocation import Allocation
-from upflux_etl.demo_erp.demand import Stays
-from upflux_etl.demo_erp.pathways import OBSTETRIC
-from upflux_etl.demo_erp.timeline import DAY, HOUR, MINUTE, NAT, Horizon, working_days
+from hospitalis_demo import codes
+from hospitalis_demo.allocation import Allocation
+from hospitalis_demo.demand import Stays
+from hospitalis_demo.pathways import OBSTETRIC
+from hospitalis_demo.timeline import DAY, HOUR, MINUTE, NAT, Horizon, working_days
 
 REALISED, CANCELLED, SUSPENDED = 3, 4, 5
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from upflux_etl.demo_erp import codes
-from upflux_etl.demo_erp.timeline import DAY, NAT, Horizon
+from hospitalis_demo import codes
+from hospitalis_demo.timeline import DAY, NAT, Horizon
 
 SAIDAS = ("alta", "obito", "transferencia_externa")
 KINDS, PRIORITIES = ("lab", "imaging"), ("routine", "urgent")

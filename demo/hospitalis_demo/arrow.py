@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from upflux_etl.demo_erp.schema import Table, kind
-from upflux_etl.demo_erp.timeline import NAT
+from hospitalis_demo.schema import Table, kind
+from hospitalis_demo.timeline import NAT
 
 
 def _money(cents: np.ndarray) -> pa.Array:

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from upflux_etl.demo_erp import codes
-from upflux_etl.demo_erp.rng import lognormal
-from upflux_etl.demo_erp.timeline import DAY, HOUR, MINUTE
+from hospitalis_demo import codes
+from hospitalis_demo.rng import lognormal
+from hospitalis_demo.timeline import DAY, HOUR, MINUTE
 
 WARD_LAB_PER_DAY = np.array([8.0, 3.2, 2.6, 2.0, 1.5])  # per ward unit, before scale
 WARD_IMAGING_PER_DAY = np.array([0.8, 0.35, 0.4, 0.2, 0.15])

@@ -10,9 +10,9 @@ from types import MappingProxyType
 import numpy as np
 import pyarrow as pa
 
-from upflux_etl.demo_erp import codes
-from upflux_etl.demo_erp.documents import cns_digits, cpf_digits, digits_to_str
-from upflux_etl.demo_erp.timeline import DAY
+from hospitalis_demo import codes
+from hospitalis_demo.documents import cns_digits, cpf_digits, digits_to_str
+from hospitalis_demo.timeline import DAY
 
 UNKNOWN_BIRTH = -(10**9)
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from upflux_etl.demo_erp.allocation import Allocation
-from upflux_etl.demo_erp.beds import BedInventory
-from upflux_etl.demo_erp.er import ErVisits
-from upflux_etl.demo_erp.names import full_names
-from upflux_etl.demo_erp.people import CITIES, UNKNOWN_BIRTH, PatientRegistry, documents
-from upflux_etl.demo_erp.rng import lognormal
-from upflux_etl.demo_erp.timeline import DAY, HOUR, MINUTE, NAT, Horizon
+from hospitalis_demo.allocation import Allocation
+from hospitalis_demo.beds import BedInventory
+from hospitalis_demo.er import ErVisits
+from hospitalis_demo.names import full_names
+from hospitalis_demo.people import CITIES, UNKNOWN_BIRTH, PatientRegistry, documents
+from hospitalis_demo.rng import lognormal
+from hospitalis_demo.timeline import DAY, HOUR, MINUTE, NAT, Horizon
 
 
 def updated(rng: np.random.Generator, *times: np.ndarray, t_end: int) -> np.ndarray:

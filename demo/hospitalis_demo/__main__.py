@@ -1,4 +1,5 @@
-"""``python -m upflux_etl.demo_erp --out DIR``: generate the demo hospital by hand."""
+"""``python -m hospitalis_demo --out DIR`` (or ``upflux demo-erp --out DIR``): generate the demo
+hospital by hand."""
 
 from __future__ import annotations
 
@@ -7,14 +8,20 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from upflux_etl.demo_erp import generate
+from hospitalis_demo import generate
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Parse arguments, generate, print a summary."""
-    parser = argparse.ArgumentParser(
-        prog="python -m upflux_etl.demo_erp", description="Generate the Hospitalis demo ERP."
-    )
+def main(argv: list[str] | None = None, prog: str = "python -m hospitalis_demo") -> int:
+    """Parse arguments, generate, print a summary.
+
+    Args:
+        argv: the command-line arguments; ``sys.argv[1:]`` when omitted.
+        prog: the command name shown in usage and errors (``upflux demo-erp`` delegates here).
+
+    Returns:
+        The exit code (argparse exits by itself on bad arguments and ``--help``).
+    """
+    parser = argparse.ArgumentParser(prog=prog, description="Generate the Hospitalis demo ERP.")
     parser.add_argument("--out", type=Path, required=True, help="output directory")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--scale", type=float, default=1.0)

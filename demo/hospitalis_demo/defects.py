@@ -11,15 +11,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from upflux_etl.demo_erp import codes
-from upflux_etl.demo_erp.documents import (
+from hospitalis_demo import codes
+from hospitalis_demo.documents import (
     cns_digits,
     cpf_digits,
     digits_to_str,
     invalid_cns_digits,
     invalid_cpf_digits,
 )
-from upflux_etl.demo_erp.timeline import DAY, HOUR, MINUTE, NAT
+from hospitalis_demo.timeline import DAY, HOUR, MINUTE, NAT
 
 MALFORMED_CIDS = ("18J", "XX", "j189", "J 18", "J18.", "189J", "JJ18")
 GARBAGE_TIMESTAMPS = ("31/02/2026 25:61", "ontem", "00/00/0000", "2026-13-45 99:99:99", "N/D")

@@ -7,14 +7,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from upflux_etl.demo_erp import codes
-from upflux_etl.demo_erp import er as er_model
-from upflux_etl.demo_erp.allocation import Allocation
-from upflux_etl.demo_erp.demand import CENSUS, ELECTIVE, Stays
-from upflux_etl.demo_erp.outpatient import OutpatientVisits
-from upflux_etl.demo_erp.pathways import DIED, TRANSFERRED
-from upflux_etl.demo_erp.rng import lognormal
-from upflux_etl.demo_erp.timeline import MINUTE, NAT
+from hospitalis_demo import codes
+from hospitalis_demo import er as er_model
+from hospitalis_demo.allocation import Allocation
+from hospitalis_demo.demand import CENSUS, ELECTIVE, Stays
+from hospitalis_demo.outpatient import OutpatientVisits
+from hospitalis_demo.pathways import DIED, TRANSFERRED
+from hospitalis_demo.rng import lognormal
+from hospitalis_demo.timeline import MINUTE, NAT
 
 # CID-10 codes as the ERP stores them (DATASUS style, mostly without the dot).
 ER_CIDS = (

@@ -9,8 +9,8 @@ import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from upflux_etl.demo_erp.arrow import for_backend
-from upflux_etl.demo_erp.schema import Table, ddl
+from hospitalis_demo.arrow import for_backend
+from hospitalis_demo.schema import Table, ddl
 
 MYSQL_BATCH = 5_000
 

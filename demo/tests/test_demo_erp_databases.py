@@ -14,8 +14,8 @@ import sqlglot
 import yaml
 from sqlalchemy.engine import make_url
 
+from hospitalis_demo import generate
 from tests.dbservers import mariadb_url, postgres_url
-from upflux_etl.demo_erp import generate
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = {"seed": 5, "beds": 40, "months": 2, "scale": 0.2, "end_date": date(2026, 8, 31)}
