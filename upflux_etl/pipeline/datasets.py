@@ -17,7 +17,7 @@ from upflux_etl.extract.sql import QueryError, incremental, translate
 from upflux_etl.pipeline.context import LoadContext, merged_mappings
 from upflux_etl.quality.generated import suite_expectations
 from upflux_etl.quality.gx_bridge import run_suite
-from upflux_etl.quality.types import SuiteOutcome
+from upflux_etl.quality.outcome import SuiteOutcome
 from upflux_etl.warehouse.build import open_build
 from upflux_etl.warehouse.files import connect, first_row, has_table
 from upflux_etl.warehouse.split import Ledger, record_ledger, split_load
