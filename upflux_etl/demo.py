@@ -9,7 +9,7 @@ from pathlib import Path
 
 from upflux_etl.catalog.models import ClientSpec
 from upflux_etl.demo_erp import generate
-from upflux_etl.extract.source import resolve_url
+from upflux_etl.extract.urls import resolve_url
 from upflux_etl.settings import Settings
 
 log = logging.getLogger("upflux.demo")

@@ -108,7 +108,7 @@ def test_incremental_merge_replaces_by_key_and_releases_fixed_rows():
 
 
 def test_a_source_failure_mid_stream_surfaces_as_itself_and_lands_nothing():
-    from upflux_etl.extract.source import SourceError
+    from upflux_etl.extract.errors import SourceError
 
     con = duckdb.connect()
     ensure_schema(con)

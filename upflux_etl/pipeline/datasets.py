@@ -12,8 +12,9 @@ import pyarrow as pa
 
 from upflux_etl.catalog.models import DatasetSpec
 from upflux_etl.extract.pii import protect_batch
-from upflux_etl.extract.source import dialect_of, open_batches, resolve_url
+from upflux_etl.extract.source import open_batches
 from upflux_etl.extract.sql import QueryError, incremental, translate
+from upflux_etl.extract.urls import dialect_of, resolve_url
 from upflux_etl.pipeline.context import LoadContext, merged_mappings
 from upflux_etl.quality.generated import suite_expectations
 from upflux_etl.quality.gx_bridge import run_suite
