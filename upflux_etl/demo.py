@@ -15,7 +15,7 @@ from pathlib import Path
 from types import ModuleType
 
 from upflux_etl.catalog.models import ClientSpec
-from upflux_etl.extract.source import resolve_url
+from upflux_etl.extract.urls import resolve_url
 from upflux_etl.settings import Settings
 
 log = logging.getLogger("upflux.demo")

@@ -10,9 +10,9 @@ import dagster as dg
 from upflux_etl.catalog.errors import ConfigError
 from upflux_etl.catalog.models import slugify
 from upflux_etl.definitions import build_definitions
-from upflux_etl.definitions.context import FULL_TAG
+from upflux_etl.definitions.dagster_run import FULL_TAG
 from upflux_etl.instance import dagster_home
-from upflux_etl.pipeline.after import record_failed_run
+from upflux_etl.pipeline.run_records import record_failed_run
 from upflux_etl.settings import Settings
 
 

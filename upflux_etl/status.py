@@ -6,14 +6,31 @@ import json
 
 from upflux_etl.catalog.models import ClientSpec
 from upflux_etl.catalog.reader import Catalog
-from upflux_etl.indicators.compute import latest_values
-from upflux_etl.pipeline.after import checklist_step, state_store
+from upflux_etl.pipeline.reporting import checklist_step, published
+from upflux_etl.pipeline.run_records import state_store
 from upflux_etl.settings import Settings
-from upflux_etl.warehouse.files import WarehouseFiles, connect, first_row
-from upflux_etl.warehouse.meta import read_checks, read_ledger
+from upflux_etl.warehouse.files import WarehouseFiles
+from upflux_etl.warehouse.meta.checks import read_checks
+from upflux_etl.warehouse.meta.indicators import read_indicator_values
+from upflux_etl.warehouse.meta.ledger import read_ledger
+from upflux_etl.warehouse.meta.loads import last_published
+
+# The JSON shape of one check in `upflux status --json`.
+STATUS_CHECK_FIELDS = (
+    "dataset",
+    "name",
+    "level",
+    "blocking",
+    "passed",
+    "failing_count",
+    "element_count",
+    "error",
+    "description",
+    "fix_hint",
+)
 
 
-def load_status(settings: Settings, client: ClientSpec, catalog: Catalog) -> dict:
+def read_status(settings: Settings, client: ClientSpec, catalog: Catalog) -> dict:
     """Ledger per dataset, every check and indicator value of the last published load, with
     the quality report, the health score (and its history) and the checklist."""
     status = _warehouse_status(settings, client)
@@ -67,32 +84,24 @@ def _warehouse_status(settings: Settings, client: ClientSpec) -> dict:
         "warehouse": str(files.published),
         "load": None,
     }
-    if not files.published.exists():
-        return status
-    con = connect(files.published, client.timezone, read_only=True)
-    try:
-        row = first_row(
-            con,
-            "select load_id, mode, started_at, finished_at, status from meta.loads "
-            "where status = 'published' order by finished_at desc limit 1",
-        )
-        if not row:
+    with published(settings, client) as con:
+        header = last_published(con) if con is not None else None
+        if header is None:
             return status
-        load_id = row[0]
+        load_id = header.load_id
         status["load"] = {
             "load_id": load_id,
-            "mode": row[1],
-            "started_at": row[2].isoformat(),
-            "finished_at": row[3].isoformat(),
-            "status": row[4],
+            "mode": header.mode,
+            "started_at": header.started_at.isoformat(),
+            "finished_at": header.finished_at.isoformat(),
+            "status": header.status,
         }
         status["datasets"] = _ledger(con, load_id)
-        status["checks"] = read_checks(con, load_id)
+        status["checks"] = [c.as_dict(STATUS_CHECK_FIELDS) for c in read_checks(con, load_id)]
         status["indicators"] = [
-            {**v, "dimensions": json.loads(v["dimensions"])} for v in latest_values(con, load_id)
+            {**v, "dimensions": json.loads(v["dimensions"])}
+            for v in read_indicator_values(con, load_id)
         ]
-    finally:
-        con.close()
     return status
 
 

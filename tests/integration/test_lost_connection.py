@@ -10,7 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from tests.dbservers import postgres_url
-from upflux_etl.extract.source import SourceError, open_batches
+from upflux_etl.extract.errors import SourceError
+from upflux_etl.extract.source import open_batches
 
 
 def terminate(url: str, marker: str) -> None:

@@ -21,15 +21,10 @@ from upflux_etl.catalog.errors import ConfigError
 from upflux_etl.catalog.models import SourceSpec
 from upflux_etl.catalog.reader import parse
 from upflux_etl.catalog.yaml_files import YamlDoc
-from upflux_etl.extract.odbc import with_streaming
-from upflux_etl.extract.source import (
-    SourceError,
-    backend,
-    dialect_of,
-    open_batches,
-    resolve_url,
-    safe_url,
-)
+from upflux_etl.extract.drivers.odbc import with_streaming
+from upflux_etl.extract.errors import SourceError
+from upflux_etl.extract.source import open_batches
+from upflux_etl.extract.urls import backend, dialect_of, resolve_url, safe_url
 
 SECRET = "Wr0ng-s3cret-pw"
 ROWS = 2_500

@@ -11,7 +11,7 @@ import yaml
 
 from upflux_etl.catalog.models import ClientSpec
 from upflux_etl.catalog.reader import read_catalog, read_client
-from upflux_etl.definitions.context import FULL_TAG
+from upflux_etl.definitions.dagster_run import FULL_TAG
 from upflux_etl.definitions.factories import client_assets
 from upflux_etl.demo import build_demo_erp
 from upflux_etl.settings import Settings, project_root

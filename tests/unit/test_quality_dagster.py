@@ -6,7 +6,7 @@ import dagster as dg
 
 from upflux_etl.catalog.models import ExpectationSpec
 from upflux_etl.quality.dagster_checks import check_results, check_specs
-from upflux_etl.quality.types import CheckOutcome, SuiteOutcome
+from upflux_etl.quality.outcome import CheckOutcome, SuiteOutcome
 
 KEY = dg.AssetKey(["hospital_demo", "datasets", "encounters"])
 EXPECTATIONS = [

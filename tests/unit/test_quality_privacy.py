@@ -138,7 +138,7 @@ def test_nothing_personal_is_logged(caplog):
 
 
 def test_error_texts_lose_quoted_data_but_keep_column_names():
-    from upflux_etl.quality.outcomes import safe_error
+    from upflux_etl.quality.gx_results import safe_error
 
     text = safe_error(
         ValueError(

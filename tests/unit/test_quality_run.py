@@ -10,7 +10,7 @@ import pytest
 from upflux_etl.catalog.checks import generated_expectations
 from upflux_etl.catalog.models import DatasetSpec, ExpectationSpec
 from upflux_etl.quality.gx_bridge import run_suite
-from upflux_etl.quality.types import SuiteOutcome
+from upflux_etl.quality.outcome import SuiteOutcome
 
 ZONE = "America/Sao_Paulo"
 NOW = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)

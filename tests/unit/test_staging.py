@@ -5,7 +5,7 @@ import pytest
 from upflux_etl.catalog.models import DatasetSpec
 from upflux_etl.warehouse.schema import ensure_schema
 from upflux_etl.warehouse.split import split_load
-from upflux_etl.warehouse.staging import land, landing_columns, load_mappings, staged_sql
+from upflux_etl.warehouse.staging import land, landing_columns, register_mappings, staged_sql
 
 SPEC = DatasetSpec.model_validate(
     {
@@ -30,7 +30,7 @@ def staged(rows: dict, mappings=None) -> duckdb.DuckDBPyConnection:
     ensure_schema(con)
     land(con, "visits", [pa.RecordBatch.from_pydict(rows)])
     mappings = mappings if mappings is not None else {"triage_colour": {"1": "red", "2": "green"}}
-    load_mappings(con, mappings)
+    register_mappings(con, mappings)
     sql = staged_sql(SPEC, landing_columns(con, "visits"), "America/Manaus", set(mappings))
     con.execute(f"create table staging.visits as {sql}")
     return con
@@ -108,7 +108,7 @@ def test_incremental_merge_replaces_by_key_and_releases_fixed_rows():
 
 
 def test_a_source_failure_mid_stream_surfaces_as_itself_and_lands_nothing():
-    from upflux_etl.extract.source import SourceError
+    from upflux_etl.extract.errors import SourceError
 
     con = duckdb.connect()
     ensure_schema(con)

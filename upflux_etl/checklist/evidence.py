@@ -11,7 +11,7 @@ import duckdb
 
 from upflux_etl.catalog.models import ClientSpec
 from upflux_etl.state.records import RunRecord
-from upflux_etl.warehouse.files import has_table
+from upflux_etl.warehouse.meta.indicators import INDICATOR_VALUES, indicator_counts_until
 
 Progress = Literal["none", "partial", "met"]
 
@@ -107,22 +107,10 @@ def quality_report_clean(ctx: EvidenceContext, _params: dict[str, Any]) -> Evide
 
 
 def _indicator_counts(ctx: EvidenceContext) -> tuple[dict[str, int], str] | None:
-    con = ctx.warehouse
-    if con is None:
+    if ctx.warehouse is None:
         return None
-    if not (has_table(con, "meta", "indicator_values") and has_table(con, "meta", "loads")):
-        return None
-    rows = con.execute(
-        """
-        select v.indicator, count(*)
-        from meta.indicator_values as v
-        join meta.loads as l on l.load_id = v.load_id
-        where v.value is not null and l.finished_at <= ?
-        group by v.indicator
-        """,
-        [ctx.at],
-    ).fetchall()
-    return {name: int(n) for name, n in rows}, "warehouse (meta.indicator_values)"
+    counts = indicator_counts_until(ctx.warehouse, ctx.at)
+    return None if counts is None else (counts, f"warehouse ({INDICATOR_VALUES})")
 
 
 def indicators_computed(ctx: EvidenceContext, _params: dict[str, Any]) -> Evidence:

@@ -9,7 +9,8 @@ from rich.table import Table
 from upflux_etl.checklist import record_checklist
 from upflux_etl.cli.console import console, friendly_errors
 from upflux_etl.cli.lookup import find_client
-from upflux_etl.pipeline.after import checklist_step, state_store
+from upflux_etl.pipeline.reporting import checklist_step
+from upflux_etl.pipeline.run_records import state_store
 from upflux_etl.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, help="The implementation checklist (Rounds 1-3).")

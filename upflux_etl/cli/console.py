@@ -12,7 +12,7 @@ from rich.logging import RichHandler
 from rich.markup import escape
 
 from upflux_etl.catalog.errors import ConfigError
-from upflux_etl.extract.source import SourceError
+from upflux_etl.extract.errors import SourceError
 from upflux_etl.extract.sql import QueryError
 from upflux_etl.pipeline.context import LoadConfigError
 

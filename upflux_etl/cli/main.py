@@ -19,9 +19,9 @@ from upflux_etl.cli import checklist
 from upflux_etl.cli.console import console, errors, friendly_errors, show_progress
 from upflux_etl.cli.lookup import find_client, find_runnable_client
 from upflux_etl.cli.summary import print_run_summary
-from upflux_etl.pipeline.after import backfill_health
+from upflux_etl.pipeline.reporting import backfill_health
 from upflux_etl.settings import Settings
-from upflux_etl.status import load_status
+from upflux_etl.status import read_status
 
 app = typer.Typer(
     add_completion=False,
@@ -87,7 +87,7 @@ def status(
     settings = Settings.from_env()
     with friendly_errors():
         catalog, spec = find_client(settings, client)
-        state = load_status(settings, spec, catalog)
+        state = read_status(settings, spec, catalog)
     if as_json:
         sys.stdout.write(json.dumps(state, indent=2, default=str, ensure_ascii=False) + "\n")
         return
@@ -196,7 +196,7 @@ def _run_client(settings: Settings, slug: str, *, full: bool):
 def overview() -> None:
     """Write the CS overview (every hospital's score, trend, actions, checklist) as HTML."""
     from upflux_etl.catalog.reader import read_catalog
-    from upflux_etl.pipeline.after import state_store
+    from upflux_etl.pipeline.run_records import state_store
     from upflux_etl.reports import render_cs_overview
 
     settings = Settings.from_env()

@@ -9,14 +9,14 @@ from upflux_etl.catalog.models import ClientSpec
 from upflux_etl.catalog.reader import Catalog
 from upflux_etl.cli.console import console
 from upflux_etl.settings import Settings
-from upflux_etl.status import load_status
+from upflux_etl.status import read_status
 
 
 def print_run_summary(settings: Settings, catalog: Catalog, client: ClientSpec, result) -> None:
     """Ledger per dataset, failing checks, latest indicator values and where files are."""
     if not result.success:
         _print_step_failures(result)
-    state = load_status(settings, client, catalog)
+    state = read_status(settings, client, catalog)
     if not state["load"]:
         console.print(f"[red]{client.slug}: nothing published[/]")
         return

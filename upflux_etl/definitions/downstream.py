@@ -6,8 +6,8 @@ import dagster as dg
 
 from upflux_etl.catalog.models import ClientSpec
 from upflux_etl.catalog.reader import Catalog
-from upflux_etl.definitions.context import CLIENT_TAG, load_context, pool
-from upflux_etl.pipeline.after import checklist_step, health_step, quality_report_step
+from upflux_etl.definitions.dagster_run import CLIENT_TAG, load_context_of, pool
+from upflux_etl.pipeline.reporting import checklist_step, health_step, quality_report_step
 from upflux_etl.settings import Settings
 
 
@@ -29,7 +29,7 @@ def downstream_assets(
         description="Relatório de qualidade da carga para a TI do hospital (HTML, português).",
     )
     def _report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        report = quality_report_step(load_context(context, settings, catalog, client))
+        report = quality_report_step(load_context_of(context, settings, catalog, client))
         return dg.MaterializeResult(
             metadata={
                 "path": dg.MetadataValue.path(str(report.path)),

@@ -8,10 +8,11 @@ from upflux_etl.catalog.clients import client_datasets
 from upflux_etl.catalog.errors import ConfigError
 from upflux_etl.catalog.models import ClientSpec
 from upflux_etl.catalog.reader import Catalog
-from upflux_etl.definitions.context import CLIENT_TAG, load_context, pool
+from upflux_etl.definitions.dagster_run import CLIENT_TAG, load_context_of, pool
 from upflux_etl.definitions.downstream import downstream_assets
 from upflux_etl.pipeline.datasets import load_dataset
-from upflux_etl.pipeline.finish import compute_indicator_step, publish_step
+from upflux_etl.pipeline.indicators import compute_indicator_step
+from upflux_etl.pipeline.publish import publish_step
 from upflux_etl.quality.dagster_checks import check_results, check_specs
 from upflux_etl.settings import Settings
 
@@ -43,7 +44,7 @@ def dataset_asset(
         pool=pool(client.slug),
     )
     def _dataset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        result = load_dataset(load_context(context, settings, catalog, client), dataset)
+        result = load_dataset(load_context_of(context, settings, catalog, client), dataset)
         ledger = result.ledger
         return dg.MaterializeResult(
             metadata={
@@ -84,7 +85,7 @@ def indicator_asset(
         pool=pool(client.slug),
     )
     def _indicator(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        count = compute_indicator_step(load_context(context, settings, catalog, client), name)
+        count = compute_indicator_step(load_context_of(context, settings, catalog, client), name)
         return dg.MaterializeResult(metadata={"values": count, "unit": spec.unit})
 
     return _indicator
@@ -105,7 +106,7 @@ def warehouse_asset(
         pool=pool(client.slug),
     )
     def _warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        ctx = load_context(context, settings, catalog, client)
+        ctx = load_context_of(context, settings, catalog, client)
         pub = publish_step(ctx)
         totals = {
             k: sum(v[k] for v in pub.ledger.values())

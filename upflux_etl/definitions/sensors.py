@@ -5,8 +5,8 @@ import datetime as dt
 
 import dagster as dg
 
-from upflux_etl.definitions.context import CLIENT_TAG, FULL_TAG
-from upflux_etl.pipeline.after import record_failed_run
+from upflux_etl.definitions.dagster_run import CLIENT_TAG, FULL_TAG
+from upflux_etl.pipeline.run_records import record_failed_run
 from upflux_etl.settings import Settings
 
 

@@ -1,11 +1,11 @@
-"""Run indicator SQL on a warehouse and keep the values of the load."""
+"""Run indicator SQL on a warehouse: the values of one indicator, checked for shape."""
 
 from __future__ import annotations
 
 import duckdb
+import pyarrow as pa
 
 from upflux_etl.catalog.models import IndicatorSpec
-from upflux_etl.warehouse.files import scalar
 
 OUTPUT_COLUMNS = ["period", "dimensions", "measure", "value"]
 
@@ -20,8 +20,12 @@ def create_macros(con: duckdb.DuckDBPyConnection, macros: tuple[str, ...]) -> No
         con.execute(sql)
 
 
-def compute_indicator(con: duckdb.DuckDBPyConnection, spec: IndicatorSpec, load_id: str) -> int:
-    """Compute one indicator into `meta.indicator_values` for `load_id`; returns the row count."""
+def compute_indicator(con: duckdb.DuckDBPyConnection, spec: IndicatorSpec) -> pa.Table:
+    """Run one indicator's SQL; its values (columns `OUTPUT_COLUMNS`).
+
+    Raises:
+        IndicatorError: the SQL fails or returns other columns (the file is named).
+    """
     try:
         rel = con.sql(spec.sql)
     except duckdb.Error as exc:
@@ -30,32 +34,4 @@ def compute_indicator(con: duckdb.DuckDBPyConnection, spec: IndicatorSpec, load_
         raise IndicatorError(
             f"assets/indicators/{spec.name}.sql returns {rel.columns}, expected {OUTPUT_COLUMNS}"
         )
-    con.execute(
-        "delete from meta.indicator_values where load_id = ? and indicator = ?",
-        [load_id, spec.name],
-    )
-    con.register("_values", rel.to_arrow_table())
-    try:
-        con.execute(
-            "insert into meta.indicator_values select ?, ?, period, dimensions, measure, value, ? "
-            "from _values where value is not null",
-            [load_id, spec.name, spec.unit],
-        )
-    finally:
-        con.unregister("_values")
-    return scalar(
-        con,
-        "select count(*) from meta.indicator_values where load_id = ? and indicator = ?",
-        [load_id, spec.name],
-    )
-
-
-def latest_values(con: duckdb.DuckDBPyConnection, load_id: str) -> list[dict]:
-    """The indicator values of a load, as plain dicts (period as ISO date text)."""
-    rows = con.execute(
-        "select indicator, strftime(period, '%Y-%m-%d'), dimensions, measure, value, unit "
-        "from meta.indicator_values where load_id = ? order by 1, 2, 3, 4",
-        [load_id],
-    ).fetchall()
-    keys = ["indicator", "period", "dimensions", "measure", "value", "unit"]
-    return [dict(zip(keys, r, strict=False)) for r in rows]
+    return rel.to_arrow_table()

@@ -13,19 +13,23 @@ import pyarrow as pa
 from upflux_etl.catalog.clients import merged_mappings
 from upflux_etl.catalog.models import DatasetSpec
 from upflux_etl.extract.pii import protect_batch
-from upflux_etl.extract.source import dialect_of, open_batches, resolve_url
+from upflux_etl.extract.source import open_batches
 from upflux_etl.extract.sql import QueryError, incremental, translate
+from upflux_etl.extract.urls import dialect_of, resolve_url
 from upflux_etl.pipeline.context import LoadContext
 from upflux_etl.quality.gx_bridge import run_suite
-from upflux_etl.quality.types import SuiteOutcome
-from upflux_etl.warehouse.build import open_build
-from upflux_etl.warehouse.files import connect, first_row, has_table
-from upflux_etl.warehouse.split import Ledger, record_ledger, split_load
+from upflux_etl.quality.outcome import SuiteOutcome
+from upflux_etl.warehouse.build import build_connection
+from upflux_etl.warehouse.files import first_row, has_table
+from upflux_etl.warehouse.meta.checks import write_checks
+from upflux_etl.warehouse.meta.ledger import write_ledger
+from upflux_etl.warehouse.meta.watermarks import read_watermark, write_watermark
+from upflux_etl.warehouse.split import Ledger, split_load
 from upflux_etl.warehouse.staging import (
     check_columns,
     land,
     landing_columns,
-    load_mappings,
+    register_mappings,
     staged_sql,
 )
 
@@ -84,12 +88,8 @@ def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
     """Run one dataset's whole load into the run's build; returns its ledger and checks."""
     started = time.monotonic()
     spec = ctx.dataset(name)
-    build = open_build(
-        ctx.files, ctx.run_id, client=ctx.client.slug, timezone=ctx.client.timezone, mode=ctx.mode
-    )
-    con = connect(build, ctx.client.timezone)
-    try:
-        watermark = None if ctx.full else _watermark(con, name)
+    with build_connection(ctx) as con:
+        watermark = None if ctx.full else read_watermark(con, name)
         query = source_query(ctx, spec, watermark)
         key = ctx.pseudonym_key()
         since = f", changed since {watermark}" if watermark else ""
@@ -101,7 +101,7 @@ def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
         landed = landing_columns(con, name)
         check_columns(spec, landed, query.name)
         mappings = merged_mappings(ctx.client, ctx.catalog)
-        load_mappings(con, mappings)
+        register_mappings(con, mappings)
         con.execute(
             f'create or replace table staging."{name}" as {staged_sql(spec, landed, ctx.client.timezone, set(mappings))}'
         )
@@ -116,8 +116,8 @@ def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
             hold=hold,
         )
         ledger = Ledger(**{**ledger.as_dict(), "duration_s": round(time.monotonic() - started, 3)})
-        record_ledger(con, ctx.run_id, ledger)
-        _record_checks(con, ctx.run_id, outcome)
+        write_ledger(con, ctx.run_id, ledger)
+        write_checks(con, ctx.run_id, outcome.dataset, outcome.results())
         if not hold:
             _advance_watermark(con, spec, ctx)
         con.execute("checkpoint")
@@ -130,8 +130,6 @@ def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
             f"{ledger.held:,}",
             time.monotonic() - started,
         )
-    finally:
-        con.close()
     return DatasetLoad(ledger, outcome, hold, query.name, time.monotonic() - started)
 
 
@@ -168,37 +166,6 @@ def _value_set(con: duckdb.DuckDBPyConnection, ref: str) -> list:
     return [r[0] for r in con.execute(" union ".join(parts)).fetchall() if r[0] is not None]
 
 
-def _record_checks(con: duckdb.DuckDBPyConnection, load_id: str, outcome: SuiteOutcome) -> None:
-    con.execute(
-        "delete from meta.check_results where load_id = ? and dataset = ?",
-        [load_id, outcome.dataset],
-    )
-    con.executemany(
-        "insert into meta.check_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            [
-                load_id,
-                c.dataset,
-                c.name,
-                c.level,
-                c.blocking,
-                c.passed,
-                c.failing_count,
-                c.element_count,
-                c.description,
-                c.fix_hint,
-                c.error,
-            ]
-            for c in outcome.checks
-        ],
-    )
-
-
-def _watermark(con: duckdb.DuckDBPyConnection, dataset: str) -> str | None:
-    row = first_row(con, "select value from meta.watermarks where dataset = ?", [dataset])
-    return row[0] if row else None
-
-
 def _advance_watermark(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, ctx: LoadContext) -> None:
     # The latest change seen, in the ERP's own wall time; values after "now" (typos) are
     # ignored so a single garbage date cannot stop every later incremental load.
@@ -210,6 +177,4 @@ def _advance_watermark(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, ctx: L
         [ctx.client.timezone, ctx.now],
     )
     if row and row[0]:
-        con.execute(
-            "insert or replace into meta.watermarks values (?, ?, ?)", [spec.name, col, row[0]]
-        )
+        write_watermark(con, spec.name, col, row[0])

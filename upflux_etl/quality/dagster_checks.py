@@ -9,7 +9,7 @@ from __future__ import annotations
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey
 
 from upflux_etl.catalog.models import ExpectationSpec
-from upflux_etl.quality.types import DATASET, CheckOutcome, SuiteOutcome
+from upflux_etl.quality.outcome import DATASET, CheckResult, SuiteOutcome
 
 
 def check_specs(asset_key: AssetKey, expectations: list[ExpectationSpec]) -> list[AssetCheckSpec]:
@@ -32,10 +32,10 @@ def check_specs(asset_key: AssetKey, expectations: list[ExpectationSpec]) -> lis
 
 def check_results(asset_key: AssetKey, outcome: SuiteOutcome) -> list[AssetCheckResult]:
     """One result per check of the outcome: counts and shares only, never a column value."""
-    return [_result(asset_key, check) for check in outcome.checks]
+    return [_result(asset_key, check) for check in outcome.results()]
 
 
-def severity(check: CheckOutcome) -> AssetCheckSeverity:
+def severity(check: CheckResult) -> AssetCheckSeverity:
     """ERROR for a blocking check or one that could not run; WARN otherwise.
 
     Failing rows are quarantined and the rest of the load published: a warning. A failing
@@ -46,7 +46,7 @@ def severity(check: CheckOutcome) -> AssetCheckSeverity:
     return AssetCheckSeverity.WARN
 
 
-def _result(asset_key: AssetKey, check: CheckOutcome) -> AssetCheckResult:
+def _result(asset_key: AssetKey, check: CheckResult) -> AssetCheckResult:
     return AssetCheckResult(
         passed=check.passed,
         asset_key=asset_key,

@@ -30,9 +30,9 @@ from great_expectations.expectations.expectation import Expectation
 from great_expectations.validator.v1_validator import Validator
 
 from upflux_etl.catalog.models import ExpectationSpec
-from upflux_etl.quality.outcomes import check_outcome
+from upflux_etl.quality.gx_results import check_outcome
+from upflux_etl.quality.outcome import ROW_ID, SuiteOutcome
 from upflux_etl.quality.prepare import prepare
-from upflux_etl.quality.types import ROW_ID, SuiteOutcome
 
 # Indices only: `exclude_unexpected_values` drops every failing value; with the frame
 # indexed by `_row_id` GX lists the index directly instead of a per-row `.at` lookup.

@@ -11,14 +11,9 @@ import duckdb
 from upflux_etl.catalog.models import CanonicalModel, ClientSpec
 from upflux_etl.reports.files import ID_PLACEHOLDER, seal, write_atomic
 from upflux_etl.reports.labels import LOAD_MODE, LOAD_STATUS, local_time
-from upflux_etl.reports.quality_data import (
-    CheckRow,
-    DatasetSection,
-    LoadHeader,
-    read_header,
-    read_sections,
-)
+from upflux_etl.reports.quality_data import CheckRow, DatasetSection, read_sections
 from upflux_etl.reports.render import render
+from upflux_etl.warehouse.meta.loads import LoadHeader, read_header
 
 DEFAULT_CAP = 50
 
@@ -68,7 +63,7 @@ def render_quality_report(
     header = read_header(con, load_id)
     sections = read_sections(con, load_id, canonical, cap)
     generated_at = now or datetime.now(UTC)
-    failing = [c for s in sections for c in s.checks if not c.passed]
+    failing = [c for s in sections for c in s.checks if not c.check.passed]
     labels = {name: d.label for name, d in canonical.datasets.items()} if canonical else {}
     html = _render(client, header, sections, failing, generated_at, cap, labels)
     sealed, report_id = seal(html)
@@ -80,7 +75,7 @@ def render_quality_report(
         load_id=load_id,
         generated_at=generated_at,
         failing_checks=len(failing),
-        failing_records=sum(c.failing_count for c in failing),
+        failing_records=sum(c.check.failing_count for c in failing),
     )
 
 
@@ -112,6 +107,6 @@ def _render(
         sections=sections,
         totals=totals,
         failing=failing,
-        blocking_failing=[c for c in failing if c.blocking],
+        blocking_failing=[c for c in failing if c.check.blocking],
         cap=cap,
     )

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
 
 import duckdb
 
 from upflux_etl.catalog.checks import generated_expectations
 from upflux_etl.catalog.models import CanonicalModel
+from upflux_etl.quality.outcome import CheckResult
 from upflux_etl.reports.labels import check_texts
 from upflux_etl.warehouse.files import first_row
+from upflux_etl.warehouse.meta.checks import read_checks
+from upflux_etl.warehouse.meta.ledger import LEDGER_COUNTS, read_ledger
 
 # Never shown, whatever a table holds: pseudonyms and document hashes identify a person.
 NEVER_SHOWN = frozenset({"patient_key", "cpf", "cns", "user_key"})
@@ -29,22 +30,19 @@ class FailingRecords:
 
 @dataclass(frozen=True)
 class CheckRow:
-    """One check of one dataset on the load."""
+    """One check of one dataset on the load, with the texts the report shows for it.
 
-    name: str
-    level: str
-    blocking: bool
-    passed: bool
-    failing_count: int
-    element_count: int
+    Attributes:
+        check: the stored result.
+        description: what the check means (a default Portuguese text for generated checks).
+        fix_hint: what to fix in the ERP (likewise).
+        records: the records it quarantined (failing row-level checks only).
+    """
+
+    check: CheckResult
     description: str
     fix_hint: str
     records: FailingRecords | None = None
-
-    @property
-    def share(self) -> float:
-        """Failing over checked elements (0 when nothing was checked)."""
-        return self.failing_count / self.element_count if self.element_count else 0.0
 
 
 @dataclass(frozen=True)
@@ -64,80 +62,46 @@ class DatasetSection:
         return self.extracted == self.published + self.quarantined + self.held
 
 
-@dataclass(frozen=True)
-class LoadHeader:
-    load_id: str
-    mode: str
-    status: str
-    started_at: datetime | None
-    finished_at: datetime | None
-
-
-def read_header(con: duckdb.DuckDBPyConnection, load_id: str) -> LoadHeader:
-    """The load's row of `meta.loads` (ValueError when the load is unknown)."""
-    row = first_row(
-        con,
-        "select load_id, mode, status, started_at, finished_at from meta.loads where load_id = ?",
-        [load_id],
-    )
-    if row is None:
-        raise ValueError(f"load {load_id!r} is not in meta.loads of this warehouse")
-    return LoadHeader(*row)
-
-
 def read_sections(
     con: duckdb.DuckDBPyConnection,
     load_id: str,
     canonical: CanonicalModel | None,
     cap: int,
 ) -> list[DatasetSection]:
-    """Every dataset of the load: ledger, checks and failing records."""
-    ledger = con.execute(
-        "select dataset, extracted, published, quarantined, held from meta.ledger "
-        "where load_id = ? order by dataset",
-        [load_id],
-    ).fetchall()
-    checks = con.execute(
-        "select dataset, check_name, level, blocking, passed, failing_count, element_count, "
-        "description, fix_hint from meta.check_results where load_id = ? "
-        "order by dataset, passed, blocking desc, check_name",
-        [load_id],
-    ).fetchall()
-    names = [r[0] for r in ledger] + sorted({c[0] for c in checks} - {r[0] for r in ledger})
-    counts = {r[0]: [int(v or 0) for v in r[1:]] for r in ledger}
+    """Every dataset of the load: ledger, checks (failing, then blocking, first) and failing
+    records."""
+    ledger = read_ledger(con, load_id)
+    checks = sorted(
+        read_checks(con, load_id), key=lambda c: (c.dataset, c.passed, not c.blocking, c.name)
+    )
+    names = list(ledger) + sorted({c.dataset for c in checks} - set(ledger))
     sections = []
     for name in names:
+        counts = [int(ledger[name][k] or 0) for k in LEDGER_COUNTS] if name in ledger else []
         rows = tuple(
-            _check_row(con, load_id, name, c, canonical, cap) for c in checks if c[0] == name
+            _check_row(con, load_id, c, canonical, cap) for c in checks if c.dataset == name
         )
-        sections.append(DatasetSection(name, *counts.get(name, [0, 0, 0, 0]), checks=rows))
+        sections.append(DatasetSection(name, *(counts or [0, 0, 0, 0]), checks=rows))
     return sections
 
 
 def _check_row(
     con: duckdb.DuckDBPyConnection,
     load_id: str,
-    dataset: str,
-    row: tuple[Any, ...],
+    check: CheckResult,
     canonical: CanonicalModel | None,
     cap: int,
 ) -> CheckRow:
-    _, name, level, blocking, passed, failing, elements, description, fix_hint = row
-    text, hint = check_texts(name, description, fix_hint, _declared(canonical, dataset, name))
-    records = None
-    if not passed and level == "row":
-        records = failing_records(con, load_id, dataset, name, canonical, cap)
-    return CheckRow(
-        name=name,
-        level=level,
-        blocking=bool(blocking),
-        passed=bool(passed),
-        failing_count=int(failing or 0),
-        element_count=int(elements or 0),
-        description=text,
-        fix_hint=hint,
-        records=records,
+    description, fix_hint = check_texts(
+        check.name,
+        check.description,
+        check.fix_hint,
+        _declared(canonical, check.dataset, check.name),
     )
+    records = None
+    if not check.passed and check.level == "row":
+        records = failing_records(con, load_id, check.dataset, check.name, canonical, cap)
+    return CheckRow(check, description, fix_hint, records)
 
 
 def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str]:

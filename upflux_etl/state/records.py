@@ -11,6 +11,8 @@ RUN_MODES = ("full", "incremental")
 CHECKLIST_STATUSES = ("done", "not_done", "scheduled")
 ACTION_STATUSES = ("open", "done", "snoozed", "dismissed")
 TRENDS = ("up", "down", "flat")
+# What a run record keeps of each check (`CheckResult.as_dict`): its JSON shape in the store.
+RUN_CHECK_FIELDS = ("dataset", "name", "level", "blocking", "passed", "failing_count")
 
 
 def _require(value: Any, allowed: tuple[str, ...], what: str) -> None:
@@ -29,7 +31,7 @@ class RunRecord:
 
     Attributes:
         client: the client slug.
-        load_id: the warehouse load id (`meta.loads.load_id`).
+        load_id: the load's id in the warehouse's bookkeeping (the run id of the load).
         run_id: the orchestrator's run id.
         started_at: when the load started (timezone-aware).
         finished_at: when it ended (None while running).
@@ -37,7 +39,7 @@ class RunRecord:
         mode: 'full' or 'incremental'.
         connection_ok: whether the source connection test passed.
         ledger: {dataset: {extracted, published, quarantined, held}}.
-        checks: [{dataset, name, level, blocking, passed, failing_count}].
+        checks: one dict per check, keyed by `RUN_CHECK_FIELDS`.
         indicators: {indicator: number of values computed}.
         report_path: the quality report written for this load, if any.
         report_sha256: the report's id (see `upflux_etl.reports.report_id`).

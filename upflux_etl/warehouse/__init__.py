@@ -1,2 +1,3 @@
 """The per-hospital DuckDB warehouse: run-scoped builds, typed staging, the quarantine
-split and ledger, and atomic publication."""
+split, atomic publication, and the load's bookkeeping in `meta/` (the only code that reads or
+writes the `meta` tables)."""

@@ -12,14 +12,57 @@ import os
 import shutil
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Protocol
 
-from upflux_etl.warehouse.files import WarehouseFiles, connect, first_row
-from upflux_etl.warehouse.schema import current_version, ensure_schema
+import duckdb
+
+from upflux_etl.catalog.models import ClientSpec
+from upflux_etl.warehouse.files import WarehouseFiles, connect
+from upflux_etl.warehouse.meta.loads import (
+    base_version,
+    current_version,
+    record_load_start,
+    record_publication,
+)
+from upflux_etl.warehouse.schema import ensure_schema
 
 
 class PublicationConflict(RuntimeError):
     """Another run published this hospital's warehouse since this run started."""
+
+
+class RunningLoad(Protocol):
+    """What a build needs to know of its load (`pipeline.context.LoadContext` is one)."""
+
+    @property
+    def files(self) -> WarehouseFiles: ...
+
+    @property
+    def run_id(self) -> str: ...
+
+    @property
+    def client(self) -> ClientSpec: ...
+
+    @property
+    def mode(self) -> str: ...
+
+
+@contextmanager
+def build_connection(load: RunningLoad) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection to the load's build (created on the load's first step),
+    in the hospital's time zone; closed on exit."""
+    client = load.client
+    path = open_build(
+        load.files, load.run_id, client=client.slug, timezone=client.timezone, mode=load.mode
+    )
+    con = connect(path, client.timezone)
+    try:
+        yield con
+    finally:
+        con.close()
 
 
 def open_build(
@@ -36,10 +79,7 @@ def open_build(
     con = connect(partial, timezone)
     try:
         ensure_schema(con)
-        con.execute(
-            "insert or replace into meta.loads values (?, ?, ?, ?, null, 'building', ?)",
-            [run_id, client, mode, dt.datetime.now(dt.UTC), current_version(con)],
-        )
+        record_load_start(con, run_id, client=client, mode=mode, at=dt.datetime.now(dt.UTC))
         con.execute("checkpoint")
     finally:
         con.close()
@@ -60,14 +100,8 @@ def publish(files: WarehouseFiles, run_id: str, timezone: str) -> str:
     version = uuid.uuid4().hex
     con = connect(path, timezone)
     try:
-        base = first_row(con, "select base_version from meta.loads where load_id = ?", [run_id])
-        _check_base(files, base[0] if base else None, timezone)
-        now = dt.datetime.now(dt.UTC)
-        con.execute(
-            "update meta.loads set status = 'published', finished_at = ? where load_id = ?",
-            [now, run_id],
-        )
-        con.execute("insert into meta.publication values (?, ?, ?)", [version, now, run_id])
+        _check_base(files, base_version(con, run_id), timezone)
+        record_publication(con, run_id, version, dt.datetime.now(dt.UTC))
         for schema in ("landing", "staging"):
             _drop_tables(con, schema)
         con.execute("checkpoint")

@@ -1,10 +1,9 @@
-"""The warehouse's own tables (docs/CONTRACTS.md, "The warehouse")."""
+"""The warehouse's schemas and the DDL of its `meta` tables (docs/CONTRACTS.md, "The
+warehouse"); `warehouse/meta/` is the only code that reads or writes those tables."""
 
 from __future__ import annotations
 
 import duckdb
-
-from upflux_etl.warehouse.files import first_row
 
 META_DDL = """
 create schema if not exists quarantine;
@@ -21,7 +20,9 @@ create table if not exists meta.ledger (
 create table if not exists meta.check_results (
     load_id varchar, dataset varchar, check_name varchar, level varchar, blocking boolean,
     passed boolean, failing_count bigint, element_count bigint, description varchar,
-    fix_hint varchar, error varchar);
+    fix_hint varchar, error varchar, expectation_type varchar);
+-- Warehouses published before the column existed.
+alter table meta.check_results add column if not exists expectation_type varchar;
 create table if not exists meta.indicator_values (
     load_id varchar, indicator varchar, period date, dimensions varchar, measure varchar,
     value double, unit varchar);
@@ -35,9 +36,3 @@ create table if not exists meta.publication (
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the warehouse's schemas and meta tables where missing."""
     con.execute(META_DDL)
-
-
-def current_version(con: duckdb.DuckDBPyConnection) -> str | None:
-    """The version id of the publication this file holds (None for a fresh file)."""
-    row = first_row(con, "select version from meta.publication order by published_at desc limit 1")
-    return row[0] if row else None

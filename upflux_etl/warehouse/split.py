@@ -101,21 +101,6 @@ def split_load(
 _QUARANTINE_EXTRA = "cast(null as varchar) as _load_id, cast(null as varchar[]) as _reasons, now() as _quarantined_at"
 
 
-def record_ledger(con: duckdb.DuckDBPyConnection, load_id: str, ledger: Ledger) -> None:
-    con.execute(
-        "insert or replace into meta.ledger values (?, ?, ?, ?, ?, ?, ?)",
-        [
-            load_id,
-            ledger.dataset,
-            ledger.extracted,
-            ledger.published,
-            ledger.quarantined,
-            ledger.held,
-            ledger.duration_s,
-        ],
-    )
-
-
 def _count(con: duckdb.DuckDBPyConnection, ds: str, load_id: str, extracted: int) -> Ledger:
     def n(schema: str) -> int:
         return scalar(con, f'select count(*) from {schema}."{ds}" where _load_id = ?', [load_id])

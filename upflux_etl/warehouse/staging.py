@@ -79,7 +79,7 @@ def check_columns(spec: DatasetSpec, landed: dict[str, str], query_name: str) ->
         raise DatasetError(f"dataset {spec.name}: query {query_name} returns {'; '.join(parts)}")
 
 
-def load_mappings(con: duckdb.DuckDBPyConnection, mappings: dict[str, dict[str, str]]) -> None:
+def register_mappings(con: duckdb.DuckDBPyConnection, mappings: dict[str, dict[str, str]]) -> None:
     """One temporary table `_map_<kind>(code, value)` per mapping kind."""
     for kind, codes in mappings.items():
         con.execute(

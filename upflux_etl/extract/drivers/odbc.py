@@ -15,14 +15,10 @@ from contextlib import contextmanager
 
 import pyarrow as pa
 
-from upflux_etl.extract.source import (
-    SourceError,
-    odbc_pairs,
-    odbc_parts,
-    rows_to_batches,
-    safe_url,
-    session_statements,
-)
+from upflux_etl.extract.arrow_batches import rows_to_batches
+from upflux_etl.extract.drivers.session import session_statements
+from upflux_etl.extract.errors import SourceError
+from upflux_etl.extract.urls import odbc_pairs, odbc_parts, safe_url
 
 # Connection-string options that make a driver stream instead of holding the whole result in
 # the client, added unless the URL sets them. Measured on 2M rows: psqlODBC 13.02 holds

@@ -1,4 +1,5 @@
-"""What every asset of a hospital derives from its Dagster run."""
+"""What every asset of a hospital derives from its Dagster run: the run tags, the load
+context (one run = one load) and the hospital's concurrency pool."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ FULL_TAG = "upflux/full"
 CLIENT_TAG = "upflux/client"
 
 
-def load_context(
+def load_context_of(
     context: dg.AssetExecutionContext, settings: Settings, catalog: Catalog, client: ClientSpec
 ) -> LoadContext:
     """The load this Dagster run is (one run = one load, its id the run id)."""

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from upflux_etl.catalog.models import ExpectationSpec
-from upflux_etl.quality.types import ROW, ROW_ID, CheckOutcome
+from upflux_etl.quality.outcome import ROW, ROW_ID, CheckOutcome
 
 _QUOTED = re.compile(r"""'[^']*'|"[^"]*\"""")
 _LONG_NUMBER = re.compile(r"\d[\d.\-/]{4,}\d")

@@ -1,0 +1,61 @@
+"""The warehouse's bookkeeping: a check result is stored and read back as the same CheckResult."""
+
+from __future__ import annotations
+
+import duckdb
+
+from upflux_etl.quality.outcome import CheckOutcome
+from upflux_etl.warehouse.meta.checks import read_checks, write_checks
+from upflux_etl.warehouse.schema import ensure_schema
+
+
+def outcome(name: str, *, passed: bool, failing: int, error: str | None = None) -> CheckOutcome:
+    return CheckOutcome(
+        name=name,
+        dataset="encounters",
+        level="row",
+        blocking=False,
+        passed=passed,
+        failing_count=failing,
+        element_count=8,
+        failing_row_ids=tuple(range(failing)),
+        description="Alta antes da admissão",
+        fix_hint="Corrigir a data.",
+        expectation_type="expect_column_pair_values_a_to_be_greater_than_b",
+        error=error,
+    )
+
+
+def test_a_check_result_is_read_back_as_written():
+    con = duckdb.connect()
+    ensure_schema(con)
+    checks = [
+        outcome("b_check", passed=False, failing=2),
+        outcome("a_check", passed=False, failing=0, error="KeyError: 'admitted_at'"),
+    ]
+    write_checks(con, "L1", "encounters", [c.result() for c in checks])
+    back = read_checks(con, "L1")
+    assert back == [checks[1].result(), checks[0].result()]  # by check name
+    assert back[1].failing_share == 0.25 and back[1].expectation_type.startswith("expect_")
+    # written again for the same dataset, it replaces the first results
+    write_checks(con, "L1", "encounters", [checks[0].result()])
+    assert read_checks(con, "L1") == [checks[0].result()]
+
+
+def test_a_warehouse_from_before_expectation_type_gains_the_column():
+    con = duckdb.connect()
+    con.execute("create schema meta")
+    con.execute(
+        "create table meta.check_results (load_id varchar, dataset varchar, check_name varchar, "
+        "level varchar, blocking boolean, passed boolean, failing_count bigint, "
+        "element_count bigint, description varchar, fix_hint varchar, error varchar)"
+    )
+    con.execute(
+        "insert into meta.check_results values "
+        "('L0', 'encounters', 'old', 'row', false, true, 0, 3, null, null, null)"
+    )
+    [old] = read_checks(con, "L0")
+    assert (old.expectation_type, old.description, old.error) == ("", "", None)
+    ensure_schema(con)
+    write_checks(con, "L1", "encounters", [outcome("new", passed=True, failing=0).result()])
+    assert read_checks(con, "L1")[0].expectation_type.startswith("expect_")

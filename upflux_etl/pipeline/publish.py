@@ -1,0 +1,36 @@
+"""The publication step: the run's build renamed over the hospital's warehouse."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from upflux_etl.pipeline.context import LoadContext
+from upflux_etl.warehouse.build import build_connection, publish
+from upflux_etl.warehouse.meta.checks import read_checks
+from upflux_etl.warehouse.meta.ledger import read_ledger
+
+log = logging.getLogger("upflux.pipeline")
+
+
+@dataclass(frozen=True)
+class Publication:
+    """What the publication step published."""
+
+    version: str
+    ledger: dict[str, dict]
+    failed_blocking: list[str]
+
+
+def publish_step(ctx: LoadContext) -> Publication:
+    """Publish the run's build as the hospital's warehouse (atomic rename)."""
+    with build_connection(ctx) as con:
+        ledger = read_ledger(con, ctx.run_id)
+        blocking = [
+            f"{c.dataset}.{c.name}"
+            for c in read_checks(con, ctx.run_id)
+            if c.blocking and not c.passed
+        ]
+    version = publish(ctx.files, ctx.run_id, ctx.client.timezone)
+    log.info("%s: published %s (version %s)", ctx.client.slug, ctx.files.published, version[:8])
+    return Publication(version, ledger, blocking)

@@ -1,0 +1,85 @@
+"""`meta.indicator_values`: the values each indicator's SQL computed on a load."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pyarrow as pa
+
+from upflux_etl.warehouse.files import has_table, scalar
+
+INDICATOR_VALUES = "meta.indicator_values"  # named in evidence texts
+
+
+def write_indicator_values(
+    con: duckdb.DuckDBPyConnection, load_id: str, indicator: str, unit: str, values: pa.Table
+) -> int:
+    """Replace one indicator's values of `load_id` (null values are not kept); returns how
+    many were kept.
+
+    Args:
+        con: the load's build.
+        load_id: the load.
+        indicator: the indicator's name.
+        unit: its unit, stored with every value.
+        values: columns period, dimensions, measure, value.
+    """
+    con.execute(
+        "delete from meta.indicator_values where load_id = ? and indicator = ?",
+        [load_id, indicator],
+    )
+    con.register("_values", values)
+    try:
+        con.execute(
+            "insert into meta.indicator_values select ?, ?, period, dimensions, measure, value, ? "
+            "from _values where value is not null",
+            [load_id, indicator, unit],
+        )
+    finally:
+        con.unregister("_values")
+    return scalar(
+        con,
+        "select count(*) from meta.indicator_values where load_id = ? and indicator = ?",
+        [load_id, indicator],
+    )
+
+
+def read_indicator_values(con: duckdb.DuckDBPyConnection, load_id: str) -> list[dict]:
+    """The indicator values of a load, as plain dicts (period as ISO date text)."""
+    rows = con.execute(
+        "select indicator, strftime(period, '%Y-%m-%d'), dimensions, measure, value, unit "
+        "from meta.indicator_values where load_id = ? order by 1, 2, 3, 4",
+        [load_id],
+    ).fetchall()
+    keys = ["indicator", "period", "dimensions", "measure", "value", "unit"]
+    return [dict(zip(keys, r, strict=False)) for r in rows]
+
+
+def indicator_counts(con: duckdb.DuckDBPyConnection, load_id: str) -> dict[str, int]:
+    """Indicator -> how many values `load_id` computed."""
+    rows = con.execute(
+        "select indicator, count(*) from meta.indicator_values where load_id = ? group by 1",
+        [load_id],
+    ).fetchall()
+    return dict(rows)
+
+
+def indicator_counts_until(
+    con: duckdb.DuckDBPyConnection, at: dt.datetime
+) -> dict[str, int] | None:
+    """Indicator -> non-null values computed by loads finished by `at` (None when the
+    warehouse keeps no indicator values)."""
+    if not (has_table(con, "meta", "indicator_values") and has_table(con, "meta", "loads")):
+        return None
+    rows = con.execute(
+        """
+        select v.indicator, count(*)
+        from meta.indicator_values as v
+        join meta.loads as l on l.load_id = v.load_id
+        where v.value is not null and l.finished_at <= ?
+        group by v.indicator
+        """,
+        [at],
+    ).fetchall()
+    return {name: int(n) for name, n in rows}
