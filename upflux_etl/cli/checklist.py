@@ -6,11 +6,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from upflux_etl.checklist import record_checklist
 from upflux_etl.cli.console import console, friendly_errors
 from upflux_etl.cli.lookup import find_client
-from upflux_etl.pipeline.reporting import checklist_step
-from upflux_etl.pipeline.run_records import state_store
 from upflux_etl.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, help="The implementation checklist (Rounds 1-3).")
@@ -19,6 +16,8 @@ app = typer.Typer(no_args_is_help=True, help="The implementation checklist (Roun
 @app.command("show")
 def show(client: str) -> None:
     """Every item: done or pending, with its evidence and who recorded it."""
+    from upflux_etl.pipeline.reporting import checklist_step
+
     settings = Settings.from_env()
     with friendly_errors():
         catalog, spec = find_client(settings, client)
@@ -60,6 +59,10 @@ def record(
     ),
 ) -> None:
     """Record a person's statement about an item; a correction is a newer statement."""
+    # Imported here: the state store pulls in SQLAlchemy; `upflux validate` must start fast.
+    from upflux_etl.checklist import record_checklist
+    from upflux_etl.pipeline.run_records import state_store
+
     details = {
         "date": date,
         "dates": dates.split(",") if dates else None,

@@ -11,16 +11,22 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.markup import escape
 
-from upflux_etl.catalog.errors import ConfigError
-from upflux_etl.extract.errors import SourceError
-from upflux_etl.extract.sql import QueryError
-from upflux_etl.pipeline.context import LoadConfigError
-
 console = Console(highlight=False)
 errors = Console(stderr=True, highlight=False)
 
-# Failures a person can fix from the message alone: shown without a traceback.
-EXPECTED = (ConfigError, SourceError, QueryError, LoadConfigError, FileNotFoundError)
+
+def expected_errors() -> tuple[type[Exception], ...]:
+    """Failures a person can fix from the message alone: shown without a traceback.
+
+    Imported when an error is judged, not when the CLI starts: the extraction's modules
+    pull in SQLAlchemy and Arrow, and `upflux validate` must answer in seconds.
+    """
+    from upflux_etl.catalog.errors import ConfigError
+    from upflux_etl.extract.errors import SourceError
+    from upflux_etl.extract.sql import QueryError
+    from upflux_etl.pipeline.context import LoadConfigError
+
+    return (ConfigError, SourceError, QueryError, LoadConfigError, FileNotFoundError)
 
 
 def show_progress(verbose: bool = False) -> None:
@@ -38,7 +44,9 @@ def friendly_errors() -> Iterator[None]:
     """Turn expected failures into one red line and exit code 2."""
     try:
         yield
-    except EXPECTED as exc:
+    except Exception as exc:
+        if not isinstance(exc, expected_errors()):
+            raise
         # soft_wrap: one line whatever the terminal's width (grep, logs, CI output).
         errors.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, soft_wrap=True)
         raise typer.Exit(2) from None

@@ -18,10 +18,7 @@ from upflux_etl.catalog.validation import validate_project
 from upflux_etl.cli import checklist
 from upflux_etl.cli.console import console, errors, friendly_errors, show_progress
 from upflux_etl.cli.lookup import find_client, find_runnable_client
-from upflux_etl.cli.summary import print_run_summary
-from upflux_etl.pipeline.reporting import backfill_health
 from upflux_etl.settings import Settings
-from upflux_etl.status import read_status
 
 app = typer.Typer(
     add_completion=False,
@@ -68,6 +65,8 @@ def run(
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
     """Run one client's pipeline in this process."""
+    from upflux_etl.cli.summary import print_run_summary
+
     settings = Settings.from_env()
     show_progress(verbose)
     with friendly_errors():
@@ -84,6 +83,8 @@ def status(
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
 ) -> None:
     """State of the last published load: ledger, checks, indicators, health, checklist."""
+    from upflux_etl.status import read_status
+
     settings = Settings.from_env()
     with friendly_errors():
         catalog, spec = find_client(settings, client)
@@ -136,7 +137,9 @@ def demo(
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
     """Build the demo hospital ERP, run the whole pipeline, and backfill 30 days of health."""
+    from upflux_etl.cli.summary import print_run_summary
     from upflux_etl.demo import build_demo_erp
+    from upflux_etl.pipeline.reporting import backfill_health
 
     started = time.monotonic()
     settings = Settings.from_env()
