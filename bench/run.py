@@ -24,11 +24,11 @@ SCHEMA = "bench_erp"
 
 def exams_query() -> str:
     """The ERP profile's standard exams query (joins, casts), as PostgreSQL runs it."""
-    from upflux_etl.catalog.loader import load_catalog
+    from upflux_etl.catalog.reader import read_catalog
     from upflux_etl.extract.sql import translate
     from upflux_etl.settings import Settings
 
-    sql = load_catalog(Settings.from_env()).profiles["hospitalis"].queries["exams"]
+    sql = read_catalog(Settings.from_env()).profiles["hospitalis"].queries["exams"]
     return translate(sql, "postgres", "postgres")
 
 
@@ -41,13 +41,13 @@ def child(kind: str, url: str, out: str) -> None:
     if kind == "ours":
         import duckdb
 
-        from upflux_etl.catalog.loader import load_canonical
+        from upflux_etl.catalog.reader import read_canonical
         from upflux_etl.extract.pii import protect_batch
         from upflux_etl.extract.source import open_batches
         from upflux_etl.warehouse.schema import ensure_schema
         from upflux_etl.warehouse.staging import land
 
-        spec = load_canonical(ROOT).datasets["exams"]
+        spec = read_canonical(ROOT).datasets["exams"]
         con = duckdb.connect(out)
         ensure_schema(con)
         with open_batches(url, exams_query(), schema=SCHEMA, batch_rows=100_000) as batches:
@@ -97,7 +97,7 @@ def measure(kind: str, url: str) -> dict:
 
 
 def extraction(url: str, scale: float, reuse: bool) -> None:
-    from upflux_etl.demo_erp import generate
+    from hospitalis_demo import generate
 
     with tempfile.TemporaryDirectory() as tmp:
         if reuse:

@@ -39,11 +39,13 @@ if [ ! -x .venv/bin/uv ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check uv==0.13.9
 fi
 
-stamp=".venv/.installed-$what-$(cat pyproject.toml requirements.lock | sha256sum | cut -c1-16)"
+stamp=".venv/.installed-$what-$(cat pyproject.toml demo/pyproject.toml requirements.lock | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   say "installing pinned dependencies ($what)"
   .venv/bin/uv pip install -q -p .venv/bin/python -r requirements.lock
   .venv/bin/uv pip install -q -p .venv/bin/python --no-deps -e .
+  # The demo ERP generator is a package of its own (demo/); `upflux demo` needs it.
+  .venv/bin/uv pip install -q -p .venv/bin/python --no-deps -e demo
   touch "$stamp"
 fi
 

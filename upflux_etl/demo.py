@@ -1,18 +1,68 @@
-"""`upflux demo`: build the demo hospital's ERP and run its whole pipeline."""
+"""`upflux demo` and `upflux demo-erp`: the product's one adapter to the demo ERP generator.
+
+The generator is a package of its own (`hospitalis_demo`, installed from `demo/` by
+scripts/setup.sh) so that the truth the tests trust is computed without the product's code.
+It is imported only inside these functions: importing the product never imports the demo.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 import logging
 from pathlib import Path
+from types import ModuleType
 
 from upflux_etl.catalog.models import ClientSpec
-from upflux_etl.demo_erp import generate
 from upflux_etl.extract.source import resolve_url
 from upflux_etl.settings import Settings
 
 log = logging.getLogger("upflux.demo")
+
+DEMO_PACKAGE = "hospitalis_demo"
+
+
+class DemoNotInstalledError(ImportError):
+    """The demo ERP generator (package `hospitalis_demo`) is not installed."""
+
+
+def demo_module(name: str = DEMO_PACKAGE) -> ModuleType:
+    """Import a module of the demo package, or explain how to install it.
+
+    Args:
+        name: `hospitalis_demo` or one of its modules, e.g. `hospitalis_demo.__main__`.
+
+    Returns:
+        The imported module.
+
+    Raises:
+        DemoNotInstalledError: the demo package is not installed in this environment.
+    """
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        # Only the package itself missing is "not installed"; a missing dependency of an
+        # installed demo (numpy, ...) keeps its own message.
+        if exc.name != DEMO_PACKAGE:
+            raise
+        raise DemoNotInstalledError(
+            f"the demo ERP generator (package {DEMO_PACKAGE}) is not installed; "
+            "install it with `scripts/setup.sh` or `uv pip install --no-deps -e demo`"
+        ) from None
+
+
+def generate_demo_erp(argv: list[str], prog: str = "upflux demo-erp") -> int:
+    """Run the generator's own command line (`python -m hospitalis_demo`) with `argv`.
+
+    Args:
+        argv: its arguments, e.g. `["--out", "/tmp/demo", "--months", "1"]`.
+        prog: the command name its usage and errors show.
+
+    Returns:
+        Its exit code.
+    """
+    return demo_module(f"{DEMO_PACKAGE}.__main__").main(argv, prog=prog)
 
 
 def demo_end_date(client: ClientSpec) -> dt.date:
@@ -39,7 +89,7 @@ def build_demo_erp(settings: Settings, client: ClientSpec, *, force: bool = Fals
     for url in (erp, platform):
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    result = generate(
+    result = demo_module().generate(
         erp,
         platform,
         out,

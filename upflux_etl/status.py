@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from upflux_etl.catalog.loader import Catalog
 from upflux_etl.catalog.models import ClientSpec
+from upflux_etl.catalog.reader import Catalog
 from upflux_etl.indicators.compute import latest_values
 from upflux_etl.pipeline.after import checklist_step, state_store
 from upflux_etl.settings import Settings

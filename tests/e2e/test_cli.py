@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
@@ -243,3 +245,43 @@ def test_run_refuses_before_loading_with_one_line(fleet):
     assert KEY_ENV in no_key.stderr and "hospital_b.yaml" in no_key.stderr
     assert "hospital_d.yaml" in leaky.stderr and "sources.erp" in leaky.stderr
     assert PASSWORD not in leaky.output
+
+
+# --- `upflux demo-erp`: the generator by hand -------------------------------------------------
+
+
+def test_demo_erp_writes_the_databases_truth_and_manifest_like_python_m(tmp_path):
+    """`upflux demo-erp` hands its options to the demo package's own command line, so it
+    writes what `python -m hospitalis_demo` writes with the same options."""
+    world = new_world(tmp_path / "world")
+    small = ["--months", "1", "--beds", "20", "--scale", "0.05", "--end-date", "2026-10-31"]
+    by_module = subprocess.Popen(
+        [sys.executable, "-m", "hospitalis_demo", "--out", str(tmp_path / "by_module"), *small],
+        env=world.environ(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    call = world.upflux("demo-erp", "--out", str(tmp_path / "by_cli"), *small)
+    module_out, module_err = by_module.communicate(timeout=300)
+    assert_ok(call)
+    assert by_module.returncode == 0, module_err
+    for name in ("erp.sqlite", "platform.sqlite", "ground_truth.json", "defects.json"):
+        assert (tmp_path / "by_cli" / name).is_file(), call.explain()
+    assert re.search(r"^patients\s+[\d,]+$", call.stdout, flags=re.MULTILINE), call.explain()
+    for name in ("ground_truth.json", "defects.json"):
+        cli, module = (
+            json.loads((tmp_path / d / name).read_text()) for d in ("by_cli", "by_module")
+        )
+        assert cli == module, name
+
+
+def test_demo_erp_refuses_without_out_and_shows_its_options(tmp_path):
+    world = new_world(tmp_path)
+    missing = world.upflux("demo-erp")
+    assert missing.returncode == 2 and "--out" in missing.stderr, missing.explain()
+    assert "Traceback" not in missing.output
+    helped = world.upflux("demo-erp", "--help")
+    assert_ok(helped)
+    for option in ("--out", "--seed", "--scale", "--beds", "--months", "--end-date", "--schema"):
+        assert option in helped.stdout, helped.explain()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from tests.support.demo import make_demo, materialize_client
-from upflux_etl.catalog.loader import load_catalog, load_client
+from upflux_etl.catalog.reader import read_catalog, read_client
 from upflux_etl.runner import run_client
 from upflux_etl.state.store import StateStore
 
@@ -39,7 +39,7 @@ def test_a_broken_client_query_names_the_dataset_and_file(settings, pseudonym_ke
     path = settings.clients_dir / "demo.yaml"
     (settings.clients_dir / "exams.sql").write_text("select from where (", encoding="utf-8")
     path.write_text(path.read_text() + "datasets:\n  exams: {query: exams.sql}\n", encoding="utf-8")
-    demo.client = load_client(path, load_catalog(settings))
+    demo.client = read_client(path, read_catalog(settings))
     result = materialize_client(demo, instance=dg.DagsterInstance.ephemeral())
     assert not result.success
     message = failure_messages(result)
@@ -53,7 +53,7 @@ def test_a_query_missing_a_canonical_column_is_named(settings, pseudonym_key):
         "select cast(cd_leito as varchar(10)) as bed_id from leito", encoding="utf-8"
     )
     path.write_text(path.read_text() + "datasets:\n  beds: {query: beds.sql}\n", encoding="utf-8")
-    demo.client = load_client(path, load_catalog(settings))
+    demo.client = read_client(path, read_catalog(settings))
     result = materialize_client(demo, instance=dg.DagsterInstance.ephemeral())
     message = failure_messages(result)
     assert "dataset beds" in message and "missing columns" in message and "unit_code" in message

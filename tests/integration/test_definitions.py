@@ -97,6 +97,8 @@ def test_every_asset_of_a_hospital_is_in_its_one_run_pool(settings, pseudonym_ke
     defs = build_definitions(settings)
     graph = defs.resolve_asset_graph()
     pools = {
-        defs.resolve_assets_def(key).op.pool for key in graph.get_all_asset_keys() if key.path[0] == "demo"
+        defs.resolve_assets_def(key).op.pool
+        for key in graph.get_all_asset_keys()
+        if key.path[0] == "demo"
     }
     assert pools == {"upflux_demo"}

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from tests.support.demo import make_demo, materialize_client
-from upflux_etl.catalog.loader import load_catalog
+from upflux_etl.catalog.reader import read_catalog
 from upflux_etl.extract.sql import translate
 from upflux_etl.settings import Settings
 
@@ -137,7 +137,7 @@ def test_indicators_equal_the_generators_ground_truth(demo):
 def test_no_clear_identifier_reaches_the_warehouse_or_the_event_log(demo):
     client, _, instance = demo
     erp = sqlite3.connect(client.settings.data_dir / "demo" / "erp.sqlite")
-    sql = load_catalog(client.settings).profiles["hospitalis"].queries["patients"]
+    sql = read_catalog(client.settings).profiles["hospitalis"].queries["patients"]
     cur = erp.execute(translate(sql, "postgres", "sqlite"))
     names = [d[0] for d in cur.description]
     clear = set()

@@ -18,8 +18,9 @@ import sqlalchemy as sa
 from tests.dbservers import mariadb_url, postgres_url
 from tests.support.databases import admin, mariadb_database, odbc_url, postgres_schema
 from upflux_etl.catalog.errors import ConfigError
-from upflux_etl.catalog.loader import parse
 from upflux_etl.catalog.models import SourceSpec
+from upflux_etl.catalog.reader import parse
+from upflux_etl.catalog.yaml_files import YamlDoc
 from upflux_etl.extract.odbc import with_streaming
 from upflux_etl.extract.source import (
     SourceError,
@@ -354,7 +355,9 @@ def test_streaming_options_are_added_unless_the_url_sets_them():
 def test_an_odbc_password_in_the_client_file_is_refused(tmp_path, monkeypatch):
     # at load: the client file is refused, the message never shows the password
     with pytest.raises(ConfigError, match="url_env") as err:
-        parse(SourceSpec, {"profile": "hospitalis", "url": ODBC_MARIADB}, tmp_path / "x.yaml")
+        parse(
+            SourceSpec, YamlDoc(tmp_path / "x.yaml", {"profile": "hospitalis", "url": ODBC_MARIADB})
+        )
     assert "a;b" not in str(err.value)
     # and again where the URL is used, for a spec built without validation
     inline = SourceSpec.model_construct(profile="hospitalis", url=ODBC_MARIADB, url_env=None)

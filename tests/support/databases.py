@@ -133,9 +133,9 @@ def database_demo(
     """A demo client reading `schema`; its ERP is generated there unless `erp_dir` (the folder
     of an ERP generated earlier into the same schema) is given."""
     from tests.support.demo import DemoClient
-    from upflux_etl.catalog.loader import load_catalog, load_client
+    from upflux_etl.catalog.reader import read_catalog, read_client
     from upflux_etl.demo import build_demo_erp
 
     path = write_database_client(settings, stem, schema=schema, url=url, url_env=url_env, **demo)
-    client = load_client(path, load_catalog(settings))
+    client = read_client(path, read_catalog(settings))
     return DemoClient(settings, client, erp_dir or build_demo_erp(settings, client))

@@ -9,8 +9,8 @@ from pathlib import Path
 import dagster as dg
 import yaml
 
-from upflux_etl.catalog.loader import load_catalog, load_client
 from upflux_etl.catalog.models import ClientSpec
+from upflux_etl.catalog.reader import read_catalog, read_client
 from upflux_etl.definitions.context import FULL_TAG
 from upflux_etl.definitions.factories import client_assets
 from upflux_etl.demo import build_demo_erp
@@ -52,7 +52,7 @@ def write_demo_client(clients_dir: Path, stem: str = "demo", **demo) -> Path:
 
 def make_demo(settings: Settings, stem: str = "demo", **demo) -> DemoClient:
     path = write_demo_client(settings.clients_dir, stem, **demo)
-    client = load_client(path, load_catalog(settings))
+    client = read_client(path, read_catalog(settings))
     return DemoClient(settings, client, build_demo_erp(settings, client))
 
 
@@ -60,7 +60,7 @@ def materialize_client(
     demo: DemoClient, *, full: bool = True, instance: dg.DagsterInstance | None = None
 ):
     """Materialize every asset of the client in this process."""
-    catalog = load_catalog(demo.settings)
+    catalog = read_catalog(demo.settings)
     assets = client_assets(demo.client, catalog, demo.settings)
     return dg.materialize(
         assets,

@@ -7,8 +7,8 @@ import textwrap
 import pytest
 
 from upflux_etl.catalog.errors import ConfigError
-from upflux_etl.catalog.loader import load_catalog, load_client, load_clients
 from upflux_etl.catalog.models import slugify
+from upflux_etl.catalog.reader import read_catalog, read_client, read_clients
 from upflux_etl.settings import Settings
 
 GOOD = """
@@ -22,7 +22,7 @@ indicators: [occupancy_rate]
 
 @pytest.fixture(scope="module")
 def catalog():
-    return load_catalog(Settings.from_env({}))
+    return read_catalog(Settings.from_env({}))
 
 
 def write(tmp_path, name: str, text: str):
@@ -40,7 +40,7 @@ def test_the_shipped_files_load(catalog):
 
 
 def test_a_good_client_loads(tmp_path, catalog):
-    client = load_client(write(tmp_path, "Hospital São José-Norte.yaml", GOOD), catalog)
+    client = read_client(write(tmp_path, "Hospital São José-Norte.yaml", GOOD), catalog)
     assert client.slug == "hospital_sao_jose_norte"
     assert client.sources["erp"].profile == "hospitalis"
 
@@ -88,7 +88,7 @@ def test_a_good_client_loads(tmp_path, catalog):
 def test_a_broken_client_names_file_and_field(tmp_path, catalog, change, field, words):
     path = write(tmp_path, "bad.yaml", GOOD.replace(*change))
     with pytest.raises(ConfigError) as err:
-        load_client(path, catalog)
+        read_client(path, catalog)
     assert err.value.file == str(path)
     assert err.value.field == field
     assert words in err.value.message
@@ -98,7 +98,7 @@ def test_a_broken_client_names_file_and_field(tmp_path, catalog, change, field, 
 def test_invalid_yaml_names_the_line(tmp_path, catalog):
     path = write(tmp_path, "bad.yaml", "name: [unclosed\ntimezone: x\n")
     with pytest.raises(ConfigError) as err:
-        load_client(path, catalog)
+        read_client(path, catalog)
     assert err.value.field.startswith("line ")
 
 
@@ -106,7 +106,7 @@ def test_one_broken_file_does_not_hide_the_others(tmp_path, catalog, monkeypatch
     write(tmp_path, "a.yaml", GOOD)
     write(tmp_path, "b.yaml", GOOD.replace("America/Manaus", "Nowhere"))
     monkeypatch.setenv("UPFLUX_CLIENTS_DIR", str(tmp_path))
-    loaded = load_clients(Settings.from_env(), catalog)
+    loaded = read_clients(Settings.from_env(), catalog)
     assert [c.slug for c in loaded.clients] == ["a"]
     assert list(loaded.errors) == ["b"]
 

@@ -15,7 +15,8 @@ from tests.unit.test_state_support import (
 )
 from upflux_etl.catalog.errors import ConfigError
 from upflux_etl.catalog.models import DatasetOverride
-from upflux_etl.checklist import Rounds, checklist_status, load_rounds, record_checklist
+from upflux_etl.catalog.reader import read_rounds
+from upflux_etl.checklist import Rounds, checklist_status, record_checklist
 from upflux_etl.settings import project_root
 from upflux_etl.state import StateStore
 
@@ -35,7 +36,7 @@ SHA = "ab" * 32
 
 @pytest.fixture
 def rounds() -> Rounds:
-    return load_rounds(project_root())
+    return read_rounds(project_root())
 
 
 @pytest.fixture
@@ -102,7 +103,7 @@ def test_incoherent_items_are_config_errors(tmp_path, item, message):
         yaml.safe_dump({"rounds": [{"round": 1, "title": "R", "items": [item]}]})
     )
     with pytest.raises(ConfigError, match=message):
-        load_rounds(tmp_path)
+        read_rounds(tmp_path)
 
 
 def test_nothing_done_on_a_new_client(store, rounds):

@@ -7,8 +7,8 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from tests.unit.test_state_support import canonical, make_client, make_run, make_warehouse, utc
-from upflux_etl.checklist import load_rounds
-from upflux_etl.health import backfill, gather_inputs, load_health_config, score_client
+from upflux_etl.catalog.reader import read_health, read_rounds
+from upflux_etl.health import backfill, gather_inputs, score_client
 from upflux_etl.settings import project_root
 from upflux_etl.state import StateStore
 
@@ -70,12 +70,12 @@ def world(tmp_path, model):
 
 @pytest.fixture
 def config():
-    return load_health_config(project_root())
+    return read_health(project_root())
 
 
 @pytest.fixture
 def rounds():
-    return load_rounds(project_root())
+    return read_rounds(project_root())
 
 
 def test_volumes_are_cut_by_day_in_the_hospital_zone(tmp_path, model):
@@ -105,7 +105,7 @@ def test_inputs_never_include_later_loads_or_events(world, model):
         details={"date": "2026-10-22"},
         recorded_at=utc(2026, 10, 22, 14),
     )
-    rounds = load_rounds(project_root())
+    rounds = read_rounds(project_root())
     early = gather_inputs(con, store, client, model, date(2026, 10, 21), rounds=rounds, now=NOW)
     assert [r.load_id for r in early.runs] == ["L1021", "L1020"]
     assert early.checklist.item("kickoff").status == "pending"

@@ -8,6 +8,7 @@ import pytest
 
 from tests.unit.test_state_support import ledger, make_run, utc
 from upflux_etl.catalog.errors import ConfigError
+from upflux_etl.catalog.reader import read_health
 from upflux_etl.checklist.status import ChecklistStatus, ItemStatus
 from upflux_etl.health import (
     DatasetFlow,
@@ -15,7 +16,6 @@ from upflux_etl.health import (
     HealthInputs,
     UsageInputs,
     compute_health,
-    load_health_config,
 )
 from upflux_etl.health.factors import data_flow
 from upflux_etl.settings import project_root
@@ -98,7 +98,7 @@ def factor(score, name):
 
 
 def test_the_shipped_weights_sum_to_100_and_bands_are_ordered():
-    cfg = load_health_config(project_root())
+    cfg = read_health(project_root())
     assert sum(cfg.weights.values()) == 100
     assert [b.name for b in cfg.bands] == ["green", "yellow", "red"]
 
@@ -110,7 +110,7 @@ def test_weights_not_summing_to_100_are_a_config_error(tmp_path):
     (tmp_path / "assets" / "health").mkdir(parents=True)
     (tmp_path / "assets" / "health" / "score.yaml").write_text("weights: {freshness: 100}\n")
     with pytest.raises(ConfigError, match="score.yaml"):
-        load_health_config(tmp_path)
+        read_health(tmp_path)
 
 
 def test_nothing_applies_without_loads_usage_or_checklist(config):

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from upflux_etl.catalog.checks import generated_expectations, suite_expectations
 from upflux_etl.catalog.errors import ConfigError
 from upflux_etl.catalog.models import DatasetSpec, ExpectationSpec, SuiteSpec
-from upflux_etl.quality.generated import generated_expectations, suite_expectations
 
 VISITS = DatasetSpec.model_validate(
     {
         "name": "visits",
         "description": "x",
+        "min_rows": 0,
         "primary_key": ["visit_id"],
         "incremental_column": "updated_at",
         "columns": {
@@ -28,6 +29,7 @@ ROOMS = DatasetSpec.model_validate(
     {
         "name": "rooms",
         "description": "x",
+        "min_rows": 0,
         "primary_key": ["room_id", "valid_from"],
         "incremental_column": "valid_from",
         "columns": {
@@ -127,3 +129,30 @@ def test_a_suite_for_another_dataset_is_refused():
     with pytest.raises(ConfigError) as err:
         suite_expectations(VISITS, SuiteSpec(dataset="rooms"))
     assert err.value.field == "dataset"
+
+
+def test_references_and_min_rows_generate_their_checks_once():
+    exams = DatasetSpec.model_validate(
+        {
+            "name": "exams",
+            "label": "Exames",
+            "description": "x",
+            "primary_key": ["order_id"],
+            "incremental_column": "order_id",
+            "min_rows": 5,
+            "columns": {
+                "order_id": {"type": "string", "required": True},
+                "encounter_id": {"type": "string", "references": "encounters.encounter_id"},
+            },
+        }
+    )
+    got = by_name(generated_expectations(exams, {"encounters": "Atendimentos"}))
+    ref = got["exams_encounter_exists"]
+    assert ref.value_set_from == "encounters.encounter_id" and ref.level == "row"
+    assert "atendimentos" in ref.description
+    count = got["row_count_at_least_5"]
+    assert count.level == "dataset" and count.blocking and count.kwargs == {"min_value": 5}
+    one = generated_expectations(
+        exams.model_copy(update={"min_rows": 1, "min_rows_blocking": False})
+    )
+    assert not by_name(one)["row_count_not_zero"].blocking

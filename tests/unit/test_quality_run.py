@@ -7,8 +7,8 @@ import datetime as dt
 import pandas as pd
 import pytest
 
+from upflux_etl.catalog.checks import generated_expectations
 from upflux_etl.catalog.models import DatasetSpec, ExpectationSpec
-from upflux_etl.quality.generated import generated_expectations
 from upflux_etl.quality.gx_bridge import run_suite
 from upflux_etl.quality.types import SuiteOutcome
 
@@ -19,6 +19,7 @@ VISITS = DatasetSpec.model_validate(
     {
         "name": "visits",
         "description": "x",
+        "min_rows": 0,
         "primary_key": ["visit_id"],
         "incremental_column": "arrived_at",
         "columns": {
@@ -36,6 +37,7 @@ ROOMS = DatasetSpec.model_validate(
     {
         "name": "rooms",
         "description": "x",
+        "min_rows": 0,
         "primary_key": ["room_id", "valid_from"],
         "incremental_column": "valid_from",
         "columns": {

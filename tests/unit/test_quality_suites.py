@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from upflux_etl.catalog.checks import suite_expectations
 from upflux_etl.catalog.errors import ConfigError
-from upflux_etl.catalog.loader import load_canonical, load_suites
 from upflux_etl.catalog.models import ExpectationSpec, SuiteSpec
-from upflux_etl.quality.generated import check_suite, suite_expectations
-from upflux_etl.settings import project_root
+from upflux_etl.catalog.reader import check_suite, read_catalog
+from upflux_etl.settings import Settings, project_root
 
 PATH = Path("expectations/visits.yaml")
 # Names the demo generator's defect manifest relies on, by dataset.
@@ -31,7 +31,7 @@ BINDING = {
     },
     "exams": {
         "ordered_at_not_in_future",
-        "exam_encounter_exists",
+        "exams_encounter_exists",
         "result_after_order",
         "row_count_not_zero",
     },
@@ -41,13 +41,18 @@ BINDING = {
 
 
 @pytest.fixture(scope="module")
-def canonical():
-    return load_canonical(project_root())
+def catalog():
+    return read_catalog(Settings.from_env({}))
 
 
 @pytest.fixture(scope="module")
-def suites(canonical):
-    return load_suites(project_root(), canonical)
+def canonical(catalog):
+    return catalog.canonical
+
+
+@pytest.fixture(scope="module")
+def suites(catalog):
+    return catalog.suites
 
 
 def test_every_canonical_dataset_has_a_suite(canonical, suites):
@@ -56,7 +61,7 @@ def test_every_canonical_dataset_has_a_suite(canonical, suites):
 
 def test_every_shipped_suite_passes_check_suite(canonical, suites):
     for name, suite in suites.items():
-        check_suite(suite, project_root() / "expectations" / f"{name}.yaml", canonical.datasets)
+        check_suite(suite, project_root() / "expectations" / f"{name}.yaml", canonical)
 
 
 def test_the_binding_check_names_exist(canonical, suites):
@@ -71,9 +76,9 @@ def test_every_expectation_speaks_portuguese_to_hospital_it(canonical, suites):
             assert exp.description and exp.fix_hint, f"{name}.{exp.name}"
 
 
-def test_row_count_holds_erp_loads_but_not_platform_usage(suites):
-    for name, suite in suites.items():
-        row_count = next(e for e in suite.expectations if e.name == "row_count_not_zero")
+def test_row_count_holds_erp_loads_but_not_platform_usage(catalog):
+    for name, checks in catalog.checks.items():
+        row_count = next(e for e in checks if e.name == "row_count_not_zero")
         assert row_count.level == "dataset"
         assert row_count.blocking is (name != "platform_usage")
 
@@ -177,7 +182,7 @@ def test_value_set_from_must_name_a_canonical_column(canonical):
         value_set_from="encounters.visit_no",
     )
     with pytest.raises(ConfigError) as err:
-        check_suite(suite, PATH, canonical.datasets)
+        check_suite(suite, PATH, canonical)
     assert err.value.field == "expectations.1.value_set_from"
     check_suite(
         one(
@@ -186,7 +191,7 @@ def test_value_set_from_must_name_a_canonical_column(canonical):
             value_set_from="encounters.encounter_id",
         ),
         PATH,
-        canonical.datasets,
+        canonical,
     )
 
 

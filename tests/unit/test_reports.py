@@ -15,8 +15,9 @@ from tests.unit.test_state_support import (
     make_warehouse,
     utc,
 )
-from upflux_etl.checklist import load_rounds, record_checklist
-from upflux_etl.health import load_health_config, score_client
+from upflux_etl.catalog.reader import read_health, read_rounds
+from upflux_etl.checklist import record_checklist
+from upflux_etl.health import score_client
 from upflux_etl.reports import render_cs_overview, render_quality_report, report_id
 from upflux_etl.settings import project_root
 from upflux_etl.state import HealthRecord, StateStore
@@ -83,7 +84,7 @@ def warehouse(tmp_path):
         ('L-20261030', 'encounters', 'encounter_volume', 'dataset', false, true, 0, 5,
          'Volume mínimo', ''),
         ('L-20261030', 'patients', 'cpf_check_digits', 'row', false, false, 1, 4, null, null),
-        ('L-20261030', 'exams', 'exam_encounter_exists', 'row', false, false, 60, 70,
+        ('L-20261030', 'exams', 'exams_encounter_exists', 'row', false, false, 60, 70,
          'Exame de atendimento inexistente', 'Vincular o exame a um atendimento.')
         """
     )
@@ -111,7 +112,7 @@ def warehouse(tmp_path):
             (order_id, encounter_id, exam_kind, priority, ordered_at, updated_at,
              _load_id, _reasons)
         select 'X-' || lpad(i::varchar, 3, '0'), 'E-404', 'lab', 'routine', now(), now(),
-               'L-20261030', ['exam_encounter_exists']
+               'L-20261030', ['exams_encounter_exists']
         from range(60) t(i)
         """
     )
@@ -218,8 +219,8 @@ def store(tmp_path):
 
 
 def test_the_cs_overview_shows_score_trend_factors_actions_and_checklist(tmp_path, store):
-    rounds = load_rounds(project_root())
-    config = load_health_config(project_root())
+    rounds = read_rounds(project_root())
+    config = read_health(project_root())
     a = make_client("hosp_a", name="Hospital Alfa")
     b = make_client("hosp_b", name="Hospital Beta", cs_owner="")
     c = make_client("hosp_c", name="Hospital Gama")

@@ -11,8 +11,8 @@ from typing import Any
 
 import duckdb
 
-from upflux_etl.catalog.loader import load_canonical
 from upflux_etl.catalog.models import DUCKDB_TYPES, CanonicalModel, ClientSpec, SourceSpec
+from upflux_etl.catalog.reader import read_canonical
 from upflux_etl.settings import project_root
 from upflux_etl.state import RunRecord
 
@@ -21,7 +21,7 @@ ZONE = "America/Sao_Paulo"
 
 def canonical() -> CanonicalModel:
     """The project's canonical model."""
-    return load_canonical(project_root())
+    return read_canonical(project_root())
 
 
 def make_client(slug: str = "hosp_a", **overrides: Any) -> ClientSpec:

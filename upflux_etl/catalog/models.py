@@ -53,6 +53,7 @@ class ColumnSpec(Strict):
     validate_: Literal["cpf", "cns"] | None = Field(default=None, alias="validate")
     map: str | None = None
     values: list[str] | None = None
+    references: str | None = None
     description: str = ""
 
 
@@ -60,7 +61,10 @@ class DatasetSpec(Strict):
     """One canonical dataset: its grain, key and columns."""
 
     name: str = ""
+    label: str = ""  # required in canonical.yaml (checked by the reader)
     description: str
+    min_rows: int = Field(default=1, ge=0)
+    min_rows_blocking: bool = True
     primary_key: list[str]
     incremental_column: str
     event_column: str | None = None
@@ -96,9 +100,12 @@ class ProfileSpec(Strict):
     name: str
     description: str = ""
     dialect: str = "postgres"
-    datasets: dict[str, str]
+    # dataset -> query file; null: the ERP has no standard query, each client gives its own
+    # (`datasets.<dataset>.query`) or switches the dataset off.
+    datasets: dict[str, str | None]
     mappings: dict[str, dict[str, str]] = {}
     queries: dict[str, str] = Field(default_factory=dict, exclude=True)
+    source: str = Field(default="erp", exclude=True)
 
 
 # --- clients (clients/<stem>.yaml) -----------------------------------------------------
@@ -135,6 +142,10 @@ class SourceSpec(Strict):
 class ScheduleSpec(Strict):
     cron: str = "0 2 * * *"
     enabled: bool = False
+
+
+# Shorter keys are refused: an HMAC key must be long enough to stay secret.
+MIN_KEY_LENGTH = 16
 
 
 class PseudonymisationSpec(Strict):

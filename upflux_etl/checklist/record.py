@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from upflux_etl.checklist.config import Rounds
+from upflux_etl.catalog.checklist import Rounds
 from upflux_etl.state.records import ChecklistEvent
 from upflux_etl.state.store import StateStore
 

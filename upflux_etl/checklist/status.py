@@ -8,8 +8,8 @@ from typing import Any, Literal
 
 import duckdb
 
+from upflux_etl.catalog.checklist import ItemSpec, Rounds
 from upflux_etl.catalog.models import ClientSpec
-from upflux_etl.checklist.config import ItemSpec, Rounds
 from upflux_etl.checklist.evidence import Evidence, EvidenceContext, evaluate
 from upflux_etl.state.records import ChecklistEvent, RunRecord
 from upflux_etl.state.store import StateStore

@@ -6,7 +6,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from upflux_etl.checklist import load_rounds, record_checklist
+from upflux_etl.checklist import record_checklist
 from upflux_etl.cli.console import console, friendly_errors
 from upflux_etl.cli.lookup import find_client
 from upflux_etl.pipeline.after import checklist_step, state_store
@@ -20,7 +20,7 @@ def show(client: str) -> None:
     """Every item: done or pending, with its evidence and who recorded it."""
     settings = Settings.from_env()
     with friendly_errors():
-        catalog, spec = find_client(settings, client, check_suites=False)
+        catalog, spec = find_client(settings, client)
         status = checklist_step(settings, catalog, spec)
     table = Table(title=f"{spec.name}: {status.done}/{status.total} done")
     table.add_column("round")
@@ -67,12 +67,12 @@ def record(
     }
     settings = Settings.from_env()
     with friendly_errors():
-        catalog, spec = find_client(settings, client, check_suites=False)
+        catalog, spec = find_client(settings, client)
         with state_store(settings) as store:
             try:
                 event = record_checklist(
                     store,
-                    load_rounds(catalog.root),
+                    catalog.rounds,
                     spec.slug,
                     item,
                     status,

@@ -6,17 +6,19 @@ import json
 import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import typer
 from rich.markup import escape
 
 from upflux_etl.catalog.errors import ConfigError
-from upflux_etl.catalog.loader import load_clients
+from upflux_etl.catalog.reader import read_clients
+from upflux_etl.catalog.validation import validate_project
 from upflux_etl.cli import checklist
 from upflux_etl.cli.console import console, errors, friendly_errors, show_progress
-from upflux_etl.cli.lookup import find_client, find_runnable_client, load_project_checked
+from upflux_etl.cli.lookup import find_client, find_runnable_client
 from upflux_etl.cli.summary import print_run_summary
-from upflux_etl.demo import build_demo_erp
 from upflux_etl.pipeline.after import backfill_health
 from upflux_etl.settings import Settings
 from upflux_etl.status import load_status
@@ -28,25 +30,32 @@ app = typer.Typer(
 )
 app.add_typer(checklist.app, name="checklist")
 # Dagster and Great Expectations (~8 s of imports) are imported only by the commands that run
-# or check the pipeline: `status` and `checklist` answer in a couple of seconds.
+# or check the pipeline: `status` and `checklist` answer in a couple of seconds. The demo ERP
+# generator (a package of its own, through upflux_etl.demo) only by `demo` and `demo-erp`.
 
 
 @app.command()
 def validate() -> None:
-    """Check every client file, profile, mapping and suite; explain each problem."""
+    """Check every declarative file and client file; report every problem in one pass."""
     settings = Settings.from_env()
-    with friendly_errors():
-        catalog = load_project_checked(settings)
-    loaded = load_clients(settings, catalog)
-    for client in loaded.clients:
+    validation = validate_project(settings)
+    for client in validation.clients:
         console.print(f"[green]ok[/]    {escape(client.file)}", soft_wrap=True)
-    for error in loaded.errors.values():
-        field, message = escape(error.field or "(file)"), escape(error.message)
+    for problem in validation.problems:
+        field, message = escape(problem.field or "(file)"), escape(problem.message)
+        line = f" (line {problem.line})" if problem.line else ""
         console.print(
-            f"[red]error[/] {escape(error.file)}: [bold]{field}[/]: {message}", soft_wrap=True
+            f"[red]error[/] {escape(problem.file)}: [bold]{field}[/]: {message}{line}",
+            soft_wrap=True,
         )
-    console.print(f"{len(loaded.clients)} client file(s) valid, {len(loaded.errors)} with errors")
-    if loaded.errors:
+    if validation.catalog is None:
+        console.print(f"{len(validation.problems)} problem(s) in the project's files")
+    else:
+        console.print(
+            f"{len(validation.clients)} client file(s) valid, "
+            f"{len(validation.client_errors)} with errors ({len(validation.problems)} problem(s))"
+        )
+    if not validation.ok:
         raise typer.Exit(1)
 
 
@@ -77,7 +86,7 @@ def status(
     """State of the last published load: ledger, checks, indicators, health, checklist."""
     settings = Settings.from_env()
     with friendly_errors():
-        catalog, spec = find_client(settings, client, check_suites=False)
+        catalog, spec = find_client(settings, client)
         state = load_status(settings, spec, catalog)
     if as_json:
         sys.stdout.write(json.dumps(state, indent=2, default=str, ensure_ascii=False) + "\n")
@@ -106,6 +115,18 @@ def ui(
     os.execv(dagster, [dagster, "dev", "-w", str(workspace), "-h", host, "-p", str(port)])
 
 
+@contextmanager
+def demo_installed() -> Iterator[None]:
+    """A missing demo package as one red line and exit code 2, like other expected failures."""
+    from upflux_etl.demo import DemoNotInstalledError
+
+    try:
+        yield
+    except DemoNotInstalledError as exc:
+        errors.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, soft_wrap=True)
+        raise typer.Exit(2) from None
+
+
 @app.command()
 def demo(
     client: str = typer.Argument("demo", help="a client file with a `demo:` section"),
@@ -115,10 +136,12 @@ def demo(
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
     """Build the demo hospital ERP, run the whole pipeline, and backfill 30 days of health."""
+    from upflux_etl.demo import build_demo_erp
+
     started = time.monotonic()
     settings = Settings.from_env()
     show_progress(verbose)
-    with friendly_errors():
+    with demo_installed(), friendly_errors():
         catalog, spec = find_runnable_client(settings, client)
         if spec.demo is None:
             raise ConfigError(
@@ -141,6 +164,27 @@ def demo(
         raise typer.Exit(1)
 
 
+@app.command(
+    "demo-erp",
+    # The generator's own argparse reads the options (and --help): one list of them, one
+    # set of defaults, the same as `python -m hospitalis_demo`.
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def demo_erp(ctx: typer.Context) -> None:
+    """Generate the demo hospital ERP, its ground truth and defect manifest into a folder.
+
+    Options (see --help): --out DIR [--seed N] [--scale X] [--beds N] [--months N]
+    [--end-date D] [--erp-url URL] [--platform-url URL] [--schema S].
+    """
+    from upflux_etl.demo import generate_demo_erp
+
+    with demo_installed():
+        code = generate_demo_erp(list(ctx.args))
+    if code:
+        raise typer.Exit(code)
+
+
 def _run_client(settings: Settings, slug: str, *, full: bool):
     """The load, in this process (Dagster is imported only once the client is known runnable)."""
     from upflux_etl.runner import run_client
@@ -151,20 +195,19 @@ def _run_client(settings: Settings, slug: str, *, full: bool):
 @app.command()
 def overview() -> None:
     """Write the CS overview (every hospital's score, trend, actions, checklist) as HTML."""
-    from upflux_etl.catalog.loader import load_catalog
-    from upflux_etl.checklist import load_rounds
+    from upflux_etl.catalog.reader import read_catalog
     from upflux_etl.pipeline.after import state_store
     from upflux_etl.reports import render_cs_overview
 
     settings = Settings.from_env()
     with friendly_errors():
-        catalog = load_catalog(settings)
-        clients = load_clients(settings, catalog).clients
+        catalog = read_catalog(settings)
+        clients = read_clients(settings, catalog).clients
         with state_store(settings) as store:
             path = render_cs_overview(
                 store,
                 clients,
                 settings.data_dir / "cs_overview.html",
-                rounds=load_rounds(catalog.root),
+                rounds=catalog.rounds,
             )
     console.print(f"CS overview: {escape(str(path))}", soft_wrap=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.markup import escape
 from rich.table import Table
 
-from upflux_etl.catalog.loader import Catalog
 from upflux_etl.catalog.models import ClientSpec
+from upflux_etl.catalog.reader import Catalog
 from upflux_etl.cli.console import console
 from upflux_etl.settings import Settings
 from upflux_etl.status import load_status

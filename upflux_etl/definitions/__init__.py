@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from upflux_etl.catalog.errors import ConfigError
-from upflux_etl.catalog.loader import Catalog, load_catalog, load_clients
+from upflux_etl.catalog.errors import ConfigError, ConfigProblems
+from upflux_etl.catalog.validation import validate_project
 from upflux_etl.definitions.factories import (
     client_assets,
     client_job,
@@ -17,31 +17,24 @@ from upflux_etl.definitions.factories import (
     config_error_asset,
 )
 from upflux_etl.definitions.sensors import failed_load_sensor
-from upflux_etl.quality.generated import check_suite
 from upflux_etl.settings import Settings
-
-
-def load_project(settings: Settings) -> Catalog:
-    """The catalog with every suite checked against Great Expectations (loud on any error)."""
-    return check_suites(load_catalog(settings))
-
-
-def check_suites(catalog: Catalog) -> Catalog:
-    """Every suite of an already loaded catalog, checked against Great Expectations."""
-    for name, suite in catalog.suites.items():
-        check_suite(suite, catalog.root / "expectations" / f"{name}.yaml")
-    return catalog
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     """Every valid hospital's assets, checks, job and schedule; a broken client file becomes
-    one failing `config_error` asset in its own group and never hides the others."""
-    catalog = load_project(settings)
-    loaded = load_clients(settings, catalog)
+    one failing `config_error` asset in its own group and never hides the others.
+
+    Raises:
+        ConfigProblems: a project file (not a client file) is broken: nothing can be built.
+    """
+    validation = validate_project(settings, check_environment=False)
+    catalog = validation.catalog
+    if catalog is None:
+        raise ConfigProblems(validation.problems)
     assets, jobs, schedules = [], [], []
-    for slug, error in loaded.errors.items():
+    for slug, error in validation.client_errors.items():
         assets.append(config_error_asset(slug, error))
-    for client in loaded.clients:
+    for client in validation.clients:
         try:
             client_defs = client_assets(client, catalog, settings)
         except ConfigError as error:

@@ -6,8 +6,8 @@ import datetime as dt
 
 import dagster as dg
 
-from upflux_etl.catalog.loader import Catalog
 from upflux_etl.catalog.models import ClientSpec
+from upflux_etl.catalog.reader import Catalog
 from upflux_etl.pipeline.context import LoadContext
 from upflux_etl.settings import Settings
 

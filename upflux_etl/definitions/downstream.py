@@ -4,8 +4,8 @@
 # of asset functions at definition time and rejects string annotations.
 import dagster as dg
 
-from upflux_etl.catalog.loader import Catalog
 from upflux_etl.catalog.models import ClientSpec
+from upflux_etl.catalog.reader import Catalog
 from upflux_etl.definitions.context import CLIENT_TAG, load_context, pool
 from upflux_etl.pipeline.after import checklist_step, health_step, quality_report_step
 from upflux_etl.settings import Settings

@@ -4,16 +4,15 @@
 # of asset functions at definition time and rejects string annotations.
 import dagster as dg
 
+from upflux_etl.catalog.clients import client_datasets
 from upflux_etl.catalog.errors import ConfigError
-from upflux_etl.catalog.loader import Catalog
 from upflux_etl.catalog.models import ClientSpec
+from upflux_etl.catalog.reader import Catalog
 from upflux_etl.definitions.context import CLIENT_TAG, load_context, pool
 from upflux_etl.definitions.downstream import downstream_assets
-from upflux_etl.pipeline.context import client_datasets
 from upflux_etl.pipeline.datasets import load_dataset
 from upflux_etl.pipeline.finish import compute_indicator_step, publish_step
 from upflux_etl.quality.dagster_checks import check_results, check_specs
-from upflux_etl.quality.generated import suite_expectations
 from upflux_etl.settings import Settings
 
 
@@ -27,7 +26,7 @@ def dataset_asset(
     """Extraction, in-stream protection, validation and quarantine split of one dataset."""
     spec = catalog.canonical.datasets[dataset]
     key = dataset_key(client, dataset)
-    expectations = suite_expectations(spec, catalog.suites.get(dataset))
+    expectations = catalog.checks[dataset]
     refs = sorted(
         {e.value_set_from.split(".")[0] for e in expectations if e.value_set_from} - {dataset}
     )

@@ -1,7 +1,7 @@
 """The health score of each hospital (PRODUCT.md, "Customer Success")."""
 
+from upflux_etl.catalog.health import HealthConfig
 from upflux_etl.health.actions import NextAction
-from upflux_etl.health.config import HealthConfig, load_health_config
 from upflux_etl.health.factors import Factor
 from upflux_etl.health.gather import gather_inputs
 from upflux_etl.health.inputs import DatasetFlow, HealthInputs, UsageInputs
@@ -19,6 +19,5 @@ __all__ = [
     "backfill",
     "compute_health",
     "gather_inputs",
-    "load_health_config",
     "score_client",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from upflux_etl.health.config import HealthConfig, Milestone
+from upflux_etl.catalog.health import HealthConfig, Milestone
 from upflux_etl.health.factors import Factor
 from upflux_etl.health.inputs import HealthInputs
 from upflux_etl.health.text import num, pct

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from upflux_etl.health.config import HealthConfig
+from upflux_etl.catalog.health import HealthConfig
 from upflux_etl.health.inputs import DatasetFlow, HealthInputs
 from upflux_etl.health.text import count, num, pct
 

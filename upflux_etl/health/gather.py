@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
+from upflux_etl.catalog.checklist import Rounds
+from upflux_etl.catalog.health import FlowConfig, HealthConfig
 from upflux_etl.catalog.models import CanonicalModel, ClientSpec, DatasetSpec
-from upflux_etl.checklist.config import Rounds
 from upflux_etl.checklist.status import checklist_status
-from upflux_etl.health.config import FlowConfig, HealthConfig
 from upflux_etl.health.inputs import DatasetFlow, HealthInputs, UsageInputs
 from upflux_etl.state.store import StateStore
 from upflux_etl.warehouse.files import has_table, scalar

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
+from upflux_etl.catalog.health import HealthConfig
 from upflux_etl.health.actions import NextAction, next_actions
-from upflux_etl.health.config import HealthConfig
 from upflux_etl.health.factors import Factor, all_factors
 from upflux_etl.health.inputs import HealthInputs
 from upflux_etl.state.records import HealthRecord

@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import duckdb
 
+from upflux_etl.catalog.checklist import Rounds
+from upflux_etl.catalog.health import HealthConfig
 from upflux_etl.catalog.models import CanonicalModel, ClientSpec
-from upflux_etl.checklist.config import Rounds
-from upflux_etl.health.config import HealthConfig
 from upflux_etl.health.gather import gather_inputs
 from upflux_etl.health.score import HealthScore, compute_health
 from upflux_etl.state.store import StateStore

@@ -9,10 +9,10 @@ from contextlib import contextmanager
 
 import duckdb
 
-from upflux_etl.catalog.loader import Catalog
 from upflux_etl.catalog.models import ClientSpec
-from upflux_etl.checklist import ChecklistStatus, checklist_status, load_rounds
-from upflux_etl.health import HealthScore, backfill, load_health_config, score_client
+from upflux_etl.catalog.reader import Catalog
+from upflux_etl.checklist import ChecklistStatus, checklist_status
+from upflux_etl.health import HealthScore, backfill, score_client
 from upflux_etl.pipeline.context import LoadContext
 from upflux_etl.reports import ReportInfo, render_quality_report
 from upflux_etl.settings import Settings
@@ -95,10 +95,9 @@ def quality_report_step(ctx: LoadContext) -> ReportInfo:
 
 def health_step(settings: Settings, catalog: Catalog, client: ClientSpec) -> HealthScore:
     """Score the hospital today and keep the score and its next actions."""
-    config = load_health_config(catalog.root)
     with published(settings, client) as con, state_store(settings) as store:
         return score_client(
-            con, store, client, catalog.canonical, config, rounds=load_rounds(catalog.root)
+            con, store, client, catalog.canonical, catalog.health, rounds=catalog.rounds
         )
 
 
@@ -106,15 +105,14 @@ def backfill_health(
     settings: Settings, catalog: Catalog, client: ClientSpec, days: int = 30
 ) -> list[HealthScore]:
     """One score per day for the last `days` days, each from what was known that day."""
-    config = load_health_config(catalog.root)
     with published(settings, client) as con, state_store(settings) as store:
         return backfill(
             con,
             store,
             client,
             catalog.canonical,
-            config,
-            rounds=load_rounds(catalog.root),
+            catalog.health,
+            rounds=catalog.rounds,
             days=days,
         )
 
@@ -122,7 +120,7 @@ def backfill_health(
 def checklist_step(settings: Settings, catalog: Catalog, client: ClientSpec) -> ChecklistStatus:
     """The Round 1-3 checklist as the pipeline's evidence and people's records say."""
     with published(settings, client) as con, state_store(settings) as store:
-        return checklist_status(client, store, con, load_rounds(catalog.root))
+        return checklist_status(client, store, con, catalog.rounds)
 
 
 def record_failed_run(

@@ -6,8 +6,8 @@ import datetime as dt
 import os
 from dataclasses import dataclass
 
-from upflux_etl.catalog.loader import Catalog
 from upflux_etl.catalog.models import ClientSpec, DatasetSpec
+from upflux_etl.catalog.reader import Catalog
 from upflux_etl.extract.pii import pseudonym_key
 from upflux_etl.settings import Settings
 from upflux_etl.warehouse.files import WarehouseFiles
@@ -61,28 +61,3 @@ def client_pseudonym_key(client: ClientSpec) -> bytes:
         return pseudonym_key(raw)
     except ValueError as exc:
         raise LoadConfigError(f"{client.file}: pseudonymisation.key_env: {env}: {exc}") from None
-
-
-def client_datasets(client: ClientSpec, catalog: Catalog) -> list[str]:
-    """The canonical datasets this client loads: those its sources' profiles (or its own
-    queries) provide, minus any it disables, in canonical order."""
-    out = []
-    for name, spec in catalog.canonical.datasets.items():
-        override = client.datasets.get(name)
-        if override and not override.enabled:
-            continue
-        source = client.sources.get(spec.source)
-        if name in client.queries or (source and name in catalog.profiles[source.profile].datasets):
-            out.append(name)
-    return out
-
-
-def merged_mappings(client: ClientSpec, catalog: Catalog) -> dict[str, dict[str, str]]:
-    """Every mapping kind: the profiles' standard codes, overridden code by code by the client."""
-    merged: dict[str, dict[str, str]] = {}
-    for source in client.sources.values():
-        for kind, codes in catalog.profiles[source.profile].mappings.items():
-            merged.setdefault(kind, {}).update({str(k): v for k, v in codes.items()})
-    for kind, codes in client.mappings.items():
-        merged.setdefault(kind, {}).update(codes)
-    return merged

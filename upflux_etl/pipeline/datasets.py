@@ -10,12 +10,12 @@ from dataclasses import dataclass
 import duckdb
 import pyarrow as pa
 
+from upflux_etl.catalog.clients import merged_mappings
 from upflux_etl.catalog.models import DatasetSpec
 from upflux_etl.extract.pii import protect_batch
 from upflux_etl.extract.source import dialect_of, open_batches, resolve_url
 from upflux_etl.extract.sql import QueryError, incremental, translate
-from upflux_etl.pipeline.context import LoadContext, merged_mappings
-from upflux_etl.quality.generated import suite_expectations
+from upflux_etl.pipeline.context import LoadContext
 from upflux_etl.quality.gx_bridge import run_suite
 from upflux_etl.quality.types import SuiteOutcome
 from upflux_etl.warehouse.build import open_build
@@ -148,7 +148,7 @@ def _protected(
 
 
 def _validate(con: duckdb.DuckDBPyConnection, ctx: LoadContext, spec: DatasetSpec) -> SuiteOutcome:
-    expectations = suite_expectations(spec, ctx.catalog.suites.get(spec.name))
+    expectations = ctx.catalog.checks[spec.name]
     wanted = {e.value_set_from for e in expectations if e.value_set_from}
     value_sets = {ref: _value_set(con, ref) for ref in wanted}
     frame = con.sql(f'select * from staging."{spec.name}"').df().set_index("_row_id", drop=False)

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from upflux_etl.health.text import num, pct
 
-DATASETS = {
-    "patients": "Pacientes",
-    "encounters": "Atendimentos",
-    "er_visits": "Chegadas ao pronto-socorro",
-    "bed_movements": "Movimentações de leito",
-    "beds": "Leitos",
-    "exams": "Exames",
-    "surgeries": "Cirurgias",
-    "surgery_rooms": "Salas cirúrgicas",
-    "billing": "Contas (faturamento)",
-    "platform_usage": "Uso da plataforma",
-}
 LOAD_STATUS = {
     "published": "publicada",
     "failed": "falhou",
@@ -30,39 +19,31 @@ BANDS = {"green": "verde", "yellow": "amarela", "red": "vermelha"}
 TRENDS = {"up": "subindo", "down": "caindo", "flat": "estável", None: "sem histórico"}
 ITEM_STATES = {"done": "concluído", "in_progress": "em andamento", "pending": "pendente"}
 
-# Generated checks (docs/CONTRACTS.md) carry no text of their own: <column>_<suffix>.
-GENERATED = {
-    "_not_null": ("Campo obrigatório {col} vazio.", "Preencher {col} no registro do ERP."),
-    "_mapped": (
-        "Código de {col} sem correspondência no mapeamento do hospital.",
-        "Informar à equipe UpFlux o significado do código, ou corrigi-lo no ERP.",
-    ),
-    "_check_digits": (
-        "Dígitos verificadores de {col} inválidos.",
-        "Conferir o documento no cadastro do paciente e corrigir no ERP.",
-    ),
-    "_parseable": (
-        "Valor de {col} que não pôde ser interpretado (data, número ou hora inválida).",
-        "Corrigir o formato do valor de {col} no ERP.",
-    ),
-}
 
-
-def dataset_label(name: str) -> str:
-    """A dataset's Portuguese name, with its technical name when they differ."""
-    label = DATASETS.get(name)
+def dataset_label(name: str, labels: Mapping[str, str]) -> str:
+    """A dataset's Portuguese name (canonical.yaml `label`), with its technical name."""
+    label = labels.get(name)
     return f"{label} ({name})" if label else name
 
 
-def check_texts(name: str, description: str | None, fix_hint: str | None) -> tuple[str, str]:
-    """A check's description and fix hint; generated checks get default Portuguese texts."""
+def check_texts(
+    name: str,
+    description: str | None,
+    fix_hint: str | None,
+    declared: tuple[str, str] | None = None,
+) -> tuple[str, str]:
+    """A check's description and fix hint as stored with its result.
+
+    There is one text per check, written where the check is declared (a suite file, or
+    `catalog.checks` for generated checks); `declared` is that text, for results stored
+    without one. A neutral default where a check has neither.
+    """
     description, fix_hint = (description or "").strip(), (fix_hint or "").strip()
-    for suffix, (default_desc, default_fix) in GENERATED.items():
-        if name.endswith(suffix):
-            col = name[: -len(suffix)]
-            description = description or default_desc.format(col=col)
-            fix_hint = fix_hint or default_fix.format(col=col)
-    return description or name, fix_hint or "Verificar os registros listados no ERP."
+    default_desc, default_fix = declared or ("", "")
+    return (
+        description or default_desc or name,
+        fix_hint or default_fix or "Verificar os registros listados no ERP.",
+    )
 
 
 def local_time(value: datetime | None, zone: ZoneInfo) -> str:
@@ -70,6 +51,6 @@ def local_time(value: datetime | None, zone: ZoneInfo) -> str:
     return value.astimezone(zone).strftime("%d/%m/%Y %H:%M") if value else "—"
 
 
-def filters() -> dict[str, object]:
-    """Jinja filters for the templates."""
-    return {"num": num, "pct": pct, "dataset": dataset_label}
+def filters(labels: Mapping[str, str]) -> dict[str, object]:
+    """Jinja filters for the templates; `labels`: dataset name -> Portuguese label."""
+    return {"num": num, "pct": pct, "dataset": lambda name: dataset_label(name, labels)}

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from upflux_etl.catalog.checklist import Rounds
 from upflux_etl.catalog.models import ClientSpec
-from upflux_etl.checklist.config import Rounds
 from upflux_etl.checklist.status import ChecklistStatus, checklist_status
 from upflux_etl.health.text import num
 from upflux_etl.reports.files import write_atomic

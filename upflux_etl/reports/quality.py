@@ -69,7 +69,8 @@ def render_quality_report(
     sections = read_sections(con, load_id, canonical, cap)
     generated_at = now or datetime.now(UTC)
     failing = [c for s in sections for c in s.checks if not c.passed]
-    html = _render(client, header, sections, failing, generated_at, cap)
+    labels = {name: d.label for name, d in canonical.datasets.items()} if canonical else {}
+    html = _render(client, header, sections, failing, generated_at, cap, labels)
     sealed, report_id = seal(html)
     write_atomic(out_path, sealed)
     return ReportInfo(
@@ -90,6 +91,7 @@ def _render(
     failing: list[CheckRow],
     generated_at: datetime,
     cap: int,
+    labels: dict[str, str],
 ) -> str:
     totals = {
         key: sum(getattr(s, key) for s in sections)
@@ -97,6 +99,7 @@ def _render(
     }
     return render(
         "quality_report.html.j2",
+        labels,
         report_id=ID_PLACEHOLDER,
         hospital=client.name,
         zone=client.timezone,

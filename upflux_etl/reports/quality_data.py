@@ -8,6 +8,7 @@ from typing import Any
 
 import duckdb
 
+from upflux_etl.catalog.checks import generated_expectations
 from upflux_etl.catalog.models import CanonicalModel
 from upflux_etl.reports.labels import check_texts
 from upflux_etl.warehouse.files import first_row
@@ -122,7 +123,7 @@ def _check_row(
     cap: int,
 ) -> CheckRow:
     _, name, level, blocking, passed, failing, elements, description, fix_hint = row
-    text, hint = check_texts(name, description, fix_hint)
+    text, hint = check_texts(name, description, fix_hint, _declared(canonical, dataset, name))
     records = None
     if not passed and level == "row":
         records = failing_records(con, load_id, dataset, name, canonical, cap)
@@ -196,3 +197,13 @@ def failing_records(
         total=int(total[0]) if total else 0,
         unmapped_codes=tuple((str(c), int(n)) for c, n in codes),
     )
+
+
+def _declared(canonical: CanonicalModel | None, dataset: str, name: str) -> tuple[str, str] | None:
+    """The texts of a generated check as the catalog declares them."""
+    spec = canonical.datasets.get(dataset) if canonical else None
+    if spec is None:
+        return None
+    labels = {n: d.label for n, d in canonical.datasets.items()} if canonical else {}
+    found = next((e for e in generated_expectations(spec, labels) if e.name == name), None)
+    return (found.description, found.fix_hint) if found else None

@@ -1,0 +1,40 @@
+"""What a client loads, derived from its file and the catalog (pure)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from upflux_etl.catalog.models import ClientSpec
+
+if TYPE_CHECKING:
+    from upflux_etl.catalog.reader import Catalog
+
+
+def client_datasets(client: ClientSpec, catalog: Catalog) -> list[str]:
+    """The canonical datasets this client loads, in canonical order.
+
+    A dataset is loaded when the client gives its own query for it, or when the source it is
+    read from (`canonical.yaml` `source`) has a profile with a standard query for it; unless
+    the client switches it off.
+    """
+    out = []
+    for name, spec in catalog.canonical.datasets.items():
+        override = client.datasets.get(name)
+        if override and not override.enabled:
+            continue
+        source = client.sources.get(spec.source)
+        profile_query = source is not None and name in catalog.profiles[source.profile].queries
+        if name in client.queries or profile_query:
+            out.append(name)
+    return out
+
+
+def merged_mappings(client: ClientSpec, catalog: Catalog) -> dict[str, dict[str, str]]:
+    """Every mapping kind: the profiles' standard codes, overridden code by code by the client."""
+    merged: dict[str, dict[str, str]] = {}
+    for source in client.sources.values():
+        for kind, codes in catalog.profiles[source.profile].mappings.items():
+            merged.setdefault(kind, {}).update({str(k): v for k, v in codes.items()})
+    for kind, codes in client.mappings.items():
+        merged.setdefault(kind, {}).update(codes)
+    return merged
