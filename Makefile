@@ -1,9 +1,14 @@
 # The README names two targets: `make demo` and `make test`. The others are for daily work.
 SHELL := /bin/bash
+# `make lint VENV=/other/checkout/.venv` reuses an existing environment and skips the setup
+# (tests/integration/test_gates.py runs the gates on a scratch copy that way).
 VENV := .venv
+SETUP := $(if $(filter .venv,$(VENV)),scripts/setup.sh,: skip setup)
 RUN := set -a && . ./.env && set +a &&
+PYTEST := $(RUN) $(VENV)/bin/python -m pytest
 
-.PHONY: demo test ui lint lock bench clean
+.PHONY: demo test test-unit test-integration test-e2e ui lint lint-python lint-types lint-sql \
+	lock bench clean
 
 demo:  ## build the demo hospital ERP and run the whole pipeline on it
 	@scripts/setup.sh runtime
@@ -11,14 +16,40 @@ demo:  ## build the demo hospital ERP and run the whole pipeline on it
 
 test:  ## the whole test suite (unit, integration on real databases, e2e in Chromium)
 	@scripts/setup.sh test
-	@$(RUN) $(VENV)/bin/python -m pytest
+	@$(PYTEST)
+
+# The tiers are pytest marks set from each test's folder (conftest.py); ARGS go to pytest.
+test-unit:  ## pure pieces, no servers (under 60 s)
+	@scripts/setup.sh test
+	@$(PYTEST) -m unit $(ARGS)
+
+test-integration:  ## real DuckDB, PostgreSQL, MariaDB, several processes, whole asset graphs
+	@scripts/setup.sh test
+	@$(PYTEST) -m integration $(ARGS)
+
+test-e2e:  ## the upflux CLI and the Dagster UI in Chromium
+	@scripts/setup.sh test
+	@$(PYTEST) -m e2e $(ARGS)
 
 ui:  ## the Dagster UI on the same data, bound to localhost
 	@scripts/setup.sh runtime
 	@$(RUN) DAGSTER_HOME=$${DAGSTER_HOME:-$$PWD/data/dagster} $(VENV)/bin/upflux ui
 
-lint:
-	@$(VENV)/bin/ruff check upflux_etl tests demo && $(VENV)/bin/ruff format --check upflux_etl tests demo
+# The gates .ci/run and .pre-commit-config.yaml run. Setup `runtime` is enough: the lock holds
+# the test extra (the linters), and lint needs neither Chromium nor the database servers.
+lint: lint-python lint-types lint-sql  ## every gate; stops at the first that fails
+
+lint-python:  ## ruff rules and ruff format on every Python file (.gitignore'd ones aside)
+	@$(SETUP) runtime
+	@$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+lint-types:  ## mypy on upflux_etl (configured in pyproject.toml)
+	@$(SETUP) runtime
+	@$(VENV)/bin/mypy
+
+lint-sql:  ## sqlfluff on the ERP profiles' and the indicators' SQL (.sqlfluff)
+	@$(SETUP) runtime
+	@$(VENV)/bin/sqlfluff lint connectors assets
 
 lock:  ## re-resolve requirements.lock from pyproject.toml
 	@$(VENV)/bin/uv pip compile -q --extra test pyproject.toml -o requirements.lock
@@ -27,4 +58,4 @@ bench:  ## benchmarks (see bench/README.md); results go to bench/RESULTS.md by h
 	@$(RUN) $(VENV)/bin/python bench/run.py
 
 clean:
-	rm -rf data .pytest_cache
+	rm -rf data .pytest_cache .mypy_cache .ruff_cache

@@ -1,22 +1,29 @@
 -- porta-triagem: median and p90 minutes from arrival to triage start, month of arrival.
-with
-
-waits as (
+with waits as (
     select
         cast(date_trunc('month', arrived_at) as date) as period,
-        epoch(triage_started_at - arrived_at) / 60.0 as minutes,
+        epoch(triage_started_at - arrived_at) / 60.0 as minutes
     from main.er_visits
     where arrived_at is not null and triage_started_at is not null
 ),
 
+quantiles as (
+    select
+        period,
+        quantile_cont(minutes, 0.5) as p50,
+        quantile_cont(minutes, 0.9) as p90
+    from waits
+    group by period
+),
+
 final as (
-    select period, '{}' as dimensions, m.measure, m.value,
-    from (
-        select period, quantile_cont(minutes, 0.5) as p50, quantile_cont(minutes, 0.9) as p90,
-        from waits
-        group by period
-    )
-    cross join lateral (values ('p50', p50), ('p90', p90)) as m(measure, value)
+    select
+        q.period,
+        '{}' as dimensions,
+        m.measure,
+        m.value
+    from quantiles as q
+    cross join lateral (values ('p50', q.p50), ('p90', q.p90)) as m (measure, value)
 )
 
 select * from final

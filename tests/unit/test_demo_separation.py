@@ -7,6 +7,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 # A fresh interpreter: this test session may already have imported the demo package.
 PROBE = """
 import importlib.util, json, sys
@@ -22,6 +24,9 @@ print(json.dumps({
 """
 
 
+# A fresh interpreter importing Dagster and the whole product: 10-75 s, more than the unit tier
+# can spend (conftest.py).
+@pytest.mark.integration
 def test_importing_the_product_imports_no_demo_module():
     done = subprocess.run(
         [sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=300

@@ -137,6 +137,8 @@ def test_a_missing_environment_variable_is_named_without_a_value(project, monkey
     assert validate_project(Settings.from_env(), check_environment=False).ok
 
 
+# A fresh interpreter running the CLI: 10-20 s, more than the unit tier can spend (conftest.py).
+@pytest.mark.integration
 def test_upflux_validate_reports_all_problems_without_a_traceback_or_gx(project):
     edit_yaml(project / "assets" / "health" / "score.yaml", _weights_sum_to_110)
     edit_yaml(project / "assets" / "checklist" / "rounds.yaml", _unknown_rule)
