@@ -1,5 +1,6 @@
 """In-memory protection of personal data: validate clear identifiers, then replace them
-by a keyed HMAC. Nothing here writes anywhere."""
+by a keyed HMAC. Nothing here writes anywhere.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import hmac
 
 import pyarrow as pa
 
-from upflux_etl.catalog.models import DatasetSpec
+from upflux_etl.catalog.models import MIN_KEY_LENGTH, DatasetSpec
 from upflux_etl.extract.identifiers import cns_is_valid, cpf_is_valid
 
 VALIDATORS = {"cpf": cpf_is_valid, "cns": cns_is_valid}
@@ -16,8 +17,8 @@ VALIDATORS = {"cpf": cpf_is_valid, "cns": cns_is_valid}
 
 def pseudonym_key(raw: str) -> bytes:
     """The HMAC key bytes; refuses keys too short to be secret."""
-    if len(raw) < 16:
-        raise ValueError("the pseudonymisation key must have at least 16 characters")
+    if len(raw) < MIN_KEY_LENGTH:
+        raise ValueError(f"the pseudonymisation key must have at least {MIN_KEY_LENGTH} characters")
     return raw.encode()
 
 
