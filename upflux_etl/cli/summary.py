@@ -22,7 +22,8 @@ def print_run_summary(settings: Settings, catalog: Catalog, client: ClientSpec, 
         return
     if not result.success:
         console.print(f"[red]load {result.run_id[:8]} failed[/]; the last published load:")
-    console.print(_ledger_table(state))
+    labels = {name: d.label for name, d in catalog.canonical.datasets.items()}
+    console.print(_ledger_table(state, labels))
     failing = [c for c in state["checks"] if not c["passed"]]
     if failing:
         console.print(_checks_table(failing))
@@ -49,12 +50,13 @@ def _print_step_failures(result) -> None:
             console.print(f"[red]failed[/] {event.step_key}: {message}", soft_wrap=True)
 
 
-def _ledger_table(state: dict) -> Table:
+def _ledger_table(state: dict, labels: dict[str, str]) -> Table:
     table = Table(
         title=f"{state['name']} - load {state['load']['load_id'][:8]} ({state['load']['mode']})"
     )
     for col in ("dataset", "extracted", "published", "quarantined", "held", "balanced", "s"):
         table.add_column(col, justify="left" if col == "dataset" else "right")
+    table.add_column("nome")
     for name, row in state["datasets"].items():
         table.add_row(
             name,
@@ -64,6 +66,7 @@ def _ledger_table(state: dict) -> Table:
             f"{row['held']:,}",
             "yes" if row["balanced"] else "[red]NO[/]",
             f"{row['duration_s']:.1f}",
+            escape(labels.get(name, "")),
         )
     return table
 

@@ -36,7 +36,7 @@ def dataset_asset(
     @dg.asset(
         key=key,
         group_name=client.slug,
-        description=spec.description,
+        description=f"{spec.label}: {spec.description}",
         deps=deps,
         check_specs=check_specs(key, expectations),
         kinds={"duckdb"},
