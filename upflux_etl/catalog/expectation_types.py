@@ -80,7 +80,7 @@ def kwargs_problems(type_name: str, kwargs: dict[str, Any]) -> list[str]:
     for group in spec["at_least_one_of"]:
         if all(kwargs.get(k) is None for k in group):
             reasons.append(f"{' and '.join(group)} cannot both be None")
-    reasons.extend(_regex_problems(kwargs))
+    reasons.extend(regex_problems(kwargs))
     return reasons
 
 
@@ -113,7 +113,8 @@ def _with_placeholders(value: Any) -> Any:
     return value
 
 
-def _regex_problems(kwargs: dict[str, Any]) -> list[str]:
+def regex_problems(kwargs: dict[str, Any]) -> list[str]:
+    """Regular expressions in kwargs that do not compile (GX accepts them, then fails)."""
     found = []
     for key in REGEX_KWARGS:
         patterns = kwargs.get(key)

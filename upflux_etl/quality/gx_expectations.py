@@ -8,7 +8,6 @@ declare checks (`generated`, `dagster_checks`) do not import it.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import great_expectations.expectations  # noqa: F401  (registers the core expectation types)
@@ -21,11 +20,10 @@ from great_expectations.expectations.expectation import (
 )
 from great_expectations.expectations.registry import get_expectation_impl
 
+from upflux_etl.catalog.expectation_types import regex_problems
+
 # Expectations that judge rows one by one: only they can name failing rows.
 ROW_LEVEL_BASES = (ColumnMapExpectation, ColumnPairMapExpectation, MulticolumnMapExpectation)
-
-# kwargs whose value is a regular expression (GX accepts a broken one and fails at run time).
-REGEX_KWARGS = ("regex", "regex_list")
 
 
 class ExpectationKwargsError(ValueError):
@@ -65,16 +63,9 @@ def build_expectation(type_name: str, kwargs: dict[str, Any], meta: dict[str, An
 
 
 def _check_regexes(kwargs: dict[str, Any]) -> None:
-    for key in REGEX_KWARGS:
-        patterns = kwargs.get(key)
-        for pattern in patterns if isinstance(patterns, list) else [patterns]:
-            if isinstance(pattern, str):
-                try:
-                    re.compile(pattern)
-                except re.error as exc:
-                    raise ExpectationKwargsError(
-                        f"{key}: not a valid regular expression ({exc})"
-                    ) from None
+    problems = regex_problems(kwargs)
+    if problems:
+        raise ExpectationKwargsError("; ".join(problems))
 
 
 def _validation_message(exc: Exception) -> str:
