@@ -31,8 +31,11 @@ STATUS_CHECK_FIELDS = (
 
 
 def read_status(settings: Settings, client: ClientSpec, catalog: Catalog) -> dict:
-    """Ledger per dataset, every check and indicator value of the last published load, with
-    the quality report, the health score (and its history) and the checklist."""
+    """The status of the last published load.
+
+    Ledger per dataset, every check and indicator value, with the quality report, the health
+    score (and its history) and the checklist.
+    """
     status = _warehouse_status(settings, client)
     with state_store(settings) as store:
         run = store.runs(client.slug, limit=1)

@@ -1,5 +1,6 @@
-"""Defects: extra junk records, each breaking exactly one quality check, added after the
-ground truth so the truth stays what the defect-free rows give.
+"""Defects: extra junk records, each breaking exactly one quality check.
+
+They are added after the ground truth so the truth stays what the defect-free rows give.
 
 Junk encounters are outpatient or ER encounters (they cannot change the census), copied from
 real ones so everything but the defect is consistent.
@@ -87,8 +88,10 @@ def _consults(rng, enc: dict, n: int) -> dict[str, np.ndarray]:
 
 
 def encounter_defects(rng, junk: Junk, enc: dict, ids: _Ids, scale: float) -> None:
-    """discharge_before_admission, duplicated_key, null_mandatory, malformed_cid10,
-    unmapped_code."""
+    """Consultation defects, one kind per junk record.
+
+    discharge_before_admission, duplicated_key, null_mandatory, malformed_cid10, unmapped_code.
+    """
     rows = _consults(rng, enc, n := _count(rng, scale))
     rows["cd_atendimento"] = ids.take("enc", n)
     rows["dt_alta"] = rows["dt_entrada"] - rng.integers(HOUR, 3 * DAY, n)

@@ -1,5 +1,8 @@
-"""All encounters in one table (``atendimento``): ER visits, consultations, collection visits,
-inpatient stays and a few cancelled duplicate registrations, numbered in order of entry."""
+"""All encounters in one table (``atendimento``), numbered in order of entry.
+
+ER visits, consultations, collection visits, inpatient stays and a few cancelled duplicate
+registrations.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""In-memory protection of personal data: validate clear identifiers, then replace them
-by a keyed HMAC. Nothing here writes anywhere."""
+"""In-memory protection of personal data.
+
+Validate clear identifiers, then replace them by a keyed HMAC. Nothing here writes anywhere.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
-"""Steps that read the published warehouse: the quality report (with the load's run record),
-the health score and the checklist. Cross-hospital state goes to the state store."""
+"""Steps that read the published warehouse.
+
+The quality report (with the load's run record), the health score and the checklist.
+Cross-hospital state goes to the state store.
+"""
 
 from __future__ import annotations
 

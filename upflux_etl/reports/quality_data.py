@@ -58,7 +58,7 @@ class DatasetSection:
 
     @property
     def balanced(self) -> bool:
-        """extracted = published + quarantined + held."""
+        """Extracted = published + quarantined + held."""
         return self.extracted == self.published + self.quarantined + self.held
 
 
@@ -68,8 +68,10 @@ def read_sections(
     canonical: CanonicalModel | None,
     cap: int,
 ) -> list[DatasetSection]:
-    """Every dataset of the load: ledger, checks (failing, then blocking, first) and failing
-    records."""
+    """Every dataset of the load.
+
+    Ledger, checks (failing, then blocking, first) and failing records.
+    """
     ledger = read_ledger(con, load_id)
     checks = sorted(
         read_checks(con, load_id), key=lambda c: (c.dataset, c.passed, not c.blocking, c.name)

@@ -52,8 +52,10 @@ class RunningLoad(Protocol):
 
 @contextmanager
 def build_connection(load: RunningLoad) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-write connection to the load's build (created on the load's first step),
-    in the hospital's time zone; closed on exit."""
+    """A read-write connection to the load's build, closed on exit.
+
+    The build is created on the load's first step; the connection uses the hospital's time zone.
+    """
     client = load.client
     path = open_build(
         load.files, load.run_id, client=client.slug, timezone=client.timezone, mode=load.mode
