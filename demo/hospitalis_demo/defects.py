@@ -149,7 +149,11 @@ def exam_defects(rng, junk: Junk, exams: dict, ids: _Ids, scale: float, years: i
     """future_date, orphan_exam and result_before_order.
 
     Args:
+        rng: The defects' random stream.
+        junk: Where the junk rows and their manifest entries are collected.
         exams: A sample of real ``pedido_exame`` rows to copy from (resulted ones).
+        ids: The source of fresh record numbers.
+        scale: Multiplies how many junk records of each kind are made.
         years: How far in the future the mistyped order date lands.
     """
     done = np.flatnonzero(exams["dt_resultado"] != NAT)

@@ -117,6 +117,11 @@ def choose_from_er(
     """Pick, day by day, the ER visits that end in an admission.
 
     Args:
+        rng: The demand's random stream.
+        horizon: The simulated period.
+        visits: Every ER visit.
+        age: Age of each visit's patient.
+        female: Whether each visit's patient is female.
         wanted: ``(5, n_days)`` urgent admissions needed per pathway and day.
 
     Returns:

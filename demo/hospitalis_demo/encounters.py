@@ -203,8 +203,16 @@ def build(
     """Number and assemble every encounter.
 
     Args:
-        payer: ``cd_convenio`` of each patient (registration index).
+        rng: The encounters' random stream.
+        er: Every ER visit.
+        er_age: Age of each ER visit's patient.
+        op: Every outpatient visit.
+        stays: Every inpatient stay.
+        alloc: The beds each stay occupied.
+        stay_patient: The patient (registration index) of each stay.
         first_sector: Sector of each stay's first bed.
+        payer: ``cd_convenio`` of each patient (registration index).
+        t_end: The end of the simulated period (the snapshot).
     """
     stay, stay_rows = _stay_block(rng, stays, alloc, stay_patient, payer, first_sector, t_end)
     blocks = [

@@ -54,6 +54,8 @@ class ItemSpec(Strict):
 
 
 class RoundSpec(Strict):
+    """One round of the implementation checklist and its items."""
+
     round: int
     title: str
     items: list[ItemSpec]

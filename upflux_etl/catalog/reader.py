@@ -398,5 +398,5 @@ def _safe_slug(stem: str) -> str:
 
 
 def unknown(what: str, name: str, known: Any) -> str:
-    """ "unknown <what> '<name>'; known: a, b, c"."""
+    """The message for an unknown name: "unknown <what> '<name>'; known: a, b, c"."""
     return f"unknown {what} {name!r}; known: {', '.join(sorted(known))}"

@@ -38,16 +38,20 @@ class RunningLoad(Protocol):
     """What a build needs to know of its load (`pipeline.context.LoadContext` is one)."""
 
     @property
-    def files(self) -> WarehouseFiles: ...
+    def files(self) -> WarehouseFiles:
+        """The hospital's warehouse files."""
 
     @property
-    def run_id(self) -> str: ...
+    def run_id(self) -> str:
+        """The run, which names the build file."""
 
     @property
-    def client(self) -> ClientSpec: ...
+    def client(self) -> ClientSpec:
+        """The hospital."""
 
     @property
-    def mode(self) -> str: ...
+    def mode(self) -> str:
+        """The load mode: "full" or "incremental"."""
 
 
 @contextmanager
