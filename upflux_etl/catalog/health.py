@@ -59,7 +59,7 @@ class FlowConfig(Strict):
     healthy_ratio: float = Field(default=0.8, gt=0)
     collapse_ratio: float = Field(default=0.5, ge=0)
     min_daily_baseline: float = Field(default=1.0, ge=0)
-    not_judged: list[str] = []
+    not_judged: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _ordered(self) -> FlowConfig:
@@ -114,7 +114,7 @@ class ActionsConfig(Strict):
     due_days: DueDays
     cadence_from: str = "training_1"
     cadence_window_days: int = Field(default=7, ge=1)
-    cadence: list[Milestone] = []
+    cadence: list[Milestone] = Field(default_factory=list)
 
 
 class HealthConfig(Strict):
