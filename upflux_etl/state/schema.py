@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
@@ -170,3 +171,11 @@ def append_only_ddl(dialect: str, schema: str | None) -> list[str]:
             f"FOR EACH ROW EXECUTE FUNCTION {prefix}checklist_events_append_only()",
         ]
     return []
+
+
+def inserted_id(result: sa.CursorResult[Any]) -> int:
+    """The primary key the database gave the row `result` inserted."""
+    key = result.inserted_primary_key
+    if key is None or key[0] is None:
+        raise RuntimeError("the state store returned no id for the inserted row")
+    return int(key[0])
