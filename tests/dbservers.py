@@ -24,7 +24,7 @@ def _problem(url: str) -> str | None:
     try:
         with engine.connect() as conn:
             conn.execute(sa.text("select 1"))
-    except Exception as exc:  # any driver error means "not usable here"
+    except Exception as exc:  # noqa: BLE001 - any driver error means "not usable here"
         return f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
     finally:
         engine.dispose()

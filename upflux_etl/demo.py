@@ -73,8 +73,11 @@ def demo_end_date(client: ClientSpec) -> dt.date:
 
 
 def build_demo_erp(settings: Settings, client: ClientSpec, *, force: bool = False) -> Path:
-    """Generate the client's demo ERP (unless one with the same parameters exists); returns
-    the folder with `ground_truth.json` and `defects.json`."""
+    """Generate the client's demo ERP (unless one with the same parameters exists).
+
+    Returns:
+        The folder with `ground_truth.json` and `defects.json`.
+    """
     if client.demo is None:
         raise ValueError(f"{client.file}: no `demo:` section; only demo clients can be generated")
     out = settings.client_dir(client.slug) / "demo_erp"

@@ -1,5 +1,7 @@
-"""Dagster's instance home for `upflux` and `dagster dev` (no Dagster import: `upflux ui`
-starts fast)."""
+"""Dagster's instance home for `upflux` and `dagster dev`.
+
+No Dagster import: `upflux ui` starts fast.
+"""
 
 from __future__ import annotations
 

@@ -31,8 +31,11 @@ STATUS_CHECK_FIELDS = (
 
 
 def read_status(settings: Settings, client: ClientSpec, catalog: Catalog) -> dict:
-    """Ledger per dataset, every check and indicator value of the last published load, with
-    the quality report, the health score (and its history) and the checklist."""
+    """The status of the last published load.
+
+    Ledger per dataset, every check and indicator value, with the quality report, the health
+    score (and its history) and the checklist.
+    """
     status = _warehouse_status(settings, client)
     with state_store(settings) as store:
         run = store.runs(client.slug, limit=1)
@@ -85,15 +88,17 @@ def _warehouse_status(settings: Settings, client: ClientSpec) -> dict:
         "load": None,
     }
     with published(settings, client) as con:
-        header = last_published(con) if con is not None else None
+        if con is None:
+            return status
+        header = last_published(con)
         if header is None:
             return status
         load_id = header.load_id
         status["load"] = {
             "load_id": load_id,
             "mode": header.mode,
-            "started_at": header.started_at.isoformat(),
-            "finished_at": header.finished_at.isoformat(),
+            "started_at": header.started_at.isoformat() if header.started_at else None,
+            "finished_at": header.finished_at.isoformat() if header.finished_at else None,
             "status": header.status,
         }
         status["datasets"] = _ledger(con, load_id)

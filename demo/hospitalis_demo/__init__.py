@@ -1,6 +1,7 @@
-"""Hospitalis, the demo hospital ERP: a fictional ~200-bed Brazilian hospital written in the
-ERP's own shape (Portuguese tables, its own codes), with the UpFlux platform's usage log,
-the true indicator values and a manifest of deliberately injected defects.
+"""Hospitalis, the demo hospital ERP: a fictional ~200-bed Brazilian hospital.
+
+Written in the ERP's own shape (Portuguese tables, its own codes), with the UpFlux platform's
+usage log, the true indicator values and a manifest of deliberately injected defects.
 
 Usage::
 

@@ -1,5 +1,7 @@
-"""``python -m hospitalis_demo --out DIR`` (or ``upflux demo-erp --out DIR``): generate the demo
-hospital by hand."""
+"""Generate the demo hospital by hand.
+
+``python -m hospitalis_demo --out DIR`` (or ``upflux demo-erp --out DIR``).
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
-"""The bed inventory: regular beds per unit and sector, a few extra (corridor) beds used at
-peaks, and each bed's planned maintenance (short) or interdiction (a room under repair)."""
+"""The bed inventory: regular beds per unit and sector, and extra (corridor) beds.
+
+Extra beds are used at peaks; each bed has its planned maintenance (short) or interdiction
+(a room under repair).
+"""
 
 from __future__ import annotations
 
@@ -102,8 +105,11 @@ def build(rng: np.random.Generator, beds: int, horizon: Horizon) -> BedInventory
 def _maintenance(
     rng: np.random.Generator, unit: np.ndarray, extra: np.ndarray, horizon: Horizon
 ) -> list[list[tuple[int, int, str]]]:
-    """Planned blocks: ~0.7 short maintenances per bed-year, and one room (2-6 beds of a
-    ward) interdicted for repairs for 10-25 days."""
+    """Planned blocks: short maintenances and room interdictions.
+
+    About 0.7 short maintenances per bed-year, and one room (2-6 beds of a ward) interdicted for
+    repairs for 10-25 days.
+    """
     span = horizon.t_end - horizon.t0
     years = span / (365 * DAY)
     plans: list[list[tuple[int, int, str]]] = [[] for _ in range(len(unit))]

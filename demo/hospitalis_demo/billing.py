@@ -1,5 +1,8 @@
-"""Patient accounts: closed after discharge, sent to the payer (SUS once a month, health plans
-within days), partly denied (glosa) with a TISS reason, sometimes appealed, then paid."""
+"""Patient accounts: closed after discharge, sent to the payer, partly denied, then paid.
+
+SUS is billed once a month, health plans within days; denials (glosa) carry a TISS reason and
+are sometimes appealed.
+"""
 
 from __future__ import annotations
 
@@ -34,8 +37,11 @@ def _after(t: np.ndarray, delay: np.ndarray, t_end: int) -> np.ndarray:
 
 
 def _billed_at(rng: np.random.Generator, closed: np.ndarray, kind: np.ndarray, t_end: int):
-    """SUS sends its production between the 5th and 10th of the next month; plans within
-    days; private patients pay at once."""
+    """When each payer is sent its accounts.
+
+    SUS sends its production between the 5th and 10th of the next month; plans within days;
+    private patients pay at once.
+    """
     n = len(closed)
     month = closed.astype("datetime64[s]").astype("datetime64[M]")
     next_month = (month + 1).astype("datetime64[s]").astype(np.int64)

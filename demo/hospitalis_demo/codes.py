@@ -11,6 +11,8 @@ from typing import NamedTuple
 
 
 class Sector(NamedTuple):
+    """A hospital sector: its ERP code and name, canonical unit and role."""
+
     code: int
     name: str
     unit: str  # canonical unit
@@ -39,6 +41,8 @@ ER_ADULT, ER_CHILD, SURGERY_SECTOR, CLINIC_SECTOR, LAB_SECTOR = 61, 62, 71, 81, 
 
 
 class Payer(NamedTuple):
+    """A payer (convenio): its ERP code and name, canonical payer type and share of patients."""
+
     code: int
     name: str
     canonical: str
@@ -59,6 +63,8 @@ PAYERS = (
 
 
 class Code(NamedTuple):
+    """An ERP code of a small code table, with its name and canonical meaning (None if unmapped)."""
+
     code: str
     name: str
     canonical: str | None
@@ -149,6 +155,8 @@ SURGERY_STATUS = (
 
 
 class Exam(NamedTuple):
+    """An orderable exam: ERP and TUSS codes, kind, and relative frequency per origin."""
+
     code: int
     tuss: str
     name: str

@@ -1,5 +1,6 @@
-"""Defects: extra junk records, each breaking exactly one quality check, added after the
-ground truth so the truth stays what the defect-free rows give.
+"""Defects: extra junk records, each breaking exactly one quality check.
+
+They are added after the ground truth so the truth stays what the defect-free rows give.
 
 Junk encounters are outpatient or ER encounters (they cannot change the census), copied from
 real ones so everything but the defect is consistent.
@@ -87,8 +88,10 @@ def _consults(rng, enc: dict, n: int) -> dict[str, np.ndarray]:
 
 
 def encounter_defects(rng, junk: Junk, enc: dict, ids: _Ids, scale: float) -> None:
-    """discharge_before_admission, duplicated_key, null_mandatory, malformed_cid10,
-    unmapped_code."""
+    """Consultation defects, one kind per junk record.
+
+    discharge_before_admission, duplicated_key, null_mandatory, malformed_cid10, unmapped_code.
+    """
     rows = _consults(rng, enc, n := _count(rng, scale))
     rows["cd_atendimento"] = ids.take("enc", n)
     rows["dt_alta"] = rows["dt_entrada"] - rng.integers(HOUR, 3 * DAY, n)
@@ -146,7 +149,11 @@ def exam_defects(rng, junk: Junk, exams: dict, ids: _Ids, scale: float, years: i
     """future_date, orphan_exam and result_before_order.
 
     Args:
+        rng: The defects' random stream.
+        junk: Where the junk rows and their manifest entries are collected.
         exams: A sample of real ``pedido_exame`` rows to copy from (resulted ones).
+        ids: The source of fresh record numbers.
+        scale: Multiplies how many junk records of each kind are made.
         years: How far in the future the mistyped order date lands.
     """
     done = np.flatnonzero(exams["dt_resultado"] != NAT)

@@ -1,9 +1,12 @@
-"""Who needs a hospital bed, and when: admissions from the ER, direct (regulated) urgent
-admissions, elective admissions on working days, and the patients already in the wards when
-the ERP went live (re-registered on go-live morning).
+"""Who needs a hospital bed, and when.
+
+Admissions from the ER, direct (regulated) urgent admissions, elective admissions on working
+days, and the patients already in the wards when the ERP went live (re-registered on go-live
+morning).
 
 Admission rates are solved from the bed count so each unit runs near a target occupancy
-(square-root staffing: small units run emptier)."""
+(square-root staffing: small units run emptier).
+"""
 
 from __future__ import annotations
 
@@ -80,8 +83,11 @@ def admission_rates(rng: np.random.Generator, unit_beds: np.ndarray) -> np.ndarr
 
 
 def _daily_factors(horizon: Horizon) -> tuple[np.ndarray, np.ndarray]:
-    """Relative daily demand per pathway for urgent (weekday, and the respiratory season for
-    clinical, critical and paediatric care) and elective (working days) admissions."""
+    """Relative daily demand per pathway for urgent and elective admissions.
+
+    Urgent demand follows the weekday, and the respiratory season for clinical, critical and
+    paediatric care; elective demand follows working days.
+    """
     day_t = horizon.t0 + np.arange(horizon.n_days, dtype=np.int64) * DAY
     week = er_model.WEEKDAY[weekday(day_t)]
     respiratory = np.array([True, True, False, True, False])
@@ -111,6 +117,11 @@ def choose_from_er(
     """Pick, day by day, the ER visits that end in an admission.
 
     Args:
+        rng: The demand's random stream.
+        horizon: The simulated period.
+        visits: Every ER visit.
+        age: Age of each visit's patient.
+        female: Whether each visit's patient is female.
         wanted: ``(5, n_days)`` urgent admissions needed per pathway and day.
 
     Returns:

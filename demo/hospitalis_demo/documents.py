@@ -1,5 +1,7 @@
-"""Brazilian patient documents: CPF and CNS numbers with valid (or deliberately wrong) check
-digits, generated for many patients at once."""
+"""Brazilian patient documents: CPF and CNS numbers, generated for many patients at once.
+
+Check digits are valid, or deliberately wrong.
+"""
 
 from __future__ import annotations
 

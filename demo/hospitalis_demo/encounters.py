@@ -1,5 +1,8 @@
-"""All encounters in one table (``atendimento``): ER visits, consultations, collection visits,
-inpatient stays and a few cancelled duplicate registrations, numbered in order of entry."""
+"""All encounters in one table (``atendimento``), numbered in order of entry.
+
+ER visits, consultations, collection visits, inpatient stays and a few cancelled duplicate
+registrations.
+"""
 
 from __future__ import annotations
 
@@ -200,8 +203,16 @@ def build(
     """Number and assemble every encounter.
 
     Args:
-        payer: ``cd_convenio`` of each patient (registration index).
+        rng: The encounters' random stream.
+        er: Every ER visit.
+        er_age: Age of each ER visit's patient.
+        op: Every outpatient visit.
+        stays: Every inpatient stay.
+        alloc: The beds each stay occupied.
+        stay_patient: The patient (registration index) of each stay.
         first_sector: Sector of each stay's first bed.
+        payer: ``cd_convenio`` of each patient (registration index).
+        t_end: The end of the simulated period (the snapshot).
     """
     stay, stay_rows = _stay_block(rng, stays, alloc, stay_patient, payer, first_sector, t_end)
     blocks = [

@@ -1,5 +1,8 @@
-"""The emergency room: arrivals by hour and weekday, Manchester triage, waiting times that
-grow with the load, people leaving without being seen, and the ER's exits."""
+"""The emergency room: arrivals, triage, waiting, and exits.
+
+Arrivals by hour and weekday, Manchester triage, waiting times that grow with the load, people
+leaving without being seen, and the ER's exits.
+"""
 
 from __future__ import annotations
 

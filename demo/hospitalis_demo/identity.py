@@ -1,5 +1,8 @@
-"""Who is who: patients of visits (many come back), patients of stays (readmissions within 30
-days are made on purpose), and no patient in two places at once."""
+"""Who is who: the patient of every visit and stay.
+
+Patients of visits (many come back), patients of stays (readmissions within 30 days are made on
+purpose), and no patient in two places at once.
+"""
 
 from __future__ import annotations
 
@@ -22,8 +25,10 @@ PROFILE = np.array(["er", "clinic", "lab"], dtype=object)
 def assign_visits(
     rng: np.random.Generator, registry: PatientRegistry, er: ErVisits, outpatient: OutpatientVisits
 ) -> None:
-    """Give every ER and outpatient visit a patient: a new one or someone seen before
-    (recent patients return more often)."""
+    """Give every ER and outpatient visit a patient.
+
+    A new one or someone seen before (recent patients return more often).
+    """
     times = np.concatenate([er.arrival, outpatient.arrival])
     source = np.concatenate(
         [np.zeros(len(er), dtype=np.int64), np.where(outpatient.kind == 8, 1, 2)]
@@ -67,8 +72,10 @@ def stay_patients(
     alloc: Allocation,
     er: ErVisits,
 ) -> np.ndarray:
-    """The patient of each stay: the ER visit's patient, a new one, or -- for about 7 % of
-    urgent stays -- someone discharged alive in the previous 30 days (a readmission).
+    """The patient of each stay.
+
+    The ER visit's patient, a new one, or -- for about 7 % of urgent stays -- someone discharged
+    alive in the previous 30 days (a readmission).
 
     Returns:
         Patient per stay (``-1`` for stays never admitted). ER visits are relabelled to match.

@@ -115,8 +115,10 @@ SURNAMES = (
 
 
 def full_names(rng: np.random.Generator, sex: np.ndarray, kind: np.ndarray) -> pa.Array:
-    """``FIRST SURNAME SURNAME`` per patient; newborns are "RN DE <mother>"-style and
-    unidentified patients "PACIENTE NAO IDENTIFICADO"."""
+    """``FIRST SURNAME SURNAME`` per patient.
+
+    Newborns are "RN DE <mother>"-style and unidentified patients "PACIENTE NAO IDENTIFICADO".
+    """
     n = len(sex)
     female = pa.array(FEMALE).take(pa.array(rng.integers(0, len(FEMALE), n)))
     male = pa.array(MALE).take(pa.array(rng.integers(0, len(MALE), n)))

@@ -1,5 +1,7 @@
-"""Scheduled outpatient work: specialist consultations and walk-in lab collection visits,
-both on working days only (Saturdays lighter, holidays closed)."""
+"""Scheduled outpatient work: specialist consultations and walk-in lab collection visits.
+
+Both on working days only (Saturdays lighter, holidays closed).
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,9 @@
-"""The patient registry: every patient the hospital registers, with documents, age, sex,
-city and usual payer. Patients are referred to by their registration index until the tables
-are built; ``cd_paciente`` numbers follow registration time."""
+"""The patient registry: every patient the hospital registers.
+
+Each with documents, age, sex, city and usual payer. Patients are referred to by their
+registration index until the tables are built; ``cd_paciente`` numbers follow registration
+time.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""generate(): simulate, write the ERP and platform databases, the ground truth and the defect
-manifest."""
+"""generate(): simulate and write everything the demo hospital consists of.
+
+The ERP and platform databases, the ground truth and the defect manifest.
+"""
 
 from __future__ import annotations
 

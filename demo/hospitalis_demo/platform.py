@@ -1,6 +1,8 @@
-"""The UpFlux platform's own usage log for this hospital: users join at go-live and at each
-training, dashboards are used far more than reference models, weekdays more than weekends,
-and each training gives a boost that fades."""
+"""The UpFlux platform's own usage log for this hospital.
+
+Users join at go-live and at each training, dashboards are used far more than reference
+models, weekdays more than weekends, and each training gives a boost that fades.
+"""
 
 from __future__ import annotations
 

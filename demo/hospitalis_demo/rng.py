@@ -1,5 +1,7 @@
-"""Named, independent random streams: one per component, so a change in one part of the
-simulation does not reshuffle the others."""
+"""Named, independent random streams, one per component.
+
+A change in one part of the simulation does not reshuffle the others.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +25,9 @@ def stream(seed: int, name: str, *keys: int) -> np.random.Generator:
 
 
 def lognormal(rng: np.random.Generator, median: np.ndarray | float, sigma: float, size=None):
-    """Lognormal draws given the median (not the mean) of the distribution; one draw per
-    element of ``median`` unless ``size`` says otherwise."""
+    """Lognormal draws given the median (not the mean) of the distribution.
+
+    One draw per element of ``median`` unless ``size`` says otherwise.
+    """
     median = np.asarray(median, dtype=float)
     return median * np.exp(sigma * rng.standard_normal(median.shape if size is None else size))

@@ -12,6 +12,8 @@ from typing import NamedTuple
 
 
 class Table(NamedTuple):
+    """One ERP table: its name, typed columns, primary key and indexes."""
+
     name: str
     columns: tuple[tuple[str, str], ...]
     primary_key: tuple[str, ...] = ()

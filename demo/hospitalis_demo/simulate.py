@@ -1,5 +1,7 @@
-"""The whole hospital simulation (everything but the exam orders, which are generated per
-month while writing)."""
+"""The whole hospital simulation.
+
+Everything but the exam orders, which are generated per month while writing.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
-"""The surgical centre: daily elective lists per room, an always-open urgent room, late
-starts, turnover, suspensions and cancellations with reasons."""
+"""The surgical centre: elective lists, the urgent room, and what goes wrong.
+
+Daily elective lists per room, an always-open urgent room, late starts, turnover, suspensions
+and cancellations with reasons.
+"""
 
 from __future__ import annotations
 

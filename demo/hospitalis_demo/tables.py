@@ -14,8 +14,10 @@ from hospitalis_demo.timeline import DAY, HOUR, MINUTE, NAT, Horizon
 
 
 def updated(rng: np.random.Generator, *times: np.ndarray, t_end: int) -> np.ndarray:
-    """``dt_atualizacao``: a few minutes after the latest event of each row (rows with no
-    event yet, like an open account, were last touched during the final day)."""
+    """``dt_atualizacao``: a few minutes after the latest event of each row.
+
+    Rows with no event yet, like an open account, were last touched during the final day.
+    """
     last = np.max(np.vstack([np.asarray(t, dtype=np.int64) for t in times]), axis=0)
     last = np.where(last == NAT, t_end - 6 * HOUR, last)
     lag = (lognormal(rng, 4.0, 0.8, len(last)) * MINUTE).astype(np.int64) + 5

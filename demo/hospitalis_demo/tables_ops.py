@@ -66,8 +66,11 @@ def surgeries(
     discharged: np.ndarray,
     t_end: int,
 ) -> dict[str, np.ndarray]:
-    """``cirurgia``: bookings in order of schedule; operations still running at the snapshot
-    (or ending after the patient's discharge) are left out."""
+    """``cirurgia``: bookings in order of schedule.
+
+    Operations still running at the snapshot (or ending after the patient's discharge) are left
+    out.
+    """
     stay = np.asarray(surg.stay, dtype=np.int64)
     times = np.asarray(surg.times, dtype=np.int64).reshape(-1, 4)
     status = np.asarray(surg.status, dtype=np.int64)

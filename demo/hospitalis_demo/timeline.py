@@ -128,8 +128,10 @@ def holidays(horizon: Horizon) -> np.ndarray:
 
 
 def working_days(horizon: Horizon, saturday: float = 0.0) -> np.ndarray:
-    """Relative activity of each day for scheduled work: 1 on weekdays, ``saturday`` on
-    Saturdays, 0 on Sundays and holidays."""
+    """Relative activity of each day for scheduled work.
+
+    1 on weekdays, ``saturday`` on Saturdays, 0 on Sundays and holidays.
+    """
     day_t = horizon.t0 + np.arange(horizon.n_days, dtype=np.int64) * DAY
     wd = weekday(day_t)
     level = np.where(wd < 5, 1.0, np.where(wd == 5, saturday, 0.0))

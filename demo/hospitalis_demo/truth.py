@@ -1,5 +1,7 @@
-"""Ground truth: the indicator values of docs/CONTRACTS.md computed from the simulation itself
-(numpy, canonical meanings from ``codes``), before any defect is injected."""
+"""Ground truth: the indicator values of docs/CONTRACTS.md computed from the simulation itself.
+
+Computed with numpy and the canonical meanings from ``codes``, before any defect is injected.
+"""
 
 from __future__ import annotations
 
@@ -51,8 +53,11 @@ def _covered_midnights(start: np.ndarray, end: np.ndarray, horizon: Horizon) -> 
 
 
 def patient_days(admitted: np.ndarray, discharged: np.ndarray, horizon: Horizon) -> np.ndarray:
-    """Patient-days of each day D: admitted before and still there at the midnight closing D
-    (``admitted < D+1 <= discharged``), plus stays that began and ended within D."""
+    """Patient-days of each day D.
+
+    Stays admitted before and still there at the midnight closing D
+    (``admitted < D+1 <= discharged``), plus stays that began and ended within D.
+    """
     n = horizon.n_days
     first = np.clip((admitted - horizon.t0) // DAY, 0, n)
     stop = np.where(discharged == NAT, n, (discharged - horizon.t0) // DAY)

@@ -1,5 +1,8 @@
-"""Writing tables to the demo databases: Arrow + ADBC bulk ingest for SQLite and PostgreSQL,
-batched ``executemany`` through SQLAlchemy/pymysql for MariaDB."""
+"""Writing tables to the demo databases.
+
+Arrow + ADBC bulk ingest for SQLite and PostgreSQL, batched ``executemany`` through
+SQLAlchemy/pymysql for MariaDB.
+"""
 
 from __future__ import annotations
 

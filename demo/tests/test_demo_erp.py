@@ -4,6 +4,7 @@ Hospitalis / UpFlux platform profiles, on small SQLite databases."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 import re
@@ -154,7 +155,7 @@ def test_beds_hold_one_patient_at_a_time(erp):
         by_bed[bed].append((start, end))
     for spans in by_bed.values():
         spans.sort()
-        assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))
+        assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))
     blocked = erp.execute(
         "select count(*) from leito_situacao s join movimentacao_leito m using (cd_leito) "
         "where s.ie_status in ('M', 'I') and m.dt_entrada_leito < coalesce(s.dt_fim, '9999') "

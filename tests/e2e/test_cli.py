@@ -263,7 +263,7 @@ def test_demo_erp_writes_the_databases_truth_and_manifest_like_python_m(tmp_path
         text=True,
     )
     call = world.upflux("demo-erp", "--out", str(tmp_path / "by_cli"), *small)
-    module_out, module_err = by_module.communicate(timeout=300)
+    _module_out, module_err = by_module.communicate(timeout=300)
     assert_ok(call)
     assert by_module.returncode == 0, module_err
     for name in ("erp.sqlite", "platform.sqlite", "ground_truth.json", "defects.json"):

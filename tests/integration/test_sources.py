@@ -291,7 +291,7 @@ def test_odbc_and_sqlalchemy_turn_values_into_the_same_text(request, tmp_path):
     sql = (
         "select 42 as i, cast(12.50 as decimal(10, 2)) as d, 0.25e0 as f, "
         "cast('2026-03-01 07:08:09' as datetime) as ts, cast('2026-03-01' as date) as dd, "
-        "'São Paulo – UTI' as s, null as nothing"
+        "'São Paulo – UTI' as s, null as nothing"  # noqa: RUF001  the en dash is the point: non-ASCII text
     )
     sqlalchemy_path = read(_family(request, "mariadb_sqlalchemy", tmp_path), sql)
     odbc_path = read(_family(request, "odbc_mariadb", tmp_path), sql)
@@ -303,7 +303,7 @@ def test_odbc_and_sqlalchemy_turn_values_into_the_same_text(request, tmp_path):
             "f": "0.25",
             "ts": "2026-03-01 07:08:09",
             "dd": "2026-03-01",
-            "s": "São Paulo – UTI",
+            "s": "São Paulo – UTI",  # noqa: RUF001  the en dash is the point: non-ASCII text
             "nothing": None,
         }
     ]
@@ -333,7 +333,7 @@ def test_an_odbc_url_names_its_dialect_and_masks_its_password():
     assert safe_url(ODBC_MARIADB) == (
         "odbc+mysql://DRIVER={MariaDB Unicode};SERVER=db.hospital;PORT=3306;UID=upflux;PWD=***"
     )
-    with pytest.raises(SourceError, match="odbc\\+snowflake.*postgres, mysql, tsql, oracle"):
+    with pytest.raises(SourceError, match=r"odbc\+snowflake.*postgres, mysql, tsql, oracle"):
         dialect_of("odbc+snowflake://DSN=x")
 
 

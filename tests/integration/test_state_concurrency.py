@@ -11,7 +11,7 @@ WORKERS = 4
 WRITES = 25
 
 
-def _writer(url: str, client: str, barrier) -> None:  # noqa: ANN001 - a multiprocessing Barrier
+def _writer(url: str, client: str, barrier) -> None:
     barrier.wait()  # every process opens the store (and creates the schema) at the same moment
     store = StateStore(url)
     now = datetime.now(UTC)

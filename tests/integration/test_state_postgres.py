@@ -142,7 +142,7 @@ def test_one_open_action_per_kind(store):
             conn.execute(store.tables.actions.insert().values(**row))
 
 
-def _writer(schema: str, client: str, barrier) -> None:  # noqa: ANN001 - a multiprocessing Barrier
+def _writer(schema: str, client: str, barrier) -> None:
     barrier.wait()
     store = StateStore(PG_URL, schema=schema)
     now = datetime.now(UTC)

@@ -109,7 +109,7 @@ def test_weights_not_summing_to_100_are_a_config_error(tmp_path):
         HealthConfig.model_validate(bad)
     (tmp_path / "assets" / "health").mkdir(parents=True)
     (tmp_path / "assets" / "health" / "score.yaml").write_text("weights: {freshness: 100}\n")
-    with pytest.raises(ConfigError, match="score.yaml"):
+    with pytest.raises(ConfigError, match=r"score.yaml"):
         read_health(tmp_path)
 
 

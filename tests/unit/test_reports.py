@@ -130,7 +130,7 @@ def report(tmp_path, warehouse):
 
 
 def test_the_report_is_one_self_contained_html_file(report, tmp_path):
-    info, text = report
+    _info, text = report
     assert_self_contained_html(text)
     assert [p.name for p in (tmp_path / "reports").iterdir()] == ["quality.html"]  # no temp left
 

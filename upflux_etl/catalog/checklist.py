@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from upflux_etl.catalog.models import Strict
 
@@ -27,8 +27,8 @@ class ItemSpec(Strict):
     owner: Literal["cs", "integracao"] = "cs"
     evidence: list[Literal["person", "automatic"]]
     rule: str | None = None
-    params: dict[str, Any] = {}
-    requires: list[str] = []
+    params: dict[str, Any] = Field(default_factory=dict)
+    requires: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _evidence_is_coherent(self) -> ItemSpec:
@@ -54,6 +54,8 @@ class ItemSpec(Strict):
 
 
 class RoundSpec(Strict):
+    """One round of the implementation checklist and its items."""
+
     round: int
     title: str
     items: list[ItemSpec]

@@ -17,16 +17,22 @@ FACTORS = (
 
 
 class Band(Strict):
+    """A score band: its name, lower bound (0-100) and the label shown."""
+
     name: str
     min: float = Field(ge=0, le=100)
     label: str
 
 
 class TrendConfig(Strict):
+    """How the score's trend is judged: changes within `flat_within` points are flat."""
+
     flat_within: float = Field(default=2.0, ge=0)
 
 
 class FreshnessConfig(Strict):
+    """Freshness factor: hours within which a load is fresh, and after which it is stale."""
+
     fresh_hours: float = Field(gt=0)
     stale_hours: float = Field(gt=0)
 
@@ -38,18 +44,22 @@ class FreshnessConfig(Strict):
 
 
 class QualityConfig(Strict):
+    """Data-quality factor: the cap when a blocking check fails, and the threshold for an action."""
+
     blocking_cap: float = Field(ge=0, le=1)
     action_below: float = Field(ge=0, le=1)
 
 
 class FlowConfig(Strict):
+    """Data-flow factor: recent volumes against a weekly baseline, per dataset."""
+
     window_days: int = Field(default=7, ge=1)
     baseline_weeks: int = Field(default=4, ge=1)
     recent_days: int = Field(default=2, ge=1)
     healthy_ratio: float = Field(default=0.8, gt=0)
     collapse_ratio: float = Field(default=0.5, ge=0)
     min_daily_baseline: float = Field(default=1.0, ge=0)
-    not_judged: list[str] = []
+    not_judged: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _ordered(self) -> FlowConfig:
@@ -61,15 +71,21 @@ class FlowConfig(Strict):
 
 
 class UsageConfig(Strict):
+    """Platform-use factor: the window and the platform modules counted."""
+
     window_days: int = Field(default=30, ge=1)
     modules: dict[str, str] = Field(min_length=1)
 
 
 class ReconciliationConfig(Strict):
+    """Reconciliation factor: how many recent loads are compared."""
+
     loads: int = Field(default=3, ge=1)
 
 
 class DueDays(Strict):
+    """Days until a CS action is due, per kind of action."""
+
     integration: int = Field(ge=0)
     recheck: int = Field(ge=0)
     review: int = Field(ge=0)
@@ -91,12 +107,14 @@ class Milestone(Strict):
 
 
 class ActionsConfig(Strict):
+    """CS actions: their owners, due days and the follow-up cadence."""
+
     integration_owner: str
     default_owner: str
     due_days: DueDays
     cadence_from: str = "training_1"
     cadence_window_days: int = Field(default=7, ge=1)
-    cadence: list[Milestone] = []
+    cadence: list[Milestone] = Field(default_factory=list)
 
 
 class HealthConfig(Strict):

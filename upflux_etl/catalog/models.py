@@ -140,6 +140,8 @@ class SourceSpec(Strict):
 
 
 class ScheduleSpec(Strict):
+    """When the client's load runs (a cron expression), and whether the schedule is on."""
+
     cron: str = "0 2 * * *"
     enabled: bool = False
 
@@ -149,10 +151,14 @@ MIN_KEY_LENGTH = 16
 
 
 class PseudonymisationSpec(Strict):
+    """The environment variable that holds the client's HMAC pseudonymisation key."""
+
     key_env: str = "UPFLUX_PSEUDONYM_KEY"
 
 
 class TriageSpec(Strict):
+    """The client's ER triage protocol and the target waiting minutes per colour."""
+
     protocol: str = "manchester"
     targets_minutes: dict[str, int] = {
         "red": 0,

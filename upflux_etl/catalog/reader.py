@@ -355,8 +355,9 @@ def mapping_problems(
 ) -> list[ConfigError]:
     """Every mapping kind exists, and maps only to values its canonical columns allow."""
     domains: dict[str, set[str] | None] = {}
-    for column in (c for d in canonical.datasets.values() for c in d.columns.values() if c.map):
-        domains[column.map] = set(column.values) if column.values else None
+    for column in (c for d in canonical.datasets.values() for c in d.columns.values()):
+        if column.map:
+            domains[column.map] = set(column.values) if column.values else None
     found = []
     for kind, codes in mappings.items():
         if kind not in domains:
@@ -398,5 +399,5 @@ def _safe_slug(stem: str) -> str:
 
 
 def unknown(what: str, name: str, known: Any) -> str:
-    """ "unknown <what> '<name>'; known: a, b, c"."""
+    """The message for an unknown name: "unknown <what> '<name>'; known: a, b, c"."""
     return f"unknown {what} {name!r}; known: {', '.join(sorted(known))}"

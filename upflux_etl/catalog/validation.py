@@ -173,8 +173,8 @@ def _dataset_problems(client: ClientSpec, catalog: Catalog, doc: YamlDoc) -> Ite
         if profile is None or profile.source != source_name:
             continue
         for name in profile.datasets:
-            override = client.datasets.get(name)
-            if name in profile.queries or (override and (override.query or not override.enabled)):
+            own = client.datasets.get(name)
+            if name in profile.queries or (own and (own.query or not own.enabled)):
                 continue
             yield doc.error(
                 f"datasets.{name}",

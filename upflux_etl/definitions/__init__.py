@@ -21,8 +21,10 @@ from upflux_etl.settings import Settings
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
-    """Every valid hospital's assets, checks, job and schedule; a broken client file becomes
-    one failing `config_error` asset in its own group and never hides the others.
+    """Every valid hospital's assets, checks, job and schedule.
+
+    A broken client file becomes one failing `config_error` asset in its own group and never
+    hides the others.
 
     Raises:
         ConfigProblems: a project file (not a client file) is broken: nothing can be built.

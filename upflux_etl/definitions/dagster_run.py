@@ -1,5 +1,7 @@
-"""What every asset of a hospital derives from its Dagster run: the run tags, the load
-context (one run = one load) and the hospital's concurrency pool."""
+"""What every asset of a hospital derives from its Dagster run.
+
+The run tags, the load context (one run = one load) and the hospital's concurrency pool.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +27,8 @@ def load_context_of(
 
 
 def pool(client_slug: str) -> str:
-    """The Dagster concurrency pool of a hospital: one run per hospital at a time (run-level
-    pool granularity, set in the instance's dagster.yaml), whoever launches it."""
+    """The Dagster concurrency pool of a hospital: one run per hospital at a time.
+
+    Run-level pool granularity, set in the instance's dagster.yaml, whoever launches it.
+    """
     return f"upflux_{client_slug}"

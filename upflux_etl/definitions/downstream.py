@@ -2,6 +2,8 @@
 
 # No `from __future__ import annotations` here: Dagster checks the `context` annotation
 # of asset functions at definition time and rejects string annotations.
+from typing import TypedDict
+
 import dagster as dg
 
 from upflux_etl.catalog.models import ClientSpec
@@ -11,11 +13,19 @@ from upflux_etl.pipeline.reporting import checklist_step, health_step, quality_r
 from upflux_etl.settings import Settings
 
 
+class _Common(TypedDict):
+    """The `dg.asset` arguments every downstream asset of a hospital shares."""
+
+    group_name: str
+    tags: dict[str, str]
+    pool: str
+
+
 def downstream_assets(
     client: ClientSpec, catalog: Catalog, settings: Settings, warehouse_key: dg.AssetKey
 ) -> list:
     """The report, health score and checklist assets of one hospital."""
-    common = {
+    common: _Common = {
         "group_name": client.slug,
         "tags": {CLIENT_TAG: client.slug},
         "pool": pool(client.slug),

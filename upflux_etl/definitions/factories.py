@@ -18,6 +18,7 @@ from upflux_etl.settings import Settings
 
 
 def dataset_key(client: ClientSpec, dataset: str) -> dg.AssetKey:
+    """The asset key of a client's dataset: `<slug>/datasets/<dataset>`."""
     return dg.AssetKey([client.slug, "datasets", dataset])
 
 

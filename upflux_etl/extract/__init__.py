@@ -1,5 +1,6 @@
-"""Extraction: read-only source sessions, query translation, and the in-memory stream
-where clear identifiers are checked and pseudonymised before anything reaches disk.
+"""Extraction: read-only source sessions, query translation, and the in-memory stream.
+
+In the stream, clear identifiers are checked and pseudonymised before anything reaches disk.
 
 - `source`: `open_batches`, the one way in (picks the driver, wraps failures);
 - `drivers/`: ADBC, SQLAlchemy server-side cursor, ODBC, and the read-only session statements;

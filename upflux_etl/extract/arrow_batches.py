@@ -12,8 +12,11 @@ import pyarrow as pa
 def rows_to_batches(
     names: list[str], chunks: Iterable[Sequence[Sequence]]
 ) -> Iterator[pa.RecordBatch]:
-    """Arrow batches (every column text) from chunks of DB-API rows; one empty batch with the
-    columns when there are no rows, so the warehouse still learns the query's columns."""
+    """Arrow batches (every column text) from chunks of DB-API rows.
+
+    One empty batch with the columns when there are no rows, so the warehouse still learns the
+    query's columns.
+    """
     empty = True
     for rows in chunks:
         empty = False
@@ -24,8 +27,10 @@ def rows_to_batches(
 
 
 def rebatch(reader: pa.RecordBatchReader, batch_rows: int) -> Iterator[pa.RecordBatch]:
-    """The reader's batches cut to at most `batch_rows` rows; one empty batch with the
-    columns when there are no rows."""
+    """The reader's batches cut to at most `batch_rows` rows.
+
+    One empty batch with the columns when there are no rows.
+    """
     empty = True
     for batch in reader:
         for start in range(0, batch.num_rows, batch_rows):

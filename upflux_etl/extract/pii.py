@@ -1,5 +1,6 @@
-"""In-memory protection of personal data: validate clear identifiers, then replace them
-by a keyed HMAC. Nothing here writes anywhere.
+"""In-memory protection of personal data.
+
+Validate clear identifiers, then replace them by a keyed HMAC. Nothing here writes anywhere.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ def pseudonym_key(raw: str) -> bytes:
 
 def pseudonymise(values: list, key: bytes, normalise=str.strip) -> list:
     """HMAC-SHA256 (hex, 32 chars) of each non-null value; nulls stay null."""
-    out = []
+    out: list[str | None] = []
     for v in values:
         if v is None:
             out.append(None)

@@ -61,7 +61,7 @@ def _guarded(batches: Iterator[pa.RecordBatch], url: str) -> Iterator[pa.RecordB
         yield from batches
     except SourceError:
         raise
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - driver errors vary by family; re-raised as SourceError
         raise _source_error(url, exc) from None
 
 

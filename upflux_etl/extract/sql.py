@@ -26,7 +26,7 @@ class QueryError(ValueError):
     """A query that cannot be parsed or translated."""
 
 
-def parse_one_statement(sql: str, read: str) -> exp.Expression:
+def parse_one_statement(sql: str, read: str) -> exp.Expr:
     """The single statement of `sql`, or a QueryError saying why not."""
     try:
         statements = [s for s in sqlglot.parse(sql, read=read) if s is not None]
@@ -51,6 +51,8 @@ def incremental(sql: str, read: str, column: str, after: str, write: str) -> str
     date format (Oracle's NLS settings, SQL Server's language).
     """
     inner = parse_one_statement(sql, read)
+    if not isinstance(inner, exp.Query):
+        raise QueryError(f"an incremental query must be a query (SELECT), not {inner.key}")
     wrapped = (
         exp.select("*")
         .from_(inner.subquery("src"))
@@ -68,7 +70,7 @@ def _timestamp(value: str, write: str) -> exp.Expression:
     return exp.cast(literal, exp.DataType.Type.TIMESTAMP)
 
 
-def _render(expression: exp.Expression, write: str) -> str:
+def _render(expression: exp.Expr, write: str) -> str:
     try:
         return expression.sql(dialect=write, pretty=True)
     except sqlglot.errors.SqlglotError as exc:

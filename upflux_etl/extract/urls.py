@@ -38,6 +38,8 @@ def resolve_url(source: SourceSpec, data_dir: Path, owner: str) -> str:
                 f"{owner}: environment variable {source.url_env} (the source URL) is not set"
             )
         return value
+    if source.url is None:
+        raise SourceError(f"{owner}: the source has neither url nor url_env")
     if url_secret(source.url):
         raise SourceError(
             f"{owner}: the source url holds a password: put the whole URL in an environment "

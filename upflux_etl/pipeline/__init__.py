@@ -1,2 +1,4 @@
-"""The runtime steps of one hospital's load, independent of Dagster: the asset functions
-call these and only add metadata."""
+"""The runtime steps of one hospital's load, independent of Dagster.
+
+The asset functions call these and only add metadata.
+"""

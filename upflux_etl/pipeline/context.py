@@ -30,13 +30,16 @@ class LoadContext:
 
     @property
     def files(self) -> WarehouseFiles:
+        """The hospital's warehouse files."""
         return WarehouseFiles(self.settings.client_dir(self.client.slug))
 
     @property
     def mode(self) -> str:
+        """The load mode: "full" or "incremental"."""
         return "full" if self.full else "incremental"
 
     def dataset(self, name: str) -> DatasetSpec:
+        """The canonical dataset named `name`."""
         return self.catalog.canonical.datasets[name]
 
     def pseudonym_key(self) -> bytes:

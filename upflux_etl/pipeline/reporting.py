@@ -1,5 +1,8 @@
-"""Steps that read the published warehouse: the quality report (with the load's run record),
-the health score and the checklist. Cross-hospital state goes to the state store."""
+"""Steps that read the published warehouse.
+
+The quality report (with the load's run record), the health score and the checklist.
+Cross-hospital state goes to the state store.
+"""
 
 from __future__ import annotations
 
@@ -37,6 +40,8 @@ def quality_report_step(ctx: LoadContext) -> ReportInfo:
     """Write the load's quality report (Portuguese, one HTML file) and record the run with it."""
     out = ctx.files.reports / f"qualidade-{ctx.run_id[:8]}.html"
     with published(ctx.settings, ctx.client) as con, state_store(ctx.settings) as store:
+        if con is None:
+            raise RuntimeError(f"{ctx.client.slug}: no published warehouse to report on")
         report = render_quality_report(
             con, ctx.client, ctx.run_id, out, canonical=ctx.catalog.canonical
         )

@@ -34,6 +34,8 @@ def run_record(
 ) -> RunRecord:
     """The state store's summary of a published load (counts only, no personal data)."""
     header = read_header(con, load_id)
+    if header.started_at is None:
+        raise ValueError(f"load {load_id!r} has no start time in meta.loads")
     ledger = {
         dataset: {k: counts[k] for k in LEDGER_COUNTS}
         for dataset, counts in read_ledger(con, load_id).items()

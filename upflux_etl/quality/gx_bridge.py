@@ -73,15 +73,17 @@ def run_suite(
     _check_inputs(frame, now)
     prepared = prepare(frame, expectations, now, value_sets)
     known = _known_names(frame, expectations)
-    results: dict[str, Any] = {}
+    results: dict[str | None, Any] = {}
     run_error = None
     if prepared.runnable:
         staged = frame.assign(**prepared.flags) if prepared.flags else frame
         try:
             suite_result = validate_frame(staged, prepared.runnable, dataset=dataset)
-            results = {
-                (r.expectation_config.meta or {}).get("name"): r for r in suite_result.results
-            }
+            for r in suite_result.results:
+                config = r.expectation_config
+                if config is None:
+                    raise RuntimeError("GX returned a result without its expectation")
+                results[(config.meta or {}).get("name")] = r
         except Exception as exc:  # noqa: BLE001 - any GX failure must fail the checks, loudly
             run_error = f"{type(exc).__name__}: {exc}"
     checks = tuple(

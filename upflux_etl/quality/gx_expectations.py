@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import great_expectations.expectations  # noqa: F401  (registers the core expectation types)
-from great_expectations.exceptions import ExpectationNotFoundError
+from great_expectations.exceptions.exceptions import ExpectationNotFoundError
 from great_expectations.expectations.expectation import (
     ColumnMapExpectation,
     ColumnPairMapExpectation,

@@ -58,7 +58,7 @@ class DatasetSection:
 
     @property
     def balanced(self) -> bool:
-        """extracted = published + quarantined + held."""
+        """Extracted = published + quarantined + held."""
         return self.extracted == self.published + self.quarantined + self.held
 
 
@@ -68,8 +68,10 @@ def read_sections(
     canonical: CanonicalModel | None,
     cap: int,
 ) -> list[DatasetSection]:
-    """Every dataset of the load: ledger, checks (failing, then blocking, first) and failing
-    records."""
+    """Every dataset of the load.
+
+    Ledger, checks (failing, then blocking, first) and failing records.
+    """
     ledger = read_ledger(con, load_id)
     checks = sorted(
         read_checks(con, load_id), key=lambda c: (c.dataset, c.passed, not c.blocking, c.name)
@@ -77,11 +79,22 @@ def read_sections(
     names = list(ledger) + sorted({c.dataset for c in checks} - set(ledger))
     sections = []
     for name in names:
-        counts = [int(ledger[name][k] or 0) for k in LEDGER_COUNTS] if name in ledger else []
+        counts = dict.fromkeys(LEDGER_COUNTS, 0)
+        if name in ledger:
+            counts = {k: int(ledger[name][k] or 0) for k in LEDGER_COUNTS}
         rows = tuple(
             _check_row(con, load_id, c, canonical, cap) for c in checks if c.dataset == name
         )
-        sections.append(DatasetSection(name, *(counts or [0, 0, 0, 0]), checks=rows))
+        sections.append(
+            DatasetSection(
+                name,
+                extracted=counts["extracted"],
+                published=counts["published"],
+                quarantined=counts["quarantined"],
+                held=counts["held"],
+                checks=rows,
+            )
+        )
     return sections
 
 

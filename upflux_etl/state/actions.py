@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 import sqlalchemy as sa
 
 from upflux_etl.state.records import ActionRecord
+from upflux_etl.state.schema import inserted_id
 
 
 def _select(table: sa.Table) -> sa.Select:
@@ -57,7 +58,7 @@ def upsert_action(
                 .where(table.c.id == current.id)
                 .values(reason=reason, updated_at=now, updated_by=updated_by)
             )
-            return _fetch(conn, table, current.id)
+            return _fetch(conn, table, latest["id"])
         if (current.status == "snoozed" and current.due_date > as_of) or once:
             return current
     values = {
@@ -72,7 +73,7 @@ def upsert_action(
         "updated_at": now,
         "updated_by": updated_by,
     }
-    new_id = conn.execute(table.insert().values(**values)).inserted_primary_key[0]
+    new_id = inserted_id(conn.execute(table.insert().values(**values)))
     return _fetch(conn, table, new_id)
 
 

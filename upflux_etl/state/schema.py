@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
@@ -19,6 +20,7 @@ class UtcDateTime(sa.types.TypeDecorator):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Store as UTC (naive on SQLite); refuse naive timestamps."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -27,6 +29,7 @@ class UtcDateTime(sa.types.TypeDecorator):
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Read back as a timezone-aware UTC timestamp."""
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -168,3 +171,11 @@ def append_only_ddl(dialect: str, schema: str | None) -> list[str]:
             f"FOR EACH ROW EXECUTE FUNCTION {prefix}checklist_events_append_only()",
         ]
     return []
+
+
+def inserted_id(result: sa.CursorResult[Any]) -> int:
+    """The primary key the database gave the row `result` inserted."""
+    key = result.inserted_primary_key
+    if key is None or key[0] is None:
+        raise RuntimeError("the state store returned no id for the inserted row")
+    return int(key[0])

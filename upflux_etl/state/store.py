@@ -19,7 +19,7 @@ from upflux_etl.state.records import (
     HealthRecord,
     RunRecord,
 )
-from upflux_etl.state.schema import build_tables
+from upflux_etl.state.schema import build_tables, inserted_id
 
 T = TypeVar("T")
 
@@ -142,9 +142,7 @@ class StateStore:
         )
         values = {k: v for k, v in asdict(event).items() if k != "id"}
         t = self.tables.checklist_events
-        new_id = self._write(
-            lambda conn: conn.execute(t.insert().values(**values)).inserted_primary_key[0]
-        )
+        new_id = self._write(lambda conn: inserted_id(conn.execute(t.insert().values(**values))))
         return ChecklistEvent(**{**asdict(event), "id": new_id})
 
     def checklist_events(self, client: str, item: str | None = None) -> list[ChecklistEvent]:

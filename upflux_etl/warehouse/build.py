@@ -38,22 +38,28 @@ class RunningLoad(Protocol):
     """What a build needs to know of its load (`pipeline.context.LoadContext` is one)."""
 
     @property
-    def files(self) -> WarehouseFiles: ...
+    def files(self) -> WarehouseFiles:
+        """The hospital's warehouse files."""
 
     @property
-    def run_id(self) -> str: ...
+    def run_id(self) -> str:
+        """The run, which names the build file."""
 
     @property
-    def client(self) -> ClientSpec: ...
+    def client(self) -> ClientSpec:
+        """The hospital."""
 
     @property
-    def mode(self) -> str: ...
+    def mode(self) -> str:
+        """The load mode: "full" or "incremental"."""
 
 
 @contextmanager
 def build_connection(load: RunningLoad) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-write connection to the load's build (created on the load's first step),
-    in the hospital's time zone; closed on exit."""
+    """A read-write connection to the load's build, closed on exit.
+
+    The build is created on the load's first step; the connection uses the hospital's time zone.
+    """
     client = load.client
     path = open_build(
         load.files, load.run_id, client=client.slug, timezone=client.timezone, mode=load.mode

@@ -20,21 +20,26 @@ class WarehouseFiles:
 
     @property
     def published(self) -> Path:
+        """The published warehouse, never opened for writing."""
         return self.root / "warehouse.duckdb"
 
     @property
     def previous(self) -> Path:
+        """The warehouse published before the current one."""
         return self.root / "warehouse.previous.duckdb"
 
     @property
     def builds(self) -> Path:
+        """The folder of the runs' build files."""
         return self.root / "builds"
 
     @property
     def reports(self) -> Path:
+        """The folder of the hospital's reports."""
         return self.root / "reports"
 
     def build(self, run_id: str) -> Path:
+        """The build file of run `run_id`."""
         return self.builds / f"{run_id}.duckdb"
 
 

@@ -1,5 +1,8 @@
-"""The warehouse's schemas and the DDL of its `meta` tables (docs/CONTRACTS.md, "The
-warehouse"); `warehouse/meta/` is the only code that reads or writes those tables."""
+"""The warehouse's schemas and the DDL of its `meta` tables.
+
+See docs/CONTRACTS.md, "The warehouse"; `warehouse/meta/` is the only code that reads or
+writes those tables.
+"""
 
 from __future__ import annotations
 

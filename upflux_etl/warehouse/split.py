@@ -28,9 +28,11 @@ class Ledger:
 
     @property
     def balanced(self) -> bool:
+        """Extracted = published + quarantined + held."""
         return self.extracted == self.published + self.quarantined + self.held
 
     def as_dict(self) -> dict:
+        """The ledger as a plain dict (for metadata and reports)."""
         return asdict(self)
 
 

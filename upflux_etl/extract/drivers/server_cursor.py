@@ -1,5 +1,7 @@
-"""SQLAlchemy backends without ADBC (MariaDB/MySQL, SQL Server, Oracle): rows streamed with a
-server-side cursor and turned into Arrow batches."""
+"""SQLAlchemy backends without ADBC (MariaDB/MySQL, SQL Server, Oracle).
+
+Rows are streamed with a server-side cursor and turned into Arrow batches.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""A load's bookkeeping in the warehouse's `meta` tables: the only code that reads or writes
-them (their DDL is in `warehouse/schema.py`; docs/CONTRACTS.md, "The warehouse").
+"""A load's bookkeeping in the warehouse's `meta` tables.
+
+The only code that reads or writes them (their DDL is in `warehouse/schema.py`;
+docs/CONTRACTS.md, "The warehouse").
 
 - `loads`: `meta.loads` and `meta.publication`: a load's start, its publication, its header;
 - `ledger`: `meta.ledger`, where every extracted row of a dataset went;

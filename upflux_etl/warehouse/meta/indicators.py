@@ -15,8 +15,7 @@ INDICATOR_VALUES = "meta.indicator_values"  # named in evidence texts
 def write_indicator_values(
     con: duckdb.DuckDBPyConnection, load_id: str, indicator: str, unit: str, values: pa.Table
 ) -> int:
-    """Replace one indicator's values of `load_id` (null values are not kept); returns how
-    many were kept.
+    """Replace one indicator's values of `load_id` (null values are not kept).
 
     Args:
         con: the load's build.
@@ -24,6 +23,9 @@ def write_indicator_values(
         indicator: the indicator's name.
         unit: its unit, stored with every value.
         values: columns period, dimensions, measure, value.
+
+    Returns:
+        How many values were kept.
     """
     con.execute(
         "delete from meta.indicator_values where load_id = ? and indicator = ?",
@@ -68,8 +70,10 @@ def indicator_counts(con: duckdb.DuckDBPyConnection, load_id: str) -> dict[str, 
 def indicator_counts_until(
     con: duckdb.DuckDBPyConnection, at: dt.datetime
 ) -> dict[str, int] | None:
-    """Indicator -> non-null values computed by loads finished by `at` (None when the
-    warehouse keeps no indicator values)."""
+    """Indicator -> non-null values computed by loads finished by `at`.
+
+    None when the warehouse keeps no indicator values.
+    """
     if not (has_table(con, "meta", "indicator_values") and has_table(con, "meta", "loads")):
         return None
     rows = con.execute(
