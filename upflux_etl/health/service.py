@@ -62,6 +62,7 @@ def score_client(
                 as_of=as_of,
                 once=action.once,
             )
+        store.clear_absent_actions(client.slug, {a.kind for a in score.next_actions}, as_of)
     return score
 
 
