@@ -15,7 +15,8 @@ from rich.markup import escape
 from upflux_etl.catalog.errors import ConfigError
 from upflux_etl.catalog.reader import read_clients
 from upflux_etl.catalog.validation import validate_project
-from upflux_etl.cli import checklist
+from upflux_etl.cli import actions, checklist
+from upflux_etl.cli.health import health
 from upflux_etl.cli.console import console, errors, friendly_errors, show_progress
 from upflux_etl.cli.lookup import find_client, find_runnable_client
 from upflux_etl.cli.summary import print_run_summary
@@ -29,6 +30,8 @@ app = typer.Typer(
     help="UpFlux ETL: hospital ERP data, proven right, every night.",
 )
 app.add_typer(checklist.app, name="checklist")
+app.add_typer(actions.app, name="actions")
+app.command("health")(health)
 # Dagster and Great Expectations (~8 s of imports) are imported only by the commands that run
 # or check the pipeline: `status` and `checklist` answer in a couple of seconds. The demo ERP
 # generator (a package of its own, through upflux_etl.demo) only by `demo` and `demo-erp`.

@@ -7,8 +7,11 @@ import dagster as dg
 from upflux_etl.catalog.models import ClientSpec
 from upflux_etl.catalog.reader import Catalog
 from upflux_etl.definitions.context import CLIENT_TAG, load_context, pool
+from upflux_etl.health.trend import trend_text
+from upflux_etl.health.view import action_view, open_actions
 from upflux_etl.pipeline.after import checklist_step, health_step, quality_report_step
 from upflux_etl.settings import Settings
+from upflux_etl.state.store import StateStore
 
 
 def downstream_assets(
@@ -46,12 +49,25 @@ def downstream_assets(
     )
     def _health(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         score = health_step(settings, catalog, client)
+        with StateStore(settings.state_url) as store:
+            actions = open_actions(store.actions(client.slug), score.as_of)
         return dg.MaterializeResult(
             metadata={
                 "score": score.score,
                 "band": score.band or "n/a",
-                "trend": score.trend or "n/a",
-                "next_actions": dg.MetadataValue.json([a.reason for a in score.next_actions]),
+                "band_label": score.band_label or "n/a",
+                "previous_score": score.previous_score,
+                # The same words as `upflux health` and the CS radar (health.trend).
+                "trend": trend_text(score.trend, score.previous_score),
+                "next_actions": dg.MetadataValue.json([action_view(a) for a in actions]),
+                "next_actions_md": dg.MetadataValue.md(
+                    "\n".join(
+                        f"- #{a.id} **{a.kind}** ({a.owner}, prazo {a.due_date:%d/%m/%Y}): "
+                        f"{a.reason}"
+                        for a in actions
+                    )
+                    or "Nenhuma ação aberta."
+                ),
             }
         )
 

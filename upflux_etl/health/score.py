@@ -9,6 +9,7 @@ from upflux_etl.catalog.health import HealthConfig
 from upflux_etl.health.actions import NextAction, next_actions
 from upflux_etl.health.factors import Factor, all_factors
 from upflux_etl.health.inputs import HealthInputs
+from upflux_etl.health.trend import trend_of
 from upflux_etl.state.records import HealthRecord
 
 
@@ -78,16 +79,6 @@ def renormalise(factors: list[Factor], config: HealthConfig) -> list[Factor]:
         )
         for f in factors
     ]
-
-
-def trend_of(score: float, previous: float | None, config: HealthConfig) -> str | None:
-    """up, down or flat (a change within `trend.flat_within` points), None without a previous."""
-    if previous is None:
-        return None
-    delta = score - previous
-    if abs(delta) <= config.trend.flat_within:
-        return "flat"
-    return "up" if delta > 0 else "down"
 
 
 def compute_health(

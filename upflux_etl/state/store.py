@@ -42,6 +42,14 @@ class StateStore:
         """Close every pooled connection."""
         self.engine.dispose()
 
+    def __enter__(self) -> StateStore:
+        """The store itself; leaving the block closes its connections."""
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        """Close every pooled connection."""
+        self.dispose()
+
     # --- runs -----------------------------------------------------------------------------
 
     def record_run(self, run: RunRecord) -> None:
