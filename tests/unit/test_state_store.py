@@ -224,8 +224,10 @@ def test_an_existing_version_1_store_gains_the_new_column(tmp_path):
             "insert into actions values (1, 'hosp_a', 'k', 'r', 'ana', '2026-10-04', 'open', "
             "'', '2026-10-01 00:00:00', '2026-10-01 00:00:00', 'health')"
         )
-        conn.exec_driver_sql("create table schema_version (version integer primary key, "
-                             "applied_at datetime not null)")
+        conn.exec_driver_sql(
+            "create table schema_version (version integer primary key, "
+            "applied_at datetime not null)"
+        )
         conn.exec_driver_sql("insert into schema_version values (1, '2026-10-01 00:00:00')")
     engine.dispose()
     store = StateStore(url)

@@ -164,9 +164,7 @@ def _corrections(earlier: list[ChecklistEvent]) -> str:
     for e in earlier:
         when = e.details.get("date")
         on = f" em {_day_text(str(when))}" if when else ""
-        texts.append(
-            f"{e.recorded_by} em {e.recorded_at:%d/%m/%Y}: {STATUS_TEXT[e.status]}{on}"
-        )
+        texts.append(f"{e.recorded_by} em {e.recorded_at:%d/%m/%Y}: {STATUS_TEXT[e.status]}{on}")
     return "Registros anteriores (corrigidos): " + "; ".join(texts) + "."
 
 

@@ -16,8 +16,8 @@ from upflux_etl.catalog.errors import ConfigError
 from upflux_etl.catalog.reader import read_clients
 from upflux_etl.catalog.validation import validate_project
 from upflux_etl.cli import actions, checklist
-from upflux_etl.cli.health import health
 from upflux_etl.cli.console import console, errors, friendly_errors, show_progress
+from upflux_etl.cli.health import health
 from upflux_etl.cli.lookup import find_client, find_runnable_client
 from upflux_etl.cli.summary import print_run_summary
 from upflux_etl.pipeline.after import backfill_health

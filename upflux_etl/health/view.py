@@ -48,9 +48,7 @@ def action_view(action: ActionRecord) -> dict[str, Any]:
 def open_actions(actions: list[ActionRecord], today: date) -> list[ActionRecord]:
     """The actions to do: open ones, and snoozed ones whose date has come; soonest due first."""
     live = [
-        a
-        for a in actions
-        if a.status == "open" or (a.status == "snoozed" and a.due_date <= today)
+        a for a in actions if a.status == "open" or (a.status == "snoozed" and a.due_date <= today)
     ]
     return sorted(live, key=lambda a: (a.due_date, a.id or 0))
 
