@@ -75,10 +75,11 @@ def test_the_radar_renders_sorts_and_filters_without_console_errors(browser, rad
     page.goto(radar.as_uri())
     rows = page.locator("#radar tbody tr")
     assert rows.count() == 3
-    names = lambda: [
-        n.strip()
-        for n in page.locator("#radar tbody tr:visible td:first-child > strong").all_inner_texts()
-    ]  # noqa: E731
+
+    def names() -> list[str]:
+        cells = page.locator("#radar tbody tr:visible td:first-child > strong")
+        return [n.strip() for n in cells.all_inner_texts()]
+
     assert names() == ["Hospital Beta", "Hospital Alfa", "Hospital Gama"]  # red first
     beta = page.locator("#h-hosp_b")
     assert (
