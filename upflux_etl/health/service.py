@@ -50,7 +50,7 @@ def score_client(
         replay=replay,
     )
     previous = store.health_before(client.slug, as_of)
-    score = compute_health(inputs, config, previous.score if previous else None)
+    score = compute_health(inputs, config, previous)
     if score.score is None:
         return score
     store.record_health(score.to_record())
@@ -173,7 +173,7 @@ def recompute_day(
         replay=True,
     )
     previous = store.health_before(client.slug, as_of)
-    return compute_health(inputs, config, previous.score if previous else None)
+    return compute_health(inputs, config, previous)
 
 
 def backfill(
