@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from upflux_etl.cli.console import console, errors, friendly_errors
+from upflux_etl.cli.console import console, friendly_errors, refuse
 from upflux_etl.cli.dates import parse_day
 from upflux_etl.cli.lookup import find_client
 from upflux_etl.health.view import action_view, open_actions
@@ -57,10 +57,9 @@ def _change(action_id: int, status: str, reason: str, by: str, **kw: object) -> 
             store.action(action_id)
             return store.set_action_status(action_id, status, reason, by, **kw)  # type: ignore[arg-type]
         except KeyError:
-            errors.print(f"[bold red]error:[/] nenhuma ação com id {action_id}")
-            raise typer.Exit(2) from None
+            refuse(f"nenhuma ação com id {action_id}")
         except ValueError as exc:
-            raise typer.BadParameter(str(exc)) from None
+            refuse(str(exc))
 
 
 @app.command("done")
@@ -84,7 +83,7 @@ def snooze(
     """Snooze an action until a day: quiet until then, open again on that day."""
     day = parse_day(until, "--until")
     if day <= datetime.now(UTC).date():
-        raise typer.BadParameter(f"--until: {day.isoformat()} não está no futuro")
+        refuse(f"--until: {day.isoformat()} não está no futuro")
     action = _change(action_id, "snoozed", reason, by, due_date=day)
     console.print(f"ação #{action.id} ({action.kind}) adiada até {day.isoformat()}")
 

@@ -5,17 +5,16 @@ from __future__ import annotations
 from datetime import date
 
 from upflux_etl.checklist.dates import parse_iso_day
+from upflux_etl.cli.console import refuse
 
 
 def parse_day(text: str, option: str) -> date:
     """`text` as a YYYY-MM-DD day.
 
     Raises:
-        typer.BadParameter: not an ISO day (e.g. `ontem`, `2026-13-45`), naming the option.
+        typer.Exit: not an ISO day (e.g. `ontem`, `2026-13-45`): one line naming the option.
     """
-    import typer
-
     try:
         return parse_iso_day(text, option)
     except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
+        refuse(str(exc))
