@@ -523,3 +523,21 @@ def test_a_future_date_is_fine_for_what_is_scheduled_and_order_is_kept(store, ro
             details={"dates": ["2026-10-20", "2026-02-30"]},
             recorded_at=at,
         )
+
+
+def test_the_ui_metadata_reads_like_the_cli(tmp_path, store, model, config):
+    from upflux_etl.health.view import health_metadata, health_view
+
+    client = make_client()
+    for day in days(date(2026, 10, 20), date(2026, 10, 22)):
+        night(None, store, client, model, config, day, status="failed", books={})
+    (record,) = store.health_history("hosp_a")[-1:]
+    actions = open_actions(store.actions("hosp_a"), date(2026, 10, 22))
+    meta = health_metadata(record.score, record.band, record.previous_score, record.trend, actions)
+    cli = health_view(
+        record, store.health_history("hosp_a"), store.actions("hosp_a"), date(2026, 10, 22)
+    )
+    assert meta["trend"] == cli["trend_text"] == "estável (antes 0,0)"
+    assert meta["next_actions"] == cli["next_actions"]
+    assert "carga_falhando" in meta["actions_md"] and "Nenhuma" not in meta["actions_md"]
+    assert len(cli["history"]) == 3

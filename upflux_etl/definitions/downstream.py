@@ -7,8 +7,7 @@ import dagster as dg
 from upflux_etl.catalog.models import ClientSpec
 from upflux_etl.catalog.reader import Catalog
 from upflux_etl.definitions.context import CLIENT_TAG, load_context, pool
-from upflux_etl.health.trend import trend_text
-from upflux_etl.health.view import action_view, open_actions
+from upflux_etl.health.view import health_metadata, open_actions
 from upflux_etl.pipeline.after import checklist_step, health_step, quality_report_step
 from upflux_etl.settings import Settings
 from upflux_etl.state.store import StateStore
@@ -51,23 +50,12 @@ def downstream_assets(
         score = health_step(settings, catalog, client)
         with StateStore(settings.state_url) as store:
             actions = open_actions(store.actions(client.slug), score.as_of)
+        shown = health_metadata(score.score, score.band, score.previous_score, score.trend, actions)
         return dg.MaterializeResult(
             metadata={
-                "score": score.score,
-                "band": score.band or "n/a",
-                "band_label": score.band_label or "n/a",
-                "previous_score": score.previous_score,
-                # The same words as `upflux health` and the CS radar (health.trend).
-                "trend": trend_text(score.trend, score.previous_score),
-                "next_actions": dg.MetadataValue.json([action_view(a) for a in actions]),
-                "next_actions_md": dg.MetadataValue.md(
-                    "\n".join(
-                        f"- #{a.id} **{a.kind}** ({a.owner}, prazo {a.due_date:%d/%m/%Y}): "
-                        f"{a.reason}"
-                        for a in actions
-                    )
-                    or "Nenhuma ação aberta."
-                ),
+                **{k: v for k, v in shown.items() if k not in ("next_actions", "actions_md")},
+                "next_actions": dg.MetadataValue.json(shown["next_actions"]),
+                "actions_md": dg.MetadataValue.md(shown["actions_md"]),
             }
         )
 

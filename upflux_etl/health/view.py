@@ -103,3 +103,30 @@ def health_view(
         "next_actions": [action_view(a) for a in open_actions(actions, today)],
     }
     return view
+
+
+def health_metadata(
+    score: float | None,
+    band: str | None,
+    previous: float | None,
+    trend: str | None,
+    actions: list[ActionRecord],
+) -> dict[str, Any]:
+    """What the UI's `health_score` asset shows: the words of `upflux health` and the radar.
+
+    Returns:
+        score, band, previous_score, trend (in Portuguese, with the previous score), the open
+        actions (`next_actions`, as `upflux actions list --json`) and the same as Markdown.
+    """
+    lines = [
+        f"- #{a.id} **{a.kind}** ({a.owner}, prazo {a.due_date:%d/%m/%Y}): {a.reason}"
+        for a in actions
+    ]
+    return {
+        "score": score,
+        "band": band or "n/a",
+        "previous_score": previous,
+        "trend": trend_text(trend, previous) if score is not None else "n/a",
+        "next_actions": [action_view(a) for a in actions],
+        "actions_md": "\n".join(lines) or "Nenhuma ação aberta.",
+    }
