@@ -173,6 +173,7 @@ def test_a_hospital_whose_loads_all_fail_gets_contact_hospital_it(tmp_path, stor
     assert "3 carga(s) seguida(s) falharam" in action.reason
     assert "contatar a TI do hospital" in action.reason
     assert "sem conexão com o banco do ERP" in action.reason
+    assert not live(store, "hosp_a", "carga_atrasada", date(2026, 10, 22))  # one action, not two
 
 
 def test_loads_that_start_failing_raise_the_action_the_first_night(tmp_path, store, model, config):

@@ -70,9 +70,11 @@ def _integration_actions(
     owner = config.actions.integration_owner
     soon = inputs.as_of + timedelta(days=config.actions.due_days.integration)
     review = inputs.as_of + timedelta(days=config.actions.due_days.review)
+    failing = _failing(inputs)
     found = [
-        *_failing(inputs),
-        *_stale(factors["freshness"], config),
+        *failing,
+        # Failing loads already say since when nothing was published: one action, not two.
+        *([] if failing else _stale(factors["freshness"], config)),
         *_quality(factors["data_quality"], config),
         *_collapses(factors["data_flow"], config),
         *_unbalanced(factors["reconciliation"]),
