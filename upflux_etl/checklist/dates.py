@@ -1,5 +1,7 @@
-"""Dates on checklist records: ISO days, nothing in the future that already happened, and
-the implementation's order (kick-off, then the trainings in turn)."""
+"""Dates on checklist records: ISO days, in the past when done, in the implementation's order.
+
+The order is the kick-off, then the trainings in turn.
+"""
 
 from __future__ import annotations
 

@@ -17,9 +17,9 @@ __all__ = [
     "NextAction",
     "UsageInputs",
     "backfill",
-    "fill_history",
-    "recompute_day",
     "compute_health",
+    "fill_history",
     "gather_inputs",
+    "recompute_day",
     "score_client",
 ]
