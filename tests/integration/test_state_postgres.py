@@ -171,3 +171,44 @@ def test_concurrent_processes_on_postgres(schema):
         assert len(store.actions("shared")) == 1
     finally:
         store.dispose()
+
+
+def test_a_version_1_store_gains_the_actions_cleared_on_column(schema):
+    engine = sa.create_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'create schema "{schema}"'))
+        conn.execute(
+            sa.text(
+                f'create table "{schema}".actions (id serial primary key, client varchar(200) '
+                "not null, kind varchar(200) not null, reason text not null, owner varchar(200) "
+                "not null, due_date date not null, status varchar(20) not null, status_reason "
+                "text not null, created_at timestamptz not null, updated_at timestamptz not null, "
+                "updated_by varchar(200) not null)"
+            )
+        )
+        conn.execute(
+            sa.text(
+                f'insert into "{schema}".actions (client, kind, reason, owner, due_date, status, '
+                "status_reason, created_at, updated_at, updated_by) values ('hosp_a', 'k', 'r', "
+                "'ana', '2026-10-04', 'open', '', now(), now(), 'health')"
+            )
+        )
+        conn.execute(
+            sa.text(
+                f'create table "{schema}".schema_version (version integer primary key, '
+                "applied_at timestamptz not null)"
+            )
+        )
+        conn.execute(sa.text(f'insert into "{schema}".schema_version values (1, now())'))
+    engine.dispose()
+    store = StateStore(PG_URL, schema=schema)
+    try:
+        (kept,) = store.actions("hosp_a")
+        assert (kept.kind, kept.cleared_on) == ("k", None)
+        assert store.clear_absent_actions("hosp_a", set(), date(2026, 10, 5)) == []  # open
+        with store.engine.connect() as conn:
+            versions = conn.execute(sa.select(store.tables.schema_version.c.version)).scalars()
+            assert sorted(versions) == [1, SCHEMA_VERSION]
+    finally:
+        store.dispose()
+    StateStore(PG_URL, schema=schema).dispose()  # a second opening migrates nothing

@@ -87,7 +87,7 @@ def test_volumes_are_cut_by_day_in_the_hospital_zone(tmp_path, model):
         "values ('X1', 'E1', 'lab', 'routine', timestamptz '2026-10-19 02:30:00+00', now())"
     )
     store = StateStore(f"sqlite:///{tmp_path / 's.sqlite'}")
-    store.record_run(make_run("L1", utc(2026, 10, 19, 5)))
+    store.record_run(make_run("L1", utc(2026, 10, 20, 5)))
     inputs = gather_inputs(con, store, make_client(), model, date(2026, 10, 20), now=NOW)
     (exams,) = [f for f in inputs.flows if f.dataset == "exams"]
     counts = dict(zip(exams.days, exams.actual, strict=True))
@@ -187,3 +187,45 @@ def test_datasets_not_judged_for_flow_are_left_out(world, model, config, rounds)
         con, store, make_client(), model, TODAY, config=cfg, rounds=rounds, now=NOW
     )
     assert "encounters" not in {f.dataset for f in inputs.flows}
+
+
+def test_the_day_a_load_was_cut_on_is_not_judged_for_flow(tmp_path, model, config):
+    """A load at 15:00 extracted half of that day: the next morning must not read a collapse."""
+    con = make_warehouse(tmp_path / "w.duckdb", model)
+    con.execute(
+        """
+        insert into main.exams (order_id, encounter_id, exam_kind, priority, ordered_at, updated_at)
+        select 'X' || d::date || '-' || i, 'E1', 'lab', 'routine',
+               (d::timestamp + interval (i) hour)::timestamptz, now()
+        from range(date '2026-08-01', date '2026-10-30', interval 1 day) as t(d), range(24) as s(i)
+        where d::date < date '2026-10-29' or i < 12
+        """
+    )
+    store = StateStore(f"sqlite:///{tmp_path / 's.sqlite'}")
+    store.record_run(make_run("L1", utc(2026, 10, 29, 18)))  # 15:00 in Sao Paulo
+    inputs = gather_inputs(
+        con, store, make_client(), model, date(2026, 10, 30), config=config, now=NOW
+    )
+    (exams,) = [f for f in inputs.flows if f.dataset == "exams"]
+    assert exams.days[-1] == date(2026, 10, 28) and exams.actual[-1] == 24
+    score = score_client(
+        con, store, make_client(), model, config, as_of=date(2026, 10, 30), now=NOW
+    )
+    assert score.factors[2].facts["collapsed"] == []
+    store.dispose()
+
+
+def test_the_trend_compares_the_factors_that_applied_on_both_days(world, model, config, rounds):
+    """The first load adds freshness, quality and the checklist to a replayed history: what
+    the score measures changed, not how the hospital is doing."""
+    con, store = world
+    client = make_client()
+    backfill(con, store, client, model, config, rounds=rounds, days=30, now=NOW)
+    by_day = {h.as_of: h for h in store.health_history("hosp_a")}
+    before, first = by_day[FIRST_LOAD - timedelta(days=1)], by_day[FIRST_LOAD]
+    assert (
+        first.factors["implementation"]["applies"] and first.factors["implementation"]["value"] < 1
+    )
+    assert first.score < before.score  # a lower total ...
+    assert first.trend == "flat"  # ... yet the ERP's flow, measured on both days, held
+    assert by_day[date(2026, 10, 27)].trend == "down"  # a real fall still reads as one

@@ -233,6 +233,14 @@ def test_flow_within_the_usual_pattern_is_full_and_a_dip_scales(config):
     assert dip.value == pytest.approx(0.75) and dip.facts["collapsed"] == []
 
 
+def test_an_incomplete_newest_day_alone_is_no_collapse(config):
+    """The newest day may lack late records (the demo ERP's last day has few surgeries)."""
+    short = data_flow(inputs(flows=(flow("surgeries", [100] * 6 + [20]),)), config)
+    assert short.facts["collapsed"] == [] and short.value == 1.0
+    both = data_flow(inputs(flows=(flow("surgeries", [100] * 5 + [40, 20]),)), config)
+    assert both.facts["collapsed"] == ["surgeries"]
+
+
 def test_datasets_without_enough_history_are_not_judged(config):
     f = data_flow(inputs(flows=(flow("surgeries", [0] * 7, expected=0.5),)), config)
     assert not f.applies

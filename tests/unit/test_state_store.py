@@ -178,22 +178,68 @@ def test_open_actions_are_upserted_by_client_and_kind(store):
     assert len(store.actions("hosp_a")) == 1 and len(store.actions("hosp_b")) == 1
 
 
-def test_a_closed_action_reopens_as_a_new_one_but_a_snooze_holds(store):
+def test_a_done_action_stays_closed_until_its_cause_was_gone_and_returns(store):
+    at = utc(2026, 10, 4, 12)
     a = store.upsert_open_action("hosp_a", "uso_parcial", "r", "ana", date(2026, 10, 4))
-    store.set_action_status(a.id, "done", "contato feito", "ana")
-    b = store.upsert_open_action("hosp_a", "uso_parcial", "r", "ana", date(2026, 10, 8))
-    assert b.id != a.id and b.status == "open"
+    store.set_action_status(a.id, "done", "contato feito", "ana", at=at)
+    still = store.upsert_open_action(
+        "hosp_a", "uso_parcial", "r", "ana", date(2026, 10, 8), as_of=date(2026, 10, 5)
+    )
+    assert still.id == a.id and still.status == "done"  # the cause never went away
+    assert store.clear_absent_actions("hosp_a", set(), date(2026, 10, 6)) == [a.id]
+    assert store.action(a.id).cleared_on == date(2026, 10, 6)
+    b = store.upsert_open_action(
+        "hosp_a", "uso_parcial", "r", "ana", date(2026, 10, 10), as_of=date(2026, 10, 7)
+    )
+    assert b.id != a.id and b.status == "open" and b.due_date == date(2026, 10, 10)
+
+
+def test_a_snooze_holds_until_its_date_then_the_same_action_opens(store):
+    a = store.upsert_open_action("hosp_a", "uso_parcial", "r", "ana", date(2026, 10, 8))
     snoozed = store.set_action_status(
-        b.id, "snoozed", "hospital em férias", "ana", due_date=date(2026, 10, 20)
+        a.id, "snoozed", "hospital em férias", "ana", due_date=date(2026, 10, 20)
     )
     held = store.upsert_open_action(
         "hosp_a", "uso_parcial", "r", "ana", date(2026, 10, 9), as_of=date(2026, 10, 10)
     )
     assert held.id == snoozed.id and held.status == "snoozed"
+    assert store.clear_absent_actions("hosp_a", set(), date(2026, 10, 11)) == []
     woke = store.upsert_open_action(
-        "hosp_a", "uso_parcial", "r", "ana", date(2026, 10, 24), as_of=date(2026, 10, 21)
+        "hosp_a", "uso_parcial", "r2", "ana", date(2026, 10, 24), as_of=date(2026, 10, 20)
     )
-    assert woke.status == "open" and woke.id not in (a.id, b.id)
+    assert (woke.id, woke.status, woke.reason) == (a.id, "open", "r2")
+    assert woke.due_date == date(2026, 10, 20)
+
+
+def test_an_existing_version_1_store_gains_the_new_column(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "create table actions (id integer primary key, client varchar, kind varchar, "
+            "reason text, owner varchar, due_date date, status varchar, status_reason text, "
+            "created_at datetime, updated_at datetime, updated_by varchar)"
+        )
+        conn.exec_driver_sql(
+            "insert into actions values (1, 'hosp_a', 'k', 'r', 'ana', '2026-10-04', 'open', "
+            "'', '2026-10-01 00:00:00', '2026-10-01 00:00:00', 'health')"
+        )
+        conn.exec_driver_sql(
+            "create table schema_version (version integer primary key, "
+            "applied_at datetime not null)"
+        )
+        conn.exec_driver_sql("insert into schema_version values (1, '2026-10-01 00:00:00')")
+    engine.dispose()
+    store = StateStore(url)
+    try:
+        (kept,) = store.actions("hosp_a")
+        assert (kept.kind, kept.cleared_on) == ("k", None)
+        with store.engine.connect() as conn:
+            versions = conn.exec_driver_sql("select version from schema_version").scalars()
+            assert sorted(versions) == [1, 2]
+    finally:
+        store.dispose()
+    StateStore(url).dispose()  # a second opening migrates nothing
 
 
 def test_a_once_action_is_never_raised_again(store):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from upflux_etl.catalog.checklist import Rounds
+from upflux_etl.checklist.dates import checked_dates
 from upflux_etl.state.records import ChecklistEvent
 from upflux_etl.state.store import StateStore
 
@@ -27,15 +28,18 @@ def record_checklist(
 
     Raises:
         KeyError: the item is not on the checklist.
-        ValueError: the item is proven only by the pipeline, or a "done" statement lacks the
-            details the item requires (dates, attendees, the signed-off report's id).
+        ValueError: the item is proven only by the pipeline, a "done" statement lacks the
+            details the item requires (dates, attendees, the signed-off report's id), or a
+            date is not an ISO day, lies in the future though done, or is out of order.
     """
     spec = rounds.item(item)
     if not spec.person:
         raise ValueError(
             f"{item!r} is proven by the pipeline only ({spec.rule}); a person cannot record it"
         )
-    details = dict(details or {})
+    recorded_at = recorded_at or datetime.now(UTC)
+    earlier = [e for e in store.checklist_events(client) if e.recorded_at <= recorded_at]
+    details = checked_dates(item, status, dict(details or {}), earlier, recorded_at.date())
     if status == "done":
         missing = [key for key in spec.requires if not details.get(key)]
         if missing:

@@ -103,6 +103,8 @@ def _item_status(
     latest = events[-1] if spec.person and events else None
     person = _person_evidence(spec, latest, ctx.runs) if spec.person else None
     parts = [e.text for e in (auto, person) if e is not None]
+    if spec.person and len(events) > 1:
+        parts.append(_corrections(events[:-1]))
     progresses = [e.progress for e in (auto, person) if e is not None]
     if all(p == "met" for p in progresses):
         status: ItemState = "done"
@@ -149,8 +151,29 @@ def _person_evidence(
             )
         return Evidence("met", f"Aceite do relatório {signed[:12]}… registrado por {who}.")
     when = latest.details.get("date")
-    happened = f" Realizado em {when}." if when else ""
+    happened = f" Realizado em {_day_text(str(when))}." if when else ""
     return Evidence("met", f"Registrado por {who}.{happened}")
+
+
+STATUS_TEXT = {"done": "realizado", "not_done": "não realizado", "scheduled": "agendado"}
+
+
+def _corrections(earlier: list[ChecklistEvent]) -> str:
+    """The statements a newer one corrected, kept and shown (append-only history)."""
+    texts = []
+    for e in earlier:
+        when = e.details.get("date")
+        on = f" em {_day_text(str(when))}" if when else ""
+        texts.append(f"{e.recorded_by} em {e.recorded_at:%d/%m/%Y}: {STATUS_TEXT[e.status]}{on}")
+    return "Registros anteriores (corrigidos): " + "; ".join(texts) + "."
+
+
+def _day_text(text: str) -> str:
+    """An ISO day as 05/10/2026; anything else (records from before dates were checked) as is."""
+    try:
+        return date.fromisoformat(text[:10]).strftime("%d/%m/%Y")
+    except ValueError:
+        return text
 
 
 def _done_on(event: ChecklistEvent | None, client: ClientSpec) -> date | None:

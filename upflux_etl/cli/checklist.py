@@ -6,7 +6,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from upflux_etl.cli.console import console, friendly_errors
+from upflux_etl.cli.console import console, friendly_errors, refuse
 from upflux_etl.cli.lookup import find_client
 from upflux_etl.settings import Settings
 
@@ -85,5 +85,5 @@ def record(
                     details={k: v for k, v in details.items() if v},
                 )
             except (KeyError, ValueError) as exc:
-                raise typer.BadParameter(str(exc).strip("'\"")) from None
+                refuse(str(exc).strip("'\""))
     console.print(f"recorded: {spec.slug} {event.item} = {event.status} by {event.recorded_by}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import NoReturn
 
 import typer
 from rich.console import Console
@@ -50,3 +51,9 @@ def friendly_errors() -> Iterator[None]:
         # soft_wrap: one line whatever the terminal's width (grep, logs, CI output).
         errors.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, soft_wrap=True)
         raise typer.Exit(2) from None
+
+
+def refuse(message: str) -> NoReturn:
+    """Refuse what a person typed: one red line, whole whatever the terminal, and exit code 2."""
+    errors.print(f"[bold red]error:[/] {escape(message)}", markup=True, soft_wrap=True)
+    raise typer.Exit(2)

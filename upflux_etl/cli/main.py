@@ -13,11 +13,12 @@ import typer
 from rich.markup import escape
 
 from upflux_etl.catalog.errors import ConfigError
-from upflux_etl.catalog.reader import read_clients
 from upflux_etl.catalog.validation import validate_project
-from upflux_etl.cli import checklist
+from upflux_etl.cli import actions, checklist
 from upflux_etl.cli.console import console, errors, friendly_errors, show_progress
+from upflux_etl.cli.health import health
 from upflux_etl.cli.lookup import find_client, find_runnable_client
+from upflux_etl.cli.radar import overview, radar
 from upflux_etl.settings import Settings
 
 app = typer.Typer(
@@ -26,6 +27,10 @@ app = typer.Typer(
     help="UpFlux ETL: hospital ERP data, proven right, every night.",
 )
 app.add_typer(checklist.app, name="checklist")
+app.add_typer(actions.app, name="actions")
+app.command("health")(health)
+app.command("radar")(radar)
+app.command("overview", hidden=True)(overview)
 # Dagster and Great Expectations (~8 s of imports) are imported only by the commands that run
 # or check the pipeline: `status` and `checklist` answer in a couple of seconds. The demo ERP
 # generator (a package of its own, through upflux_etl.demo) only by `demo` and `demo-erp`.
@@ -193,24 +198,3 @@ def _run_client(settings: Settings, slug: str, *, full: bool):
     from upflux_etl.runner import run_client
 
     return run_client(settings, slug, full=full)
-
-
-@app.command()
-def overview() -> None:
-    """Write the CS overview (every hospital's score, trend, actions, checklist) as HTML."""
-    from upflux_etl.catalog.reader import read_catalog
-    from upflux_etl.pipeline.run_records import state_store
-    from upflux_etl.reports import render_cs_overview
-
-    settings = Settings.from_env()
-    with friendly_errors():
-        catalog = read_catalog(settings)
-        clients = read_clients(settings, catalog).clients
-        with state_store(settings) as store:
-            path = render_cs_overview(
-                store,
-                clients,
-                settings.data_dir / "cs_overview.html",
-                rounds=catalog.rounds,
-            )
-    console.print(f"CS overview: {escape(str(path))}", soft_wrap=True)

@@ -8,6 +8,7 @@ from rich.table import Table
 from upflux_etl.catalog.models import ClientSpec
 from upflux_etl.catalog.reader import Catalog
 from upflux_etl.cli.console import console
+from upflux_etl.health.trend import trend_text
 from upflux_etl.settings import Settings
 from upflux_etl.status import read_status
 
@@ -29,9 +30,10 @@ def print_run_summary(settings: Settings, catalog: Catalog, client: ClientSpec, 
         console.print(_checks_table(failing))
     console.print(_indicator_table(state))
     if health := state.get("health"):
-        trend = health.get("trend") or "-"
+        trend = trend_text(health.get("trend"), health.get("previous_score"))
         console.print(
-            f"health score: [bold]{health['score']:.0f}[/] ({health['band']}, trend {trend})"
+            f"health score: [bold]{health['score']:.0f}[/] ({health['band']}, tendência "
+            f"{escape(trend)})"
         )
     # soft_wrap: paths stay whole on one line, whatever the terminal's width.
     console.print(f"warehouse: {escape(state['warehouse'])}", soft_wrap=True)

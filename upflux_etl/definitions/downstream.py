@@ -9,8 +9,10 @@ import dagster as dg
 from upflux_etl.catalog.models import ClientSpec
 from upflux_etl.catalog.reader import Catalog
 from upflux_etl.definitions.dagster_run import CLIENT_TAG, load_context_of, pool
+from upflux_etl.health.view import health_metadata, open_actions
 from upflux_etl.pipeline.reporting import checklist_step, health_step, quality_report_step
 from upflux_etl.settings import Settings
+from upflux_etl.state.store import StateStore
 
 
 class _Common(TypedDict):
@@ -56,12 +58,14 @@ def downstream_assets(
     )
     def _health(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         score = health_step(settings, catalog, client)
+        with StateStore(settings.state_url) as store:
+            actions = open_actions(store.actions(client.slug), score.as_of)
+        shown = health_metadata(score.score, score.band, score.previous_score, score.trend, actions)
         return dg.MaterializeResult(
             metadata={
-                "score": score.score,
-                "band": score.band or "n/a",
-                "trend": score.trend or "n/a",
-                "next_actions": dg.MetadataValue.json([a.reason for a in score.next_actions]),
+                **{k: v for k, v in shown.items() if k not in ("next_actions", "actions_md")},
+                "next_actions": dg.MetadataValue.json(shown["next_actions"]),
+                "actions_md": dg.MetadataValue.md(shown["actions_md"]),
             }
         )
 

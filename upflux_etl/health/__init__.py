@@ -6,7 +6,7 @@ from upflux_etl.health.factors import Factor
 from upflux_etl.health.gather import gather_inputs
 from upflux_etl.health.inputs import DatasetFlow, HealthInputs, UsageInputs
 from upflux_etl.health.score import HealthScore, compute_health
-from upflux_etl.health.service import backfill, score_client
+from upflux_etl.health.service import backfill, fill_history, recompute_day, score_client
 
 __all__ = [
     "DatasetFlow",
@@ -18,6 +18,8 @@ __all__ = [
     "UsageInputs",
     "backfill",
     "compute_health",
+    "fill_history",
     "gather_inputs",
+    "recompute_day",
     "score_client",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from upflux_etl.catalog.health import HealthConfig, Milestone
 from upflux_etl.health.factors import Factor
@@ -11,7 +12,8 @@ from upflux_etl.health.inputs import HealthInputs
 from upflux_etl.health.text import num, pct
 
 RECOMMENDATION = {
-    "all": "todos os módulos em uso: aplicar a pesquisa de satisfação e oferecer mais treinamentos",
+    "all": "todos os módulos em uso: aplicar a pesquisa de satisfação e oferecer mais treinamentos "
+    "({training})",
     "some": "uso parcial: contatar, entender a dificuldade e reagendar o treinamento",
     "none": "nenhum módulo em uso: contatar e fazer um retreinamento personalizado",
     None: "verificar o uso de cada módulo da plataforma",
@@ -68,8 +70,11 @@ def _integration_actions(
     owner = config.actions.integration_owner
     soon = inputs.as_of + timedelta(days=config.actions.due_days.integration)
     review = inputs.as_of + timedelta(days=config.actions.due_days.review)
+    failing = _failing(inputs)
     found = [
-        *_stale(factors["freshness"], config),
+        *failing,
+        # Failing loads already say since when nothing was published: one action, not two.
+        *([] if failing else _stale(factors["freshness"], config)),
         *_quality(factors["data_quality"], config),
         *_collapses(factors["data_flow"], config),
         *_unbalanced(factors["reconciliation"]),
@@ -77,6 +82,27 @@ def _integration_actions(
     return [
         NextAction(kind, reason, owner, review if kind == "quarentena_alta" else soon)
         for kind, reason in found
+    ]
+
+
+def _failing(inputs: HealthInputs) -> list[tuple[str, str]]:
+    """The newest loads failed (ERP unreachable, a broken query): hospital IT must know."""
+    failed = []
+    for run in inputs.runs:  # newest first
+        if run.status != "failed":
+            break
+        failed.append(run)
+    if not failed:
+        return []
+    since = failed[-1].ended_at.astimezone(ZoneInfo(inputs.zone))
+    access = "" if any(r.connection_ok for r in failed) else " (sem conexão com o banco do ERP)"
+    return [
+        (
+            "carga_falhando",
+            f"{len(failed)} carga(s) seguida(s) falharam desde {since:%d/%m/%Y %H:%M}{access}: "
+            "contatar a TI do hospital (problema de integração, não de treinamento) e "
+            "verificar o acesso ao banco do ERP.",
+        )
     ]
 
 
@@ -142,12 +168,17 @@ def _unbalanced(reconciliation: Factor) -> list[tuple[str, str]]:
     ]
 
 
+def training_kind(segment: str) -> str:
+    """Small hospitals train in groups (several clinics at once), the others individually."""
+    return "treinamento em grupo" if segment == "small" else "treinamento individual"
+
+
 def _usage_actions(inputs: HealthInputs, usage: Factor, config: HealthConfig) -> list[NextAction]:
     category = usage.facts.get("category")
     if category not in ("some", "none"):
         return []
     recheck = config.actions.due_days.recheck
-    training = "em grupo" if inputs.segment == "small" else "individual"
+    training = training_kind(inputs.segment)
     reason = {
         "some": f"Só {len(usage.facts['used'])} de {len(config.platform_use.modules)} módulos em "
         f"uso: contatar o hospital, entender a dificuldade e reagendar o treinamento "
@@ -190,7 +221,9 @@ def _cadence_actions(inputs: HealthInputs, usage: Factor, config: HealthConfig) 
     if start is None:
         return []
     window = timedelta(days=config.actions.cadence_window_days)
-    advice = RECOMMENDATION[usage.facts.get("category")]
+    advice = RECOMMENDATION[usage.facts.get("category")].format(
+        training=training_kind(inputs.segment)
+    )
     found = []
     for milestone in config.actions.cadence:
         for kind, when in _milestone_dates(milestone, start, inputs.as_of):

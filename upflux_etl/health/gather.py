@@ -12,6 +12,7 @@ from upflux_etl.catalog.health import FlowConfig, HealthConfig
 from upflux_etl.catalog.models import CanonicalModel, ClientSpec, DatasetSpec
 from upflux_etl.checklist.status import checklist_status
 from upflux_etl.health.inputs import DatasetFlow, HealthInputs, UsageInputs
+from upflux_etl.state.records import RunRecord
 from upflux_etl.state.store import StateStore
 from upflux_etl.warehouse.files import has_table, scalar
 
@@ -51,7 +52,8 @@ def gather_inputs(
             factors that depend on our loads still wait for a load).
     """
     at = reference_instant(as_of, client.zone, now or datetime.now(UTC))
-    runs = tuple(r for r in store.runs(client.slug) if r.ended_at <= at)
+    every_run = store.runs(client.slug)
+    runs = tuple(r for r in every_run if r.ended_at <= at)
     flow_cfg = config.data_flow if config else FlowConfig()
     usage_window = config.platform_use.window_days if config else 30
     # The warehouse holds data loaded later too: before the first published load, nothing in
@@ -70,10 +72,25 @@ def gather_inputs(
         segment=client.segment,
         cs_owner=client.cs_owner,
         runs=runs,
-        flows=tuple(_flows(known, canonical, as_of, flow_cfg)) if known is not None else (),
+        flows=tuple(_flows(known, canonical, _flow_end(as_of, every_run, client), flow_cfg))
+        if known is not None
+        else (),
         usage=_usage(known, as_of, usage_window) if known is not None else None,
         checklist=checklist,
     )
+
+
+def _flow_end(as_of: date, runs: list[RunRecord], client: ClientSpec) -> date:
+    """The day before which the warehouse's days are complete, at most `as_of`.
+
+    The warehouse holds what its newest published load extracted: the day that load started
+    on was cut at that instant, so it is not judged (a load at 15:00 would otherwise read as
+    half a day of missing exams the next morning).
+    """
+    published = [r.started_at for r in runs if r.status in ("published", "held")]
+    if not published:
+        return as_of
+    return min(as_of, max(published).astimezone(client.zone).date())
 
 
 def _flows(

@@ -9,6 +9,7 @@ from upflux_etl.catalog.health import HealthConfig
 from upflux_etl.health.actions import NextAction, next_actions
 from upflux_etl.health.factors import Factor, all_factors
 from upflux_etl.health.inputs import HealthInputs
+from upflux_etl.health.trend import comparable_trend, trend_of
 from upflux_etl.state.records import HealthRecord
 
 
@@ -80,30 +81,30 @@ def renormalise(factors: list[Factor], config: HealthConfig) -> list[Factor]:
     ]
 
 
-def trend_of(score: float, previous: float | None, config: HealthConfig) -> str | None:
-    """up, down or flat (a change within `trend.flat_within` points), None without a previous."""
-    if previous is None:
-        return None
-    delta = score - previous
-    if abs(delta) <= config.trend.flat_within:
-        return "flat"
-    return "up" if delta > 0 else "down"
-
-
 def compute_health(
-    inputs: HealthInputs, config: HealthConfig, previous: float | None
+    inputs: HealthInputs, config: HealthConfig, previous: float | HealthRecord | None
 ) -> HealthScore:
     """Score a hospital from its inputs (pure: no I/O, no clock but `computed_at`).
 
     Args:
         inputs: what is known as of the day.
         config: weights, bands and thresholds.
-        previous: the score of the newest earlier day, if any.
+        previous: the newest earlier day's record (the trend compares the factors that
+            applied on both days), or just its score, if any.
     """
     factors = renormalise(all_factors(inputs, config), config)
     applying = [f for f in factors if f.applies]
     score = round(sum(f.points for f in applying), 1) if applying else None
     band = config.band_for(score) if score is not None else None
+    if isinstance(previous, HealthRecord) and previous.factors:
+        before = {
+            n: f.get("value") if f.get("applies") else None for n, f in previous.factors.items()
+        }
+        trend = comparable_trend({f.name: f.value for f in factors}, before, config)
+        previous_score: float | None = previous.score
+    else:
+        previous_score = previous.score if isinstance(previous, HealthRecord) else previous
+        trend = trend_of(score, previous_score, config) if score is not None else None
     return HealthScore(
         client=inputs.client,
         as_of=inputs.as_of,
@@ -111,8 +112,8 @@ def compute_health(
         band=band.name if band else None,
         band_label=band.label if band else None,
         factors=tuple(factors),
-        previous_score=previous,
-        trend=trend_of(score, previous, config) if score is not None else None,
+        previous_score=previous_score,
+        trend=trend if score is not None else None,
         next_actions=tuple(next_actions(inputs, factors, config)),
         computed_at=datetime.now(UTC),
     )

@@ -30,10 +30,14 @@ def score_client(
     """Score `client` as of `as_of` (default: today in its zone) and keep the result.
 
     The score replaces any earlier one of the same day. Nothing is recorded when no factor
-    applies yet. Open actions are upserted by (client, kind), so a rerun adds none.
+    applies yet. Open actions are upserted by (client, kind), so a rerun adds none. When the
+    day before was never scored, it is first recomputed from what was known that day, so the
+    trend of the first score of a night is the trend every later reader sees.
     """
     now = now or datetime.now(UTC)
     as_of = as_of or now.astimezone(client.zone).date()
+    if upsert_actions and not replay:
+        _score_day_before(warehouse, store, client, canonical, config, rounds, as_of, now)
     inputs = gather_inputs(
         warehouse,
         store,
@@ -46,7 +50,7 @@ def score_client(
         replay=replay,
     )
     previous = store.health_before(client.slug, as_of)
-    score = compute_health(inputs, config, previous.score if previous else None)
+    score = compute_health(inputs, config, previous)
     if score.score is None:
         return score
     store.record_health(score.to_record())
@@ -62,7 +66,114 @@ def score_client(
                 as_of=as_of,
                 once=action.once,
             )
+        store.clear_absent_actions(client.slug, {a.kind for a in score.next_actions}, as_of)
     return score
+
+
+def _score_day_before(
+    warehouse: duckdb.DuckDBPyConnection | None,
+    store: StateStore,
+    client: ClientSpec,
+    canonical: CanonicalModel,
+    config: HealthConfig,
+    rounds: Rounds | None,
+    as_of: date,
+    now: datetime,
+) -> None:
+    yesterday = as_of - timedelta(days=1)
+    earlier = store.health_before(client.slug, as_of)
+    if earlier is not None and earlier.as_of == yesterday:
+        return
+    score_client(
+        warehouse,
+        store,
+        client,
+        canonical,
+        config,
+        rounds=rounds,
+        as_of=yesterday,
+        now=now,
+        upsert_actions=False,
+        replay=True,
+    )
+
+
+def fill_history(
+    warehouse: duckdb.DuckDBPyConnection | None,
+    store: StateStore,
+    client: ClientSpec,
+    canonical: CanonicalModel,
+    config: HealthConfig,
+    *,
+    rounds: Rounds | None = None,
+    days: int = 30,
+    now: datetime | None = None,
+) -> HealthScore:
+    """Score today (opening its actions) after recomputing every unscored day before it.
+
+    The days filled are those since the first recorded day (at most `days` back; with no
+    history, the last `days` days), each from the load history and the manual records known
+    that day. Days already recorded keep what was known when they were scored.
+
+    Returns:
+        Today's score.
+    """
+    now = now or datetime.now(UTC)
+    today = now.astimezone(client.zone).date()
+    recorded = {h.as_of for h in store.health_history(client.slug)}
+    start = today - timedelta(days=days - 1)
+    if recorded:
+        start = max(start, min(recorded))
+    day = start
+    while day < today:
+        if day not in recorded:
+            score_client(
+                warehouse,
+                store,
+                client,
+                canonical,
+                config,
+                rounds=rounds,
+                as_of=day,
+                now=now,
+                upsert_actions=False,
+                replay=True,
+            )
+        day += timedelta(days=1)
+    return score_client(
+        warehouse, store, client, canonical, config, rounds=rounds, as_of=today, now=now
+    )
+
+
+def recompute_day(
+    warehouse: duckdb.DuckDBPyConnection | None,
+    store: StateStore,
+    client: ClientSpec,
+    canonical: CanonicalModel,
+    config: HealthConfig,
+    as_of: date,
+    *,
+    rounds: Rounds | None = None,
+    now: datetime | None = None,
+) -> HealthScore:
+    """A past day's score as it was knowable then, from the load history; nothing recorded.
+
+    Manual checklist records count as they were known at the end of that day: a later
+    correction does not change the past.
+    """
+    inputs = gather_inputs(
+        warehouse,
+        store,
+        client,
+        canonical,
+        as_of,
+        config=config,
+        rounds=rounds,
+        now=now or datetime.now(UTC),
+        replay=True,
+    )
+    previous = store.health_before(client.slug, as_of)
+    return compute_health(inputs, config, previous)
 
 
 def backfill(

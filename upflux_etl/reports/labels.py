@@ -7,6 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from upflux_etl.health.text import num, pct
+from upflux_etl.health.trend import TREND_LABELS
 
 LOAD_STATUS = {
     "published": "publicada",
@@ -16,7 +17,7 @@ LOAD_STATUS = {
 }
 LOAD_MODE = {"full": "completa", "incremental": "incremental"}
 BANDS = {"green": "verde", "yellow": "amarela", "red": "vermelha"}
-TRENDS = {"up": "subindo", "down": "caindo", "flat": "estável", None: "sem histórico"}
+TRENDS = TREND_LABELS  # worded once, in upflux_etl.health.trend
 ITEM_STATES = {"done": "concluído", "in_progress": "em andamento", "pending": "pendente"}
 
 

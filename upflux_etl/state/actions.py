@@ -59,7 +59,17 @@ def upsert_action(
                 .values(reason=reason, updated_at=now, updated_by=updated_by)
             )
             return _fetch(conn, table, latest["id"])
-        if (current.status == "snoozed" and current.due_date > as_of) or once:
+        if current.status == "snoozed":
+            if current.due_date > as_of:
+                return current
+            # Awake: the same action opens again, due the day it woke up.
+            conn.execute(
+                table.update()
+                .where(table.c.id == current.id)
+                .values(status="open", reason=reason, updated_at=now, updated_by=updated_by)
+            )
+            return _fetch(conn, table, latest["id"])
+        if once or current.cleared_on is None:
             return current
     values = {
         "client": client,
@@ -85,6 +95,7 @@ def change_status(
     status_reason: str,
     updated_by: str,
     due_date: date | None,
+    at: datetime | None = None,
 ) -> ActionRecord:
     """Move an action to `status`; snoozing needs a date, snoozing and dismissing a reason."""
     if status in ("snoozed", "dismissed") and not status_reason.strip():
@@ -98,8 +109,38 @@ def change_status(
         "status": status,
         "status_reason": status_reason,
         "updated_by": updated_by,
-        "updated_at": datetime.now(UTC),
+        "updated_at": at or datetime.now(UTC),
         "due_date": due_date or current.due_date,
+        "cleared_on": None,
     }
     conn.execute(table.update().where(table.c.id == action_id).values(**values))
     return _fetch(conn, table, action_id)
+
+
+def clear_absent(
+    conn: sa.Connection, table: sa.Table, client: str, raised: set[str], as_of: date
+) -> list[int]:
+    """Note `as_of` on the closed actions whose cause was not seen that day.
+
+    Only the newest action of each kind counts, and only a done or dismissed one that has not
+    been cleared yet: from then on, the cause coming back opens a new action.
+
+    Returns:
+        The ids of the actions cleared.
+    """
+    rows = conn.execute(
+        _select(table).where(table.c.client == client).order_by(table.c.id)
+    ).mappings()
+    newest = {row["kind"]: ActionRecord(**row) for row in rows}
+    cleared = [
+        a.id
+        for a in newest.values()
+        if a.status in ("done", "dismissed")
+        and a.cleared_on is None
+        and a.kind not in raised
+        and a.id is not None
+        and a.updated_at.date() <= as_of
+    ]
+    if cleared:
+        conn.execute(table.update().where(table.c.id.in_(cleared)).values(cleared_on=as_of))
+    return cleared

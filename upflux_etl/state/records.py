@@ -131,7 +131,15 @@ class ChecklistEvent:
 
 @dataclass(frozen=True)
 class ActionRecord:
-    """A next action for a hospital: open until someone marks it done, snoozes or dismisses it."""
+    """A next action for a hospital: open until someone marks it done, snoozes or dismisses it.
+
+    Attributes:
+        status_reason: the note of a done action, why it was snoozed or dismissed.
+        updated_by: who changed it last (who did it, for a done action); updated_at: when.
+        due_date: when it is due; for a snoozed action, the day it wakes up.
+        cleared_on: after it was closed, the first day its cause was no longer seen (a closed
+            action comes back only when its cause returns after such a day).
+    """
 
     id: int | None
     client: str
@@ -144,6 +152,7 @@ class ActionRecord:
     created_at: datetime
     updated_at: datetime
     updated_by: str
+    cleared_on: date | None = None
 
     def __post_init__(self) -> None:
         _require(self.status, ACTION_STATUSES, "status")

@@ -9,8 +9,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
-# Bump together with a migration step in `StateStore._migrate`.
-SCHEMA_VERSION = 1
+# Bump together with a step in `MIGRATIONS` (applied by `state.engine.ensure_schema`).
+SCHEMA_VERSION = 2
+
+# version -> (table, column, SQL type): columns added after version 1, each nullable, so an
+# existing store gains them with a plain ALTER TABLE and keeps every row.
+ADDED_COLUMNS: dict[int, tuple[str, str, str]] = {
+    # The day an action's cause was last seen gone after it was closed (docs/DECISIONS.md).
+    2: ("actions", "cleared_on", "DATE"),
+}
 
 
 class UtcDateTime(sa.types.TypeDecorator):
@@ -137,6 +144,7 @@ def _actions(md: sa.MetaData) -> sa.Table:
         sa.Column("created_at", UtcDateTime, nullable=False),
         sa.Column("updated_at", UtcDateTime, nullable=False),
         sa.Column("updated_by", sa.String(200), nullable=False),
+        sa.Column("cleared_on", sa.Date),
     )
     # At most one open action per (client, kind): a nightly rerun cannot duplicate one.
     open_only = table.c.status == "open"

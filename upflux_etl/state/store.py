@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from upflux_etl.state.actions import change_status, upsert_action
+from upflux_etl.state.actions import change_status, clear_absent, upsert_action
 from upflux_etl.state.engine import ensure_schema, make_engine, write_transaction
 from upflux_etl.state.records import (
     ACTION_STATUSES,
@@ -41,6 +41,14 @@ class StateStore:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+    def __enter__(self) -> StateStore:
+        """The store itself; leaving the block closes its connections."""
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        """Close every pooled connection."""
+        self.dispose()
 
     # --- runs -----------------------------------------------------------------------------
 
@@ -174,8 +182,10 @@ class StateStore:
         """Open an action, or refresh the reason of the one already open for (client, kind).
 
         The open action keeps its owner and due date (the first detection sets the deadline).
-        An action snoozed until after `as_of` is left alone; with `once`, any earlier action of
-        the same kind (whatever its status) means nothing new is opened.
+        An action snoozed until after `as_of` is left alone, and opens again on its date. A done
+        or dismissed action stays closed until its cause was seen gone on some day after it was
+        closed (`clear_absent_actions`): only then does the cause returning open a new one.
+        With `once`, any earlier action of the same kind means nothing new is opened.
         """
         return self._write(
             lambda conn: upsert_action(
@@ -200,15 +210,61 @@ class StateStore:
         updated_by: str,
         *,
         due_date: date | None = None,
+        at: datetime | None = None,
     ) -> ActionRecord:
-        """Mark an action done, snoozed (until `due_date`) or dismissed, saying why and who."""
+        """Mark an action done, snoozed (until `due_date`) or dismissed, saying why and who.
+
+        Args:
+            action_id: the action.
+            status: done, snoozed, dismissed (or open again).
+            status_reason: the note of a done action; why it is snoozed or dismissed.
+            updated_by: who did it.
+            due_date: the day a snoozed action wakes up.
+            at: when (default: the clock).
+        """
         if status not in ACTION_STATUSES:
             raise ValueError(f"status must be one of {', '.join(ACTION_STATUSES)}; got {status!r}")
         return self._write(
             lambda conn: change_status(
-                conn, self.tables.actions, action_id, status, status_reason, updated_by, due_date
+                conn,
+                self.tables.actions,
+                action_id,
+                status,
+                status_reason,
+                updated_by,
+                due_date,
+                at,
             )
         )
+
+    def clear_absent_actions(self, client: str, raised: set[str], as_of: date) -> list[int]:
+        """Record that the causes of the client's closed actions not in `raised` were gone.
+
+        Args:
+            client: the client slug.
+            raised: the kinds of the actions the day's score raised.
+            as_of: the day scored.
+
+        Returns:
+            The ids of the closed actions whose cause was seen gone for the first time.
+        """
+        return self._write(
+            lambda conn: clear_absent(conn, self.tables.actions, client, raised, as_of)
+        )
+
+    def action(self, action_id: int) -> ActionRecord:
+        """One action by its id.
+
+        Raises:
+            KeyError: no action has that id.
+        """
+        t = self.tables.actions
+        rows = self._read(
+            sa.select(*[t.c[f.name] for f in fields(ActionRecord)]).where(t.c.id == action_id)
+        )
+        if not rows:
+            raise KeyError(f"no action with id {action_id}")
+        return ActionRecord(**rows[0])
 
     def actions(self, client: str, status: str | None = None) -> list[ActionRecord]:
         """The client's actions (optionally of one status), oldest first."""
