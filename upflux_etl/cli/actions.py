@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
@@ -13,10 +14,11 @@ from rich.table import Table
 from upflux_etl.cli.console import console, friendly_errors, refuse
 from upflux_etl.cli.dates import parse_day
 from upflux_etl.cli.lookup import find_client
-from upflux_etl.health.view import action_view, open_actions
 from upflux_etl.settings import Settings
-from upflux_etl.state.records import ActionRecord
-from upflux_etl.state.store import StateStore
+
+if TYPE_CHECKING:
+    from upflux_etl.state.records import ActionRecord
+
 
 app = typer.Typer(no_args_is_help=True, help="Next actions of Customer Success and integration.")
 
@@ -28,6 +30,9 @@ def list_actions(
     show_all: bool = typer.Option(False, "--all", help="also done, snoozed and dismissed ones"),
 ) -> None:
     """The hospital's actions to do (open, and snoozed ones whose date came), soonest first."""
+    from upflux_etl.health.view import action_view, open_actions
+    from upflux_etl.state.store import StateStore
+
     settings = Settings.from_env()
     with friendly_errors():
         _catalog, spec = find_client(settings, client)
@@ -51,6 +56,8 @@ def list_actions(
 
 
 def _change(action_id: int, status: str, reason: str, by: str, **kw: object) -> ActionRecord:
+    from upflux_etl.state.store import StateStore
+
     settings = Settings.from_env()
     with friendly_errors(), StateStore(settings.state_url) as store:
         try:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from upflux_etl.checklist.dates import parse_iso_day
 from upflux_etl.cli.console import refuse
 
 
@@ -14,6 +13,8 @@ def parse_day(text: str, option: str) -> date:
     Raises:
         typer.Exit: not an ISO day (e.g. `ontem`, `2026-13-45`): one line naming the option.
     """
+    from upflux_etl.checklist.dates import parse_iso_day
+
     try:
         return parse_iso_day(text, option)
     except ValueError as exc:

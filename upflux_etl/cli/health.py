@@ -7,9 +7,8 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -19,11 +18,10 @@ from upflux_etl.catalog.reader import Catalog, read_catalog, read_clients
 from upflux_etl.cli.console import console, friendly_errors
 from upflux_etl.cli.dates import parse_day
 from upflux_etl.cli.lookup import find_client
-from upflux_etl.health import fill_history, recompute_day
-from upflux_etl.health.view import health_view
 from upflux_etl.settings import Settings
-from upflux_etl.state.store import StateStore
-from upflux_etl.warehouse.files import WarehouseFiles, connect
+
+if TYPE_CHECKING:
+    import duckdb
 
 
 @contextmanager
@@ -31,6 +29,8 @@ def published_warehouse(
     settings: Settings, client: ClientSpec
 ) -> Iterator[duckdb.DuckDBPyConnection | None]:
     """A read-only connection to the hospital's published warehouse (None before the first)."""
+    from upflux_etl.warehouse.files import WarehouseFiles, connect
+
     path = WarehouseFiles(settings.client_dir(client.slug)).published
     if not path.exists():
         yield None
@@ -46,6 +46,10 @@ def hospital_health(
     settings: Settings, catalog: Catalog, client: ClientSpec, *, as_of: date | None = None
 ) -> dict[str, Any]:
     """Score today (filling unscored days) or recompute `as_of`, and describe the hospital."""
+    from upflux_etl.health import fill_history, recompute_day
+    from upflux_etl.health.view import health_view
+    from upflux_etl.state.store import StateStore
+
     now = datetime.now(UTC)
     today = now.astimezone(client.zone).date()
     with published_warehouse(settings, client) as con, StateStore(settings.state_url) as store:

@@ -10,17 +10,18 @@ from rich.markup import escape
 
 from upflux_etl.catalog.reader import read_catalog, read_clients
 from upflux_etl.cli.console import console, errors, friendly_errors
-from upflux_etl.cli.health import published_warehouse
-from upflux_etl.health import fill_history
-from upflux_etl.reports import render_cs_radar
 from upflux_etl.settings import Settings
-from upflux_etl.state.store import StateStore
 
 
 def radar(
     out: str = typer.Option(None, "--out", help="the HTML file (default: data/cs_radar.html)"),
 ) -> None:
     """Write the CS radar: score, band, trend, checklist, modules, last load and actions."""
+    from upflux_etl.cli.health import published_warehouse
+    from upflux_etl.health import fill_history
+    from upflux_etl.reports import render_cs_radar
+    from upflux_etl.state.store import StateStore
+
     settings = Settings.from_env()
     now = datetime.now(UTC)
     with friendly_errors():
