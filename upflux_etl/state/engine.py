@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.pool import StaticPool
 
-from upflux_etl.state.schema import SCHEMA_VERSION, Tables, append_only_ddl
+from upflux_etl.state.schema import ADDED_COLUMNS, SCHEMA_VERSION, Tables, append_only_ddl
 
 BUSY_TIMEOUT_MS = 30_000
 _WRITE_OPTION = "upflux_write"
@@ -81,7 +81,9 @@ def ensure_schema(engine: sa.Engine, tables: Tables) -> None:
         for statement in append_only_ddl(dialect, schema):
             conn.exec_driver_sql(statement)
         version = conn.execute(sa.select(sa.func.max(tables.schema_version.c.version))).scalar()
-        if version is None:
+        if version is not None and version < SCHEMA_VERSION:
+            _migrate(conn, tables, version)
+        if version is None or version < SCHEMA_VERSION:
             conn.execute(
                 tables.schema_version.insert().values(
                     version=SCHEMA_VERSION, applied_at=datetime.now(UTC)
@@ -92,3 +94,14 @@ def ensure_schema(engine: sa.Engine, tables: Tables) -> None:
                 f"state store schema version {version} is newer than this code "
                 f"({SCHEMA_VERSION}): upgrade upflux-etl"
             )
+
+
+def _migrate(conn: sa.Connection, tables: Tables, version: int) -> None:
+    """Add the columns of the versions after `version` that the store's tables lack."""
+    schema = tables.metadata.schema
+    prefix = f'"{schema}".' if schema else ""
+    for step in range(version + 1, SCHEMA_VERSION + 1):
+        table, column, sql_type = ADDED_COLUMNS[step]
+        present = {c["name"] for c in sa.inspect(conn).get_columns(table, schema=schema)}
+        if column not in present:
+            conn.exec_driver_sql(f"ALTER TABLE {prefix}{table} ADD COLUMN {column} {sql_type}")
