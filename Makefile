@@ -13,9 +13,10 @@ test:  ## the whole test suite (unit, integration on real databases, e2e in Chro
 	@scripts/setup.sh test
 	@$(RUN) $(VENV)/bin/python -m pytest
 
-ui:  ## the Dagster UI on the same data, bound to localhost
+PORT ?= 3000
+ui:  ## the Dagster UI on the same data, bound to localhost (make ui PORT=3001)
 	@scripts/setup.sh runtime
-	@$(RUN) DAGSTER_HOME=$${DAGSTER_HOME:-$$PWD/data/dagster} $(VENV)/bin/upflux ui
+	@$(RUN) DAGSTER_HOME=$${DAGSTER_HOME:-$$PWD/data/dagster} exec $(VENV)/bin/upflux ui --port $(PORT)
 
 lint:
 	@$(VENV)/bin/ruff check upflux_etl tests demo && $(VENV)/bin/ruff format --check upflux_etl tests demo
