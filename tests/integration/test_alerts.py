@@ -90,7 +90,7 @@ def alert_env(monkeypatch, inbox, webhook):
 def test_a_failed_load_is_recorded_with_its_reason_and_alerted_by_email_and_webhook(
     settings, pseudonym_key, alert_env, inbox, webhook
 ):
-    demo = make_demo(settings, "h1", beds=20, months=1, scale=0.1)
+    make_demo(settings, "h1", beds=20, months=1, scale=0.1)
     (settings.data_dir / "h1" / "erp.sqlite").unlink()  # the ERP is gone: a dataset fails
     instance = dg.DagsterInstance.ephemeral()
     result = run_client(settings, "h1", full=True, instance=instance)
