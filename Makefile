@@ -31,9 +31,10 @@ test-e2e:  ## the upflux CLI and the Dagster UI in Chromium
 	@scripts/setup.sh test
 	@$(PYTEST) -m e2e $(ARGS)
 
-ui:  ## the Dagster UI on the same data, bound to localhost
+PORT ?= 3000
+ui:  ## the Dagster UI on the same data, bound to localhost (make ui PORT=3001)
 	@scripts/setup.sh runtime
-	@$(RUN) DAGSTER_HOME=$${DAGSTER_HOME:-$$PWD/data/dagster} $(VENV)/bin/upflux ui
+	@$(RUN) DAGSTER_HOME=$${DAGSTER_HOME:-$$PWD/data/dagster} exec $(VENV)/bin/upflux ui --port $(PORT)
 
 # The gates .ci/run and .pre-commit-config.yaml run. Setup `runtime` is enough: the lock holds
 # the test extra (the linters), and lint needs neither Chromium nor the database servers.

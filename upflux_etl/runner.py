@@ -11,8 +11,8 @@ from upflux_etl.catalog.errors import ConfigError
 from upflux_etl.catalog.models import slugify
 from upflux_etl.definitions import build_definitions
 from upflux_etl.definitions.dagster_run import FULL_TAG
+from upflux_etl.definitions.failures import record_failure, run_failure
 from upflux_etl.instance import dagster_home
-from upflux_etl.pipeline.run_records import record_failed_run
 from upflux_etl.settings import Settings
 
 
@@ -48,7 +48,8 @@ def run_client(
         run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
     )
     if not result.success:
-        record_failed_run(settings, slug, result.run_id, started, full)
+        failure = run_failure(result.get_step_failure_events(), None)
+        record_failure(settings, slug, result.run_id, started, full, failure)
     return result
 
 

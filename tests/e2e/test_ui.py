@@ -11,6 +11,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -119,6 +120,23 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+# A busy loop pinned to the machine's last core: CI machines are shared, and these tests must
+# pass with that core fully busy (they wait on states, never on short fixed timeouts).
+BUSY_LOOP = "import os, sys\nos.sched_setaffinity(0, {int(sys.argv[1])})\nwhile True:\n    pass\n"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def cpu_load() -> Iterator[None]:
+    """One core fully busy for the whole module (the load the tests must withstand)."""
+    core = max(os.sched_getaffinity(0))
+    load = subprocess.Popen([sys.executable, "-c", BUSY_LOOP, str(core)])
+    try:
+        yield
+    finally:
+        load.kill()
+        load.wait()
 
 
 @pytest.fixture(scope="module")

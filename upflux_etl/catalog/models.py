@@ -115,6 +115,10 @@ class ProfileSpec(Strict):
 _ODBC_PASSWORD = re.compile(r"(?i)(^|[;/])\s*(pwd|password)\s*=")
 
 
+# deploy/dagster.yaml holds one tag concurrency limit per value 1..MAX_CONCURRENT_QUERIES.
+MAX_CONCURRENT_QUERIES = 4
+
+
 class SourceSpec(Strict):
     """A source database of a client."""
 
@@ -123,6 +127,9 @@ class SourceSpec(Strict):
     url_env: str | None = None
     schema_: str | None = Field(default=None, alias="schema")
     batch_rows: int = 100_000
+    # Runs reading this database at once (the run queue's per-source limit, deploy/dagster.yaml);
+    # one: a hospital's ERP serves its own staff first. The yaml has limits up to this bound.
+    max_concurrent_queries: int = Field(default=1, ge=1, le=MAX_CONCURRENT_QUERIES)
 
     @model_validator(mode="after")
     def _one_url(self) -> SourceSpec:

@@ -111,15 +111,22 @@ def ui(
         "127.0.0.1", help="address to bind; localhost by default (no sign-on here)"
     ),
 ) -> None:
-    """Open the Dagster UI on the same instance and data as the CLI."""
+    """Open the Dagster UI on the same instance and data as the CLI; Ctrl-C stops all of it."""
     from upflux_etl.instance import dagster_home
+    from upflux_etl.ui_server import serve
 
     settings = Settings.from_env()
     os.environ["DAGSTER_HOME"] = str(dagster_home(settings))
     workspace = settings.root / "dagster_workspace.yaml"
-    console.print(f"Dagster UI on http://{host}:{port} (DAGSTER_HOME={os.environ['DAGSTER_HOME']})")
     dagster = os.path.join(os.path.dirname(sys.executable), "dagster")
-    os.execv(dagster, [dagster, "dev", "-w", str(workspace), "-h", host, "-p", str(port)])
+    argv = [dagster, "dev", "-w", str(workspace), "-h", host, "-p", str(port)]
+    console.print(f"Starting the Dagster UI (DAGSTER_HOME={os.environ['DAGSTER_HOME']}) ...")
+    code = serve(
+        argv,
+        f"http://{host}:{port}",
+        lambda url: console.print(f"Dagster UI on {url}  (Ctrl-C stops it)", soft_wrap=True),
+    )
+    raise typer.Exit(code)
 
 
 @contextmanager

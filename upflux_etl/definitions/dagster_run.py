@@ -15,7 +15,6 @@ from upflux_etl.pipeline.context import LoadContext
 from upflux_etl.settings import Settings
 
 FULL_TAG = "upflux/full"
-CLIENT_TAG = "upflux/client"
 
 
 def load_context_of(

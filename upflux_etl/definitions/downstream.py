@@ -2,13 +2,16 @@
 
 # No `from __future__ import annotations` here: Dagster checks the `context` annotation
 # of asset functions at definition time and rejects string annotations.
+import datetime as dt
 from typing import TypedDict
 
 import dagster as dg
 
+from upflux_etl.alerts import Alert, AlertConfig, deliver
 from upflux_etl.catalog.models import ClientSpec
 from upflux_etl.catalog.reader import Catalog
-from upflux_etl.definitions.dagster_run import CLIENT_TAG, load_context_of, pool
+from upflux_etl.definitions.dagster_run import load_context_of, pool
+from upflux_etl.definitions.run_tags import CLIENT_TAG
 from upflux_etl.health.view import health_metadata, open_actions
 from upflux_etl.pipeline.reporting import checklist_step, health_step, quality_report_step
 from upflux_etl.settings import Settings
@@ -61,6 +64,8 @@ def downstream_assets(
         with StateStore(settings.state_url) as store:
             actions = open_actions(store.actions(client.slug), score.as_of)
         shown = health_metadata(score.score, score.band, score.previous_score, score.trend, actions)
+        if score.band == "red" and previous_band(settings, client.slug, score.as_of) != "red":
+            alert_health_red(client.slug, context.run_id, score.score)
         return dg.MaterializeResult(
             metadata={
                 **{k: v for k, v in shown.items() if k not in ("next_actions", "actions_md")},
@@ -91,3 +96,22 @@ def downstream_assets(
         )
 
     return [_report, _health, _checklist]
+
+
+def previous_band(settings: Settings, client: str, as_of: dt.date) -> str | None:
+    """The hospital's health band on its last scored day before `as_of`."""
+    store = StateStore(settings.state_url)
+    try:
+        before = store.health_before(client, as_of)
+    finally:
+        store.dispose()
+    return before.band if before else None
+
+
+def alert_health_red(client: str, run_id: str, score: float | None) -> None:
+    """The hook where a hospital's health becomes red: one alert (its next actions say why)."""
+    config = AlertConfig.from_env()
+    reason = f"health score {score:.0f}: red" if score is not None else "health is red"
+    deliver(
+        config, Alert.build("health_red", client, run_id, "health_score", reason, config.ui_url)
+    )

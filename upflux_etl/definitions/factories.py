@@ -8,9 +8,9 @@ from upflux_etl.catalog.clients import client_datasets
 from upflux_etl.catalog.errors import ConfigError
 from upflux_etl.catalog.models import ClientSpec
 from upflux_etl.catalog.reader import Catalog
-from upflux_etl.definitions.dagster_run import CLIENT_TAG, load_context_of, pool
+from upflux_etl.definitions.dagster_run import load_context_of, pool
 from upflux_etl.definitions.downstream import downstream_assets
-from upflux_etl.pipeline.datasets import load_dataset
+from upflux_etl.definitions.run_tags import CLIENT_TAG, client_run_tags
 from upflux_etl.pipeline.indicators import compute_indicator_step
 from upflux_etl.pipeline.publish import publish_step
 from upflux_etl.quality.dagster_checks import check_results, check_specs
@@ -45,6 +45,10 @@ def dataset_asset(
         pool=pool(client.slug),
     )
     def _dataset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        # Imported here: it brings Great Expectations (20+ s of imports on a busy machine),
+        # which the code server and a run's start need not wait for (docs/DECISIONS.md).
+        from upflux_etl.pipeline.datasets import load_dataset
+
         result = load_dataset(load_context_of(context, settings, catalog, client), dataset)
         ledger = result.ledger
         return dg.MaterializeResult(
@@ -160,12 +164,17 @@ def client_assets(
 
 
 def client_job(client: ClientSpec):
-    """The nightly job of one hospital: all its assets, in one process."""
+    """The nightly job of one hospital: all its assets, in one process.
+
+    Its runs carry the hospital's tag and its sources' databases: the run queue's limits per
+    hospital and per source database read them (deploy/dagster.yaml). No retry tags
+    (`dagster/max_retries`): retries are the extraction's, per dataset, never the whole load.
+    """
     return dg.define_asset_job(
         name=f"{client.slug}__nightly",
         selection=dg.AssetSelection.groups(client.slug),
         executor_def=dg.in_process_executor,
-        tags={CLIENT_TAG: client.slug},
+        tags=client_run_tags(client),
         description=f"Carga noturna de {client.name}",
     )
 

@@ -5,13 +5,19 @@ import datetime as dt
 
 import dagster as dg
 
-from upflux_etl.definitions.dagster_run import CLIENT_TAG, FULL_TAG
-from upflux_etl.pipeline.run_records import record_failed_run
+from upflux_etl.alerts import Alert, AlertConfig, deliver
+from upflux_etl.definitions.dagster_run import FULL_TAG
+from upflux_etl.definitions.failures import record_failure, run_failure
+from upflux_etl.definitions.run_tags import CLIENT_TAG
 from upflux_etl.settings import Settings
 
 
 def failed_load_sensor(settings: Settings) -> dg.SensorDefinition:
-    """Records every failed hospital load in the state store (health and checklist see it)."""
+    """A sensor that records every failed hospital load and alerts operations.
+
+    The load and its reason go to the state store (status, health and checklist see it); the
+    alert goes where `AlertConfig` (from the environment) says.
+    """
 
     @dg.run_failure_sensor(
         name="upflux_failed_loads", default_status=dg.DefaultSensorStatus.RUNNING
@@ -26,8 +32,14 @@ def failed_load_sensor(settings: Settings) -> dg.SensorDefinition:
         started_at = (
             dt.datetime.fromtimestamp(started, dt.UTC) if started else dt.datetime.now(dt.UTC)
         )
-        record_failed_run(
-            settings, client, run.run_id, started_at, run.tags.get(FULL_TAG) == "true"
+        failure = run_failure(context.get_step_failure_events(), context.failure_event)
+        record_failure(
+            settings, client, run.run_id, started_at, run.tags.get(FULL_TAG) == "true", failure
         )
+        config = AlertConfig.from_env()
+        alert = Alert.build(
+            "run_failure", client, run.run_id, failure.step, failure.reason, config.ui_url
+        )
+        deliver(config, alert)
 
     return _failed

@@ -56,22 +56,3 @@ def run_record(
         report_path=str(report.path) if report else None,
         report_sha256=report.sha256 if report else None,
     )
-
-
-def record_failed_run(
-    settings: Settings, client: str, run_id: str, started_at: dt.datetime, full: bool
-) -> None:
-    """Keep a failed load in the state store (freshness and the checklist must see it)."""
-    with state_store(settings) as store:
-        store.record_run(
-            RunRecord(
-                client=client,
-                load_id=run_id,
-                run_id=run_id,
-                started_at=started_at,
-                finished_at=dt.datetime.now(dt.UTC),
-                status="failed",
-                mode="full" if full else "incremental",
-                connection_ok=False,
-            )
-        )

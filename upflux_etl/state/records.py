@@ -43,6 +43,8 @@ class RunRecord:
         indicators: {indicator: number of values computed}.
         report_path: the quality report written for this load, if any.
         report_sha256: the report's id (see `upflux_etl.reports.report_id`).
+        error: why a failed load failed: its failing step and a scrubbed one-line reason
+            (no personal data, no secrets; `upflux_etl.alerts.message.scrub`).
     """
 
     client: str
@@ -58,6 +60,7 @@ class RunRecord:
     indicators: dict[str, int] = field(default_factory=dict)
     report_path: str | None = None
     report_sha256: str | None = None
+    error: str | None = None
 
     def __post_init__(self) -> None:
         _require(self.status, RUN_STATUSES, "status")

@@ -9,14 +9,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
-# Bump together with a step in `MIGRATIONS` (applied by `state.engine.ensure_schema`).
-SCHEMA_VERSION = 2
+# Bump together with a step in `ADDED_COLUMNS` (applied by `state.engine.ensure_schema`).
+SCHEMA_VERSION = 3
 
 # version -> (table, column, SQL type): columns added after version 1, each nullable, so an
 # existing store gains them with a plain ALTER TABLE and keeps every row.
 ADDED_COLUMNS: dict[int, tuple[str, str, str]] = {
     # The day an action's cause was last seen gone after it was closed (docs/DECISIONS.md).
     2: ("actions", "cleared_on", "DATE"),
+    # A failed load's scrubbed one-line reason (upflux status, the CS radar, the alerts).
+    3: ("runs", "error", "TEXT"),
 }
 
 
@@ -90,6 +92,7 @@ def _runs(md: sa.MetaData) -> sa.Table:
         sa.Column("indicators", sa.JSON, nullable=False),
         sa.Column("report_path", sa.Text),
         sa.Column("report_sha256", sa.String(64)),
+        sa.Column("error", sa.Text),
         sa.UniqueConstraint("client", "load_id", name="uq_runs_client_load"),
         sa.Index("ix_runs_client_started", "client", "started_at"),
     )
