@@ -58,7 +58,6 @@ def _ledger_table(state: dict, labels: dict[str, str]) -> Table:
     )
     for col in ("dataset", "extracted", "published", "quarantined", "held", "balanced", "s"):
         table.add_column(col, justify="left" if col == "dataset" else "right")
-    table.add_column("nome")
     for name, row in state["datasets"].items():
         table.add_row(
             name,
@@ -68,8 +67,9 @@ def _ledger_table(state: dict, labels: dict[str, str]) -> Table:
             f"{row['held']:,}",
             "yes" if row["balanced"] else "[red]NO[/]",
             f"{row['duration_s']:.1f}",
-            escape(labels.get(name, "")),
         )
+    # The Portuguese names under the table, not in a column: the rows stay one line each.
+    table.caption = escape("; ".join(f"{n}: {labels[n]}" for n in state["datasets"] if n in labels))
     return table
 
 
