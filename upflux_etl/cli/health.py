@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -21,25 +19,7 @@ from upflux_etl.cli.lookup import find_client
 from upflux_etl.settings import Settings
 
 if TYPE_CHECKING:
-    import duckdb
-
-
-@contextmanager
-def published_warehouse(
-    settings: Settings, client: ClientSpec
-) -> Iterator[duckdb.DuckDBPyConnection | None]:
-    """A read-only connection to the hospital's published warehouse (None before the first)."""
-    from upflux_etl.warehouse.files import WarehouseFiles, connect
-
-    path = WarehouseFiles(settings.client_dir(client.slug)).published
-    if not path.exists():
-        yield None
-        return
-    con = connect(path, client.timezone, read_only=True)
-    try:
-        yield con
-    finally:
-        con.close()
+    pass
 
 
 def hospital_health(
@@ -48,11 +28,12 @@ def hospital_health(
     """Score today (filling unscored days) or recompute `as_of`, and describe the hospital."""
     from upflux_etl.health import fill_history, recompute_day
     from upflux_etl.health.view import health_view
+    from upflux_etl.pipeline.reporting import published
     from upflux_etl.state.store import StateStore
 
     now = datetime.now(UTC)
     today = now.astimezone(client.zone).date()
-    with published_warehouse(settings, client) as con, StateStore(settings.state_url) as store:
+    with published(settings, client) as con, StateStore(settings.state_url) as store:
         args = (con, store, client, catalog.canonical, catalog.health)
         if as_of is None or as_of == today:
             fill_history(*args, rounds=catalog.rounds, now=now)

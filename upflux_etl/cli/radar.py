@@ -17,8 +17,8 @@ def radar(
     out: str = typer.Option(None, "--out", help="the HTML file (default: data/cs_radar.html)"),
 ) -> None:
     """Write the CS radar: score, band, trend, checklist, modules, last load and actions."""
-    from upflux_etl.cli.health import published_warehouse
     from upflux_etl.health import fill_history
+    from upflux_etl.pipeline.reporting import published
     from upflux_etl.reports import render_cs_radar
     from upflux_etl.state.store import StateStore
 
@@ -31,7 +31,7 @@ def radar(
             # Scored now, not only by last night's load: a hospital whose loads all fail has
             # no health asset run, yet must show its "contact hospital IT" action.
             for client in clients:
-                with published_warehouse(settings, client) as con:
+                with published(settings, client) as con:
                     fill_history(
                         con,
                         store,
