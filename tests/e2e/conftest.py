@@ -154,3 +154,34 @@ def demo_world(tmp_path_factory: pytest.TempPathFactory) -> DemoWorld:
     demo = world.upflux("demo")
     assert_ok(demo)
     return DemoWorld(world, demo, world.finish(validate))
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+# No network here: without these flags Chromium floods the machine with refused connections.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Chromium, or a skip (a failure under CI). Browser tests ask for it before `ui`, so that
+    without a browser they skip before the UI is started."""
+    if not CHROMIUM.exists():
+        reason = "Debian's chromium is not installed (apt-get install chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

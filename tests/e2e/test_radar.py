@@ -3,12 +3,10 @@ no console errors, filters by owner, segment and band, sorting by column."""
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 
 import pytest
 
-from tests.e2e.test_ui import CHROMIUM, CHROMIUM_ARGS
 from tests.unit.test_state_support import canonical, make_client, make_run, utc
 from upflux_etl.catalog.reader import read_health, read_rounds
 from upflux_etl.health import score_client
@@ -17,21 +15,6 @@ from upflux_etl.settings import project_root
 from upflux_etl.state import StateStore
 
 NOW = utc(2026, 10, 31, 15)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        reason = "Debian's chromium is not installed (apt-get install chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -26,18 +26,6 @@ from playwright.sync_api import expect
 from tests.e2e.conftest import UPFLUX, World, assert_ok, new_world
 from upflux_etl.instance import DAGSTER_YAML
 
-CHROMIUM = Path("/usr/bin/chromium")
-# No network here: without these flags Chromium floods the machine with refused connections.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 STARTUP_S = 300
 RUN_S = 600
 UI_TIMEOUT_MS = 60_000
@@ -167,23 +155,6 @@ def ui(tmp_path_factory) -> Iterator[Server]:
         if demo.poll() is None:
             demo.kill()
         server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Chromium, or a skip (a failure under CI). Browser tests ask for it before `ui`, so that
-    without a browser they skip before the UI is started."""
-    if not CHROMIUM.exists():
-        reason = "Debian's chromium is not installed (apt-get install chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
