@@ -323,13 +323,10 @@ def check_suite(
                     problems.add(
                         doc.error(f"{at}.kwargs.{key}", unknown("column", value, dataset.columns))
                     )
-        for field_name, message in check_expectation(exp):
+        found = check_expectation(exp)
+        for field_name, message in found:
             problems.add(doc.error(f"{at}.{field_name}", message))
-        if (
-            exp.value_set_from
-            and canonical
-            and not any(f == "value_set_from" for f, _ in check_expectation(exp))
-        ):
+        if exp.value_set_from and canonical and all(f != "value_set_from" for f, _ in found):
             _check_column_ref(exp.value_set_from, canonical, doc, f"{at}.value_set_from", problems)
     problems.raise_if_any()
 
