@@ -26,8 +26,9 @@ def expected_errors() -> tuple[type[Exception], ...]:
     from upflux_etl.extract.errors import SourceError
     from upflux_etl.extract.sql import QueryError
     from upflux_etl.pipeline.context import LoadConfigError
+    from upflux_etl.warehouse.lock import WriterBusy
 
-    return (ConfigError, SourceError, QueryError, LoadConfigError, FileNotFoundError)
+    return (ConfigError, SourceError, QueryError, LoadConfigError, FileNotFoundError, WriterBusy)
 
 
 def show_progress(verbose: bool = False) -> None:

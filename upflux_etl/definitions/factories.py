@@ -11,6 +11,7 @@ from upflux_etl.catalog.reader import Catalog
 from upflux_etl.definitions.dagster_run import load_context_of, pool
 from upflux_etl.definitions.downstream import downstream_assets
 from upflux_etl.definitions.run_tags import CLIENT_TAG, client_run_tags
+from upflux_etl.definitions.writer import writer_key, writer_resource
 from upflux_etl.pipeline.indicators import compute_indicator_step
 from upflux_etl.pipeline.publish import publish_step
 from upflux_etl.quality.dagster_checks import check_results, check_specs
@@ -43,6 +44,7 @@ def dataset_asset(
         kinds={"duckdb"},
         tags={CLIENT_TAG: client.slug},
         pool=pool(client.slug),
+        required_resource_keys={writer_key(client.slug)},
     )
     def _dataset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         # Imported here: it brings Great Expectations (20+ s of imports on a busy machine),
@@ -88,6 +90,7 @@ def indicator_asset(
         kinds={"duckdb"},
         tags={CLIENT_TAG: client.slug},
         pool=pool(client.slug),
+        required_resource_keys={writer_key(client.slug)},
     )
     def _indicator(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         count = compute_indicator_step(load_context_of(context, settings, catalog, client), name)
@@ -109,6 +112,7 @@ def warehouse_asset(
         kinds={"duckdb"},
         tags={CLIENT_TAG: client.slug},
         pool=pool(client.slug),
+        required_resource_keys={writer_key(client.slug)},
     )
     def _warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         ctx = load_context_of(context, settings, catalog, client)
@@ -155,10 +159,15 @@ def client_assets(
     indicators = [indicator_asset(client, catalog, settings, n, loaded) for n in client.indicators]
     upstream = [a.key for a in datasets + indicators]
     publication = warehouse_asset(client, catalog, settings, upstream)
+    # The load (datasets, indicators, publication) holds the hospital's writer lock from the
+    # run's start to its end, and runs whole or not at all (definitions/writer.py).
+    writer = {
+        writer_key(client.slug): writer_resource(
+            client.slug, settings, [*upstream, publication.key]
+        )
+    }
     return [
-        *datasets,
-        *indicators,
-        publication,
+        *dg.with_resources([*datasets, *indicators, publication], writer),
         *downstream_assets(client, catalog, settings, publication.key),
     ]
 
