@@ -188,6 +188,28 @@ def client_job(client: ClientSpec):
     )
 
 
+def client_ui_job(client: ClientSpec):
+    """The job "Materialize all" on the hospital's group runs as: `Load__<hospital>`.
+
+    The same assets, executor and tags as the nightly job, so UI runs carry the hospital's tag
+    and source limits. The UI launches a selection under the first job, in name order, that
+    holds all its assets; an upper-case name sorts before Dagster's `__ASSET_JOB` (which
+    carries no tags), the nightly job's name does not (docs/DECISIONS.md).
+    """
+    return dg.define_asset_job(
+        name=ui_job_name(client.slug),
+        selection=dg.AssetSelection.groups(client.slug),
+        executor_def=dg.in_process_executor,
+        tags=client_run_tags(client),
+        description=f"Carga de {client.name} lançada pela UI (Materialize all)",
+    )
+
+
+def ui_job_name(slug: str) -> str:
+    """The name of the hospital's job for runs launched from the UI."""
+    return f"Load__{slug}"
+
+
 def client_schedule(client: ClientSpec, job) -> dg.ScheduleDefinition:
     """Runs the nightly job at the client's cron, in the hospital's own time zone."""
     return dg.ScheduleDefinition(
