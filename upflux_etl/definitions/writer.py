@@ -106,11 +106,12 @@ def refuse_partial_load(slug: str, run: dg.DagsterRun, load_keys: Sequence[dg.As
     missing = sorted(wanted - executing)
     if not missing:
         return
-    if run.tags.get(PARENT_RUN_TAG):
+    parent = run.parent_run_id or run.tags.get(PARENT_RUN_TAG)
+    if parent:
         raise PartialLoadRefused(
             f"{slug}: a re-execution of only some steps (from failure, or selected) is refused: "
             f"it would start a new build without the steps that succeeded in run "
-            f"{run.tags[PARENT_RUN_TAG][:8]} and publish a partial load. Re-execute all steps, "
+            f"{parent[:8]} and publish a partial load. Re-execute all steps, "
             f"or materialize the whole group {slug} (or `upflux run {slug}`)."
         )
     raise PartialLoadRefused(
