@@ -14,9 +14,9 @@ from upflux_etl.catalog.models import slugify
 from upflux_etl.definitions import build_definitions
 from upflux_etl.definitions.dagster_run import FULL_TAG
 from upflux_etl.definitions.failures import RunFailure, record_failure, run_failure
-from upflux_etl.run_history import LAUNCHED_BY_TAG, USER_TAG
 from upflux_etl.definitions.writer import clear_dead_runs
 from upflux_etl.instance import dagster_home
+from upflux_etl.run_history import LAUNCHED_BY_TAG, USER_TAG
 from upflux_etl.settings import Settings
 from upflux_etl.warehouse.build import discard_build
 from upflux_etl.warehouse.files import WarehouseFiles

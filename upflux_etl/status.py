@@ -6,9 +6,9 @@ import json
 
 from upflux_etl.catalog.models import ClientSpec
 from upflux_etl.catalog.reader import Catalog
-from upflux_etl.run_history import recent_loads
 from upflux_etl.pipeline.reporting import checklist_step, published
 from upflux_etl.pipeline.run_records import state_store
+from upflux_etl.run_history import recent_loads
 from upflux_etl.settings import Settings
 from upflux_etl.warehouse.files import WarehouseFiles
 from upflux_etl.warehouse.meta.checks import read_checks
