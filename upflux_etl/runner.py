@@ -7,6 +7,7 @@ import getpass
 import os
 
 import dagster as dg
+from dagster._core.instance.ref import InstanceRef
 from dagster._core.utils import make_new_run_id
 
 from upflux_etl.catalog.errors import ConfigError
@@ -30,9 +31,20 @@ class RunInterrupted(RuntimeError):
 
 
 def instance_for(settings: Settings) -> dg.DagsterInstance:
-    """The persistent Dagster instance shared with `dagster dev` (the UI shows CLI runs)."""
-    os.environ["DAGSTER_HOME"] = str(dagster_home(settings))
-    return dg.DagsterInstance.get()
+    """The persistent Dagster instance shared with `dagster dev` (the UI shows CLI runs).
+
+    Without capture of the steps' raw stdout/stderr (the event log and our logger carry the
+    run's lines): the capture spawns `tail` and watcher processes in the terminal's process
+    group, which a Ctrl-C would hit and which would print tracebacks of their own.
+    """
+    os.environ["DAGSTER_HOME"] = home = str(dagster_home(settings))
+    overrides = {
+        "compute_logs": {
+            "module": "dagster._core.storage.noop_compute_log_manager",
+            "class": "NoOpComputeLogManager",
+        }
+    }
+    return dg.DagsterInstance.from_ref(InstanceRef.from_dir(home, overrides=overrides))
 
 
 def run_client(
