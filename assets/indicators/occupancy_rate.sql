@@ -4,35 +4,8 @@ with census as (
     select * from census_days()
 ),
 
-bed_status as (
-    select
-        c.day,
-        b.bed_id,
-        b.status
-    from census as c
-    inner join main.beds as b
-        on c.census_at >= b.valid_from
-        and (b.valid_to is null or c.census_at < b.valid_to)
-),
-
-occupied_beds as (
-    select distinct
-        c.day,
-        m.bed_id
-    from census as c
-    inner join main.bed_movements as m
-        on c.census_at > m.started_at
-        and (m.ended_at is null or c.census_at <= m.ended_at)
-),
-
 bed_days as (
-    select
-        s.day,
-        count(*) as beds
-    from bed_status as s
-    left join occupied_beds as o on s.day = o.day and s.bed_id = o.bed_id
-    where s.status = 'operational' or (s.status = 'extra' and o.bed_id is not null)
-    group by s.day
+    select * from operational_bed_days()
 ),
 
 final as (

@@ -144,12 +144,25 @@ def read_indicators(
                     raise doc.error(
                         f"depends_on.{i}", unknown("dataset", dataset, canonical.datasets)
                     )
+            _check_coverage(spec, canonical, doc)
             sql = read_sql(path.with_suffix(".sql"), doc, "")
         except ConfigError as exc:
             problems.add(exc)
             continue
         indicators[path.stem] = spec.model_copy(update={"name": path.stem, "sql": sql})
     return indicators
+
+
+def _check_coverage(spec: IndicatorSpec, canonical: CanonicalModel, doc: YamlDoc) -> None:
+    """An indicator's coverage names one of its datasets and real columns of it."""
+    coverage = spec.coverage
+    if coverage.dataset not in spec.depends_on:
+        raise doc.error("coverage.dataset", f"{coverage.dataset!r} is not in depends_on")
+    columns = canonical.datasets[coverage.dataset].columns
+    for i, column in enumerate([coverage.period_column, *coverage.columns]):
+        if column not in columns:
+            where = "coverage.period_column" if i == 0 else f"coverage.columns.{i - 1}"
+            raise doc.error(where, unknown("column", column, columns))
 
 
 def read_macros(root: Path) -> tuple[str, ...]:

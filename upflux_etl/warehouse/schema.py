@@ -29,6 +29,8 @@ alter table meta.check_results add column if not exists expectation_type varchar
 create table if not exists meta.indicator_values (
     load_id varchar, indicator varchar, period date, dimensions varchar, measure varchar,
     value double, unit varchar);
+create table if not exists meta.indicator_coverage (
+    load_id varchar, indicator varchar, period date, rows bigint, covered bigint);
 create table if not exists meta.watermarks (
     dataset varchar primary key, column_name varchar, value varchar);
 create table if not exists meta.publication (
