@@ -6,13 +6,14 @@ import json
 
 from upflux_etl.catalog.models import ClientSpec
 from upflux_etl.catalog.reader import Catalog
+from upflux_etl.indicators.completeness import completeness, indicator_set_status
 from upflux_etl.pipeline.reporting import checklist_step, published
 from upflux_etl.pipeline.run_records import state_store
 from upflux_etl.settings import Settings
 from upflux_etl.state.records import RunRecord
 from upflux_etl.warehouse.files import WarehouseFiles
 from upflux_etl.warehouse.meta.checks import read_checks
-from upflux_etl.warehouse.meta.indicators import read_indicator_values
+from upflux_etl.warehouse.meta.indicators import read_indicator_coverage, read_indicator_values
 from upflux_etl.warehouse.meta.ledger import read_ledger
 from upflux_etl.warehouse.meta.loads import last_published
 
@@ -40,7 +41,7 @@ def read_status(settings: Settings, client: ClientSpec, catalog: Catalog) -> dic
     Ledger per dataset, every check and indicator value, with the quality report, the health
     score (and its history) and the checklist.
     """
-    status = _warehouse_status(settings, client)
+    status = _warehouse_status(settings, client, catalog)
     with state_store(settings) as store:
         runs = store.runs(client.slug, limit=RUNS_LOOKED_AT)
         history = store.health_history(client.slug, days=30)
@@ -97,7 +98,7 @@ def _last_run(run: RunRecord) -> dict:
     }
 
 
-def _warehouse_status(settings: Settings, client: ClientSpec) -> dict:
+def _warehouse_status(settings: Settings, client: ClientSpec, catalog: Catalog) -> dict:
     files = WarehouseFiles(settings.client_dir(client.slug))
     status: dict = {
         "client": client.slug,
@@ -122,9 +123,18 @@ def _warehouse_status(settings: Settings, client: ClientSpec) -> dict:
         }
         status["datasets"] = _ledger(con, load_id)
         status["checks"] = [c.as_dict(STATUS_CHECK_FIELDS) for c in read_checks(con, load_id)]
-        status["indicators"] = [
-            {**v, "dimensions": json.loads(v["dimensions"])}
-            for v in read_indicator_values(con, load_id)
+        values = read_indicator_values(con, load_id)
+        status["indicators"] = [{**v, "dimensions": json.loads(v["dimensions"])} for v in values]
+        computed = {v["indicator"] for v in values}
+        status["indicator_sets"] = [
+            indicator_set_status(s, client.indicators, computed)
+            for s in catalog.indicator_sets.values()
+        ]
+        status["indicator_completeness"] = [
+            c.as_dict()
+            for c in completeness(
+                client.indicators, catalog.indicators, values, read_indicator_coverage(con, load_id)
+            )
         ]
     return status
 

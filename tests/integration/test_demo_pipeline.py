@@ -159,3 +159,12 @@ def test_no_clear_identifier_reaches_the_warehouse_or_the_event_log(demo):
     # the CPFs and CNSs (11 and 15 digits), the warehouse above for every identifier
     leaked = [c for c in clear if len(c) >= 11 and c in dump]
     assert not leaked, leaked[:5]
+
+
+def test_the_report_shows_each_indicators_completeness(demo):
+    client, _, _ = demo
+    reports = sorted((client.settings.client_dir("demo") / "reports").glob("*.html"))
+    html = reports[-1].read_text(encoding="utf-8")
+    assert "Indicadores: completude" in html
+    for name in client.client.indicators:
+        assert f"<code>{name}</code>" in html

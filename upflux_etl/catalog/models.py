@@ -283,6 +283,25 @@ class CoverageSpec(Strict):
     where: str = "true"
 
 
+class IndicatorSetItem(Strict):
+    """One indicator of an external set: computable from the canonical datasets or not, why."""
+
+    name: str
+    computable: bool
+    indicator: str | None = None
+    why: str = ""
+    note: str = ""
+
+
+class IndicatorSetSpec(Strict):
+    """An external indicator set (ANS's PM-QUALISS Hospitalar) mapped onto our catalog."""
+
+    name: str = ""
+    title: str
+    reference: str
+    items: list[IndicatorSetItem]
+
+
 class IndicatorSpec(Strict):
     """One indicator: its definition and the SQL that computes it."""
 

@@ -22,6 +22,7 @@ from upflux_etl.catalog.models import (
     CanonicalModel,
     ClientSpec,
     ExpectationSpec,
+    IndicatorSetSpec,
     IndicatorSpec,
     ProfileSpec,
     SuiteSpec,
@@ -42,6 +43,7 @@ class Catalog:
     suites: dict[str, SuiteSpec]
     checks: dict[str, list[ExpectationSpec]]
     indicators: dict[str, IndicatorSpec]
+    indicator_sets: dict[str, IndicatorSetSpec]
     macros: tuple[str, ...]
     health: HealthConfig
     rounds: Rounds
@@ -153,6 +155,30 @@ def read_indicators(
     return indicators
 
 
+def read_indicator_sets(
+    root: Path, indicators: dict[str, IndicatorSpec], problems: Problems
+) -> dict[str, IndicatorSetSpec]:
+    """Every `assets/indicator_sets/<name>.yaml`; a computable item names a real indicator."""
+    sets = {}
+    for path in sorted((root / "assets" / "indicator_sets").glob("*.yaml")):
+        try:
+            doc = read_yaml(path)
+            spec = parse(IndicatorSetSpec, doc)
+            for i, item in enumerate(spec.items):
+                if item.computable and item.indicator not in indicators:
+                    raise doc.error(
+                        f"items.{i}.indicator",
+                        unknown("indicator", str(item.indicator), indicators),
+                    )
+                if not item.computable and not item.why:
+                    raise doc.error(f"items.{i}.why", "say why it cannot be computed")
+        except ConfigError as exc:
+            problems.add(exc)
+            continue
+        sets[path.stem] = spec.model_copy(update={"name": path.stem})
+    return sets
+
+
 def _check_coverage(spec: IndicatorSpec, canonical: CanonicalModel, doc: YamlDoc) -> None:
     """An indicator's coverage names one of its datasets and real columns of it."""
     coverage = spec.coverage
@@ -207,6 +233,7 @@ def read_catalog(settings: Settings) -> Catalog:
         suites=suites,
         checks=checks,
         indicators=indicators,
+        indicator_sets=read_indicator_sets(root, indicators, problems),
         macros=read_macros(root),
         health=health,
         rounds=rounds,
