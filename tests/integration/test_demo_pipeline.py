@@ -168,3 +168,5 @@ def test_the_report_shows_each_indicators_completeness(demo):
     assert "Indicadores: completude" in html
     for name in client.client.indicators:
         assert f"<code>{name}</code>" in html
+    # A trend line per indicator (the demo has three months of every one).
+    assert html.count('<svg class="trend"') == len(client.client.indicators)

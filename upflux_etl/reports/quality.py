@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+from markupsafe import Markup
 
 from upflux_etl.catalog.models import CanonicalModel, ClientSpec, IndicatorSpec
 from upflux_etl.indicators.completeness import IndicatorCompleteness, completeness
+from upflux_etl.reports.charts import sparkline, trend_points
 from upflux_etl.reports.files import ID_PLACEHOLDER, seal, write_atomic
 from upflux_etl.reports.labels import LOAD_MODE, LOAD_STATUS, local_time
 from upflux_etl.reports.quality_data import CheckRow, DatasetSection, read_sections
@@ -70,17 +72,14 @@ def render_quality_report(
     generated_at = now or datetime.now(UTC)
     failing = [c for s in sections for c in s.checks if not c.check.passed]
     labels = {name: d.label for name, d in canonical.datasets.items()} if canonical else {}
-    computed = (
-        completeness(
-            client.indicators,
-            indicators,
-            read_indicator_values(con, load_id),
-            read_indicator_coverage(con, load_id),
+    computed, trends = [], {}
+    if indicators is not None:
+        values = read_indicator_values(con, load_id)
+        computed = completeness(
+            client.indicators, indicators, values, read_indicator_coverage(con, load_id)
         )
-        if indicators is not None
-        else []
-    )
-    html = _render(client, header, sections, failing, generated_at, cap, labels, computed)
+        trends = {name: sparkline(trend_points(values, name)) for name in client.indicators}
+    html = _render(client, header, sections, failing, generated_at, cap, labels, computed, trends)
     sealed, report_id = seal(html)
     write_atomic(out_path, sealed)
     return ReportInfo(
@@ -103,6 +102,7 @@ def _render(
     cap: int,
     labels: dict[str, str],
     indicators: list[IndicatorCompleteness],
+    trends: dict[str, Markup],
 ) -> str:
     totals = {
         key: sum(getattr(s, key) for s in sections)
@@ -126,4 +126,5 @@ def _render(
         blocking_failing=[c for c in failing if c.check.blocking],
         cap=cap,
         indicators=indicators,
+        trends=trends,
     )
