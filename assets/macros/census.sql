@@ -53,9 +53,10 @@ create or replace temp macro census_days() as table
 
     select * from final;
 
--- Operational bed-days per census day: beds whose status period covers the census instant and
--- is operational, plus extra beds occupied at that instant (blocked beds do not count).
-create or replace temp macro operational_bed_days() as table
+-- Operational bed-days per census day and unit (the bed's unit): beds whose status period
+-- covers the census instant and is operational, plus extra beds occupied at that instant
+-- (blocked beds do not count).
+create or replace temp macro operational_bed_days_by_unit() as table
     with census as (
         select * from census_days()
     ),
@@ -64,6 +65,7 @@ create or replace temp macro operational_bed_days() as table
         select
             c.day,
             b.bed_id,
+            b.unit_code,
             b.status
         from census as c
         inner join main.beds as b
@@ -84,11 +86,28 @@ create or replace temp macro operational_bed_days() as table
     final as (
         select
             s.day,
+            s.unit_code,
             count(*) as beds
         from bed_status as s
         left join occupied_beds as o on s.day = o.day and s.bed_id = o.bed_id
         where s.status = 'operational' or (s.status = 'extra' and o.bed_id is not null)
-        group by 1
+        group by all
+    )
+
+    select * from final;
+
+-- The same, all units together.
+create or replace temp macro operational_bed_days() as table
+    with by_unit as (
+        select * from operational_bed_days_by_unit()
+    ),
+
+    final as (
+        select
+            day,
+            sum(beds) as beds
+        from by_unit
+        group by all
     )
 
     select * from final;

@@ -71,6 +71,16 @@ def _core_tables(sim: Simulation, seed: int) -> dict[str, dict]:
     return out
 
 
+def _bed_units(leito: dict[str, np.ndarray]) -> dict[int, str]:
+    """Each bed (cd_leito) -> its canonical unit, from the bed's sector."""
+    units = codes.unit_map()
+    return {
+        int(b): units[str(s)]
+        for b, s in zip(leito["cd_leito"], leito["cd_setor"], strict=True)
+        if str(s) in units
+    }
+
+
 def _ground_truth(h: Horizon, core: dict, tat: truth.ExamTat) -> list[dict]:
     enc, tri = core["atendimento"], core["triagem_ps"]
     er_rows = np.flatnonzero(enc["ie_tipo_atendimento"] == 3)
@@ -96,7 +106,7 @@ def _ground_truth(h: Horizon, core: dict, tat: truth.ExamTat) -> list[dict]:
     exits = truth.inpatient_exits(enc, core["paciente"])
     data_end_day = int(enc["dt_entrada"][enc["dt_entrada"] != truth.NAT].max() // truth.DAY)
     return (
-        truth.census(h, enc, beds, moves)
+        truth.census(h, enc, beds, moves, _bed_units(core["leito"]))
         + truth.length_of_stay_and_turnover(h, enc, beds, moves, exits)
         + truth.mortality(h, exits)
         + truth.readmission(h, enc, core["paciente"], exits)

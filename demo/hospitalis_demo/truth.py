@@ -106,13 +106,53 @@ def census(
     enc: dict[str, np.ndarray],
     beds: dict[str, np.ndarray],
     moves: dict[str, np.ndarray],
+    bed_units: dict[int, str],
 ) -> list[dict]:
-    """occupancy_rate per month of census days."""
+    """occupancy_rate per month of census days: the hospital's and each unit's.
+
+    Per unit: beds of the unit occupied at the census (bed movements) over the unit's
+    operational bed-days; ``bed_units`` maps each bed (cd_leito) to its canonical unit.
+    """
     months, pdays, bdays, _ = census_months(horizon, enc, beds, moves)
-    return [
+    rows = [
         _row("occupancy_rate", horizon.month_starts()[m], "value", p / b * 100.0)
         for m, p, b in zip(months, pdays, bdays, strict=True)
     ]
+    inpatient = (enc["ie_tipo_atendimento"] == codes.INPATIENT) & (enc["ie_situacao"] == "A")
+    first_day = int(horizon.day_index(enc["dt_entrada"][inpatient].min()))
+    data_end = int(horizon.day_index(enc["dt_entrada"][enc["dt_entrada"] != NAT].max()))
+    days = np.arange(first_day, data_end + 1)
+    day_month = horizon.month_of(horizon.t0 + days * DAY)
+    status_map = codes.canonical_map(codes.BED_STATUS)
+    status = np.array([status_map[s] for s in beds["ie_status"]], dtype=object)
+    period_unit = np.array([bed_units.get(int(b)) for b in beds["cd_leito"]], dtype=object)
+    unit_map = codes.unit_map()
+    move_unit = np.array([unit_map.get(str(s)) for s in moves["cd_setor"]], dtype=object)
+    for unit in sorted({u for u in period_unit if u is not None}):
+        mine = period_unit == unit
+        unit_beds = bed_days(
+            beds["cd_leito"][mine],
+            status[mine],
+            beds["dt_inicio"][mine],
+            beds["dt_fim"][mine],
+            moves["cd_leito"],
+            moves["dt_entrada_leito"],
+            moves["dt_saida_leito"],
+            horizon,
+        )
+        here = move_unit == unit
+        occupied = _covered_midnights(
+            moves["dt_entrada_leito"][here], moves["dt_saida_leito"][here], horizon
+        )
+        for m in np.unique(day_month):
+            in_month = days[day_month == m]
+            b = unit_beds[in_month].sum()
+            if b:
+                value = occupied[in_month].sum() / b * 100.0
+                rows.append(
+                    _row("occupancy_rate", horizon.month_starts()[m], "value", value, unit=unit)
+                )
+    return rows
 
 
 def quantile_rows(

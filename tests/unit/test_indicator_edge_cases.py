@@ -91,9 +91,12 @@ def stay(
     }
 
 
-def bed(bed_id: str, status: str, valid_from: str, valid_to: str | None = None) -> dict:
+def bed(
+    bed_id: str, status: str, valid_from: str, valid_to: str | None = None, unit: str = "uti"
+) -> dict:
     return {
         "bed_id": f"'{bed_id}'",
+        "unit_code": f"'{unit}'",
         "status": f"'{status}'",
         "valid_from": ts(valid_from),
         "valid_to": ts(valid_to) if valid_to else None,
@@ -132,7 +135,7 @@ def test_occupancy_leaves_blocked_beds_out_and_counts_extra_beds_only_when_occup
         con,
         "beds",
         bed("b1", "operational", "2024-01-01 00:00-03"),
-        bed("b2", "blocked", "2024-01-01 00:00-03"),
+        bed("b2", "blocked", "2024-01-01 00:00-03", unit="enfermaria"),
         bed("x1", "extra", "2024-01-01 00:00-03"),
     )
     insert(
@@ -142,6 +145,7 @@ def test_occupancy_leaves_blocked_beds_out_and_counts_extra_beds_only_when_occup
             "movement_id": "'m1'",
             "encounter_id": "'e1'",
             "bed_id": "'b1'",
+            "unit_code": "'uti'",
             "started_at": ts("2024-05-01 08:00-03"),
             "ended_at": ts("2024-05-03 08:00-03"),
         },
@@ -149,6 +153,7 @@ def test_occupancy_leaves_blocked_beds_out_and_counts_extra_beds_only_when_occup
             "movement_id": "'m2'",
             "encounter_id": "'e2'",
             "bed_id": "'x1'",
+            "unit_code": "'uti'",
             "started_at": ts("2024-05-03 07:00-03"),
         },
     )
@@ -156,6 +161,10 @@ def test_occupancy_leaves_blocked_beds_out_and_counts_extra_beds_only_when_occup
     # (3), x1 only on 3 May (occupied at the midnight closing it), b2 never: 4.
     got = values(con, catalog, "occupancy_rate")
     assert got[("2024-05-01", "{}", "value")] == pytest.approx(100.0 * 3 / 4)
+    # Per unit: the UTI's beds occupied at the census (3) over its bed-days (4); the ward has
+    # only a blocked bed: no bed-days, no value.
+    assert got[("2024-05-01", '{"unit": "uti"}', "value")] == pytest.approx(100.0 * 3 / 4)
+    assert not [k for k in got if "enfermaria" in k[1]]
     # Bed turnover: 1 saida / (4 bed-days / 3 days).
     turnover = values(con, catalog, "bed_turnover")
     assert turnover[("2024-05-01", "{}", "value")] == pytest.approx(1 / (4 / 3))
