@@ -1,0 +1,99 @@
+"""Read an event log from CSV, XES or Parquet into an `EventLog`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from upflux_etl.mining.columns import LogColumns, ResolvedColumns, resolve_columns
+from upflux_etl.mining.errors import EventLogError
+from upflux_etl.mining.eventlog import EventLog, build_event_log
+
+
+def read_event_log(path: Path, columns: LogColumns | None = None, sep: str = ",") -> EventLog:
+    """Read a CSV (optionally .gz), XES (optionally .gz) or Parquet event log.
+
+    Case ids and activities are read as text, never as missing values ("NA" is a case).
+
+    Raises:
+        EventLogError: unreadable file, missing column or unparseable timestamp (named).
+    """
+    asked = columns or LogColumns()
+    name = path.name.lower()
+    if not path.exists():
+        raise EventLogError(f"{path}: no such file")
+    if name.endswith((".xes", ".xes.gz")):
+        from upflux_etl.mining.xes import read_xes
+
+        return read_xes(path)
+    if name.endswith(".parquet"):
+        table = pq.read_table(path)
+    else:
+        table = _read_csv(path, asked, sep)
+    resolved = resolve_columns(table.column_names, asked, str(path))
+    return _from_table(table, resolved, str(path))
+
+
+def _read_csv(path: Path, asked: LogColumns, sep: str) -> pa.Table:
+    """Every column as text: no value becomes missing, so "NA" and "" stay what they are."""
+    try:
+        # Only the header's names: every column is read as text below.
+        reader = pacsv.open_csv(
+            path,
+            parse_options=pacsv.ParseOptions(delimiter=sep),
+            convert_options=pacsv.ConvertOptions(column_types={}, strings_can_be_null=False),
+        )
+        available = reader.schema.names
+        reader.close()
+        resolved = resolve_columns(available, asked, str(path))
+        wanted = [c for c in (resolved.case, resolved.activity, resolved.timestamp, resolved.resource) if c]
+        return pacsv.read_csv(
+            path,
+            parse_options=pacsv.ParseOptions(delimiter=sep),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=wanted,
+                column_types=dict.fromkeys(wanted, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        raise EventLogError(f"{path}: not a readable CSV with separator {sep!r}: {exc}") from exc
+
+
+def _from_table(table: pa.Table, columns: ResolvedColumns, source: str) -> EventLog:
+    timestamps = parse_timestamps(table.column(columns.timestamp), source, columns.timestamp)
+    resource = None
+    if columns.resource:
+        resource = table.column(columns.resource).cast(pa.string()).to_numpy(zero_copy_only=False)
+    return build_event_log(
+        table.column(columns.case), table.column(columns.activity), timestamps, resource
+    )
+
+
+def parse_timestamps(values: pa.ChunkedArray | pa.Array, source: str, column: str) -> np.ndarray:
+    """Nanoseconds since the epoch (UTC; a time without offset is taken as UTC).
+
+    Raises:
+        EventLogError: a timestamp is empty or unparseable (the first such row is named).
+    """
+    if pa.types.is_timestamp(values.type):
+        series = pd.Series(values.to_pandas())
+        parsed = pd.to_datetime(series, utc=True)
+    else:
+        series = pd.Series(values.cast(pa.string()).to_pandas())
+        parsed = pd.to_datetime(series, utc=True, format="ISO8601", errors="coerce")
+    bad = np.flatnonzero(parsed.isna().to_numpy())
+    if len(bad):
+        row = int(bad[0])
+        raise EventLogError(
+            f"{source}: column {column!r}, event {row + 1} (line {row + 2} of a CSV): "
+            f"timestamp {series.iloc[row]!r} is empty or not a date and time "
+            f"({len(bad)} such event(s))"
+        )
+    return parsed.dt.as_unit("ns").astype("int64").to_numpy()
