@@ -142,7 +142,9 @@ class Aligner:
         self, trace: tuple[str, ...], layers: list[np.ndarray]
     ) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """Walk one optimal alignment back from the end: its log moves and model moves."""
-        marking, log_moves, model_moves = self.final, [], []
+        marking = self.final
+        log_moves: list[str] = []
+        model_moves: list[str] = []
         for i in range(len(trace), 0, -1):
             value, before, activity = layers[i][marking], layers[i - 1], trace[i - 1]
             if before[marking] + VISIBLE == value:

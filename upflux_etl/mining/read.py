@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
@@ -13,6 +11,7 @@ import pyarrow.parquet as pq
 from upflux_etl.mining.columns import LogColumns, ResolvedColumns, resolve_columns
 from upflux_etl.mining.errors import EventLogError
 from upflux_etl.mining.eventlog import EventLog, build_event_log
+from upflux_etl.mining.read_timestamps import parse_timestamps
 
 
 def read_event_log(path: Path, columns: LogColumns | None = None, sep: str = ",") -> EventLog:
@@ -51,7 +50,11 @@ def _read_csv(path: Path, asked: LogColumns, sep: str) -> pa.Table:
         available = reader.schema.names
         reader.close()
         resolved = resolve_columns(available, asked, str(path))
-        wanted = [c for c in (resolved.case, resolved.activity, resolved.timestamp, resolved.resource) if c]
+        wanted = [
+            c
+            for c in (resolved.case, resolved.activity, resolved.timestamp, resolved.resource)
+            if c
+        ]
         return pacsv.read_csv(
             path,
             parse_options=pacsv.ParseOptions(delimiter=sep),
@@ -74,26 +77,3 @@ def _from_table(table: pa.Table, columns: ResolvedColumns, source: str) -> Event
     return build_event_log(
         table.column(columns.case), table.column(columns.activity), timestamps, resource
     )
-
-
-def parse_timestamps(values: pa.ChunkedArray | pa.Array, source: str, column: str) -> np.ndarray:
-    """Nanoseconds since the epoch (UTC; a time without offset is taken as UTC).
-
-    Raises:
-        EventLogError: a timestamp is empty or unparseable (the first such row is named).
-    """
-    if pa.types.is_timestamp(values.type):
-        series = pd.Series(values.to_pandas())
-        parsed = pd.to_datetime(series, utc=True)
-    else:
-        series = pd.Series(values.cast(pa.string()).to_pandas())
-        parsed = pd.to_datetime(series, utc=True, format="ISO8601", errors="coerce")
-    bad = np.flatnonzero(parsed.isna().to_numpy())
-    if len(bad):
-        row = int(bad[0])
-        raise EventLogError(
-            f"{source}: column {column!r}, event {row + 1} (line {row + 2} of a CSV): "
-            f"timestamp {series.iloc[row]!r} is empty or not a date and time "
-            f"({len(bad)} such event(s))"
-        )
-    return parsed.dt.as_unit("ns").astype("int64").to_numpy()

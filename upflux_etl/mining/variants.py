@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,14 +42,12 @@ def variants(log: EventLog) -> Variants:
     raw = log.activity.astype(width).tobytes()
     step = np.dtype(width).itemsize
     bounds = (log.offsets * step).tolist()
-    keys = [raw[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    keys = [raw[a:b] for a, b in itertools.pairwise(bounds)]
     codes, uniques = pd.factorize(pd.Series(keys, dtype=object), sort=False)
     counts = np.bincount(codes, minlength=len(uniques))
     order = np.argsort(-counts, kind="stable")
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
     names = log.activities
-    sequences = [
-        tuple(names[i] for i in np.frombuffer(uniques[j], dtype=width)) for j in order
-    ]
+    sequences = [tuple(names[i] for i in np.frombuffer(uniques[j], dtype=width)) for j in order]
     return Variants(sequences=sequences, counts=counts[order], of_case=rank[codes])
