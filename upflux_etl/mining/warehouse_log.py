@@ -25,18 +25,16 @@ class ExportedLog:
 
 def event_log_frame(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
     """The events, with the XES standard's column names, grouped by case and in order."""
-    table = con.execute(sql).fetch_arrow_table()
-    frame = pd.DataFrame(
+    rows = con.execute(sql).df()
+    stamps = pd.Series(pd.to_datetime(rows["occurred_at"], utc=True)).dt.as_unit("us")
+    return pd.DataFrame(
         {
-            "case:concept:name": table.column("case_id").cast(pa.string()).to_pandas(),
-            "concept:name": table.column("activity").to_pandas(),
-            "time:timestamp": pd.to_datetime(
-                table.column("occurred_at").to_pandas(), utc=True
-            ).dt.as_unit("us"),
-            "org:resource": table.column("unit").to_pandas(),
+            "case:concept:name": rows["case_id"].astype(str),
+            "concept:name": rows["activity"].astype(str),
+            "time:timestamp": stamps,
+            "org:resource": rows["unit"],
         }
     )
-    return frame
 
 
 def export_event_log(con: duckdb.DuckDBPyConnection, sql: str, out: Path) -> ExportedLog:
