@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
@@ -34,4 +35,4 @@ def write_bpmn(path: Path, nodes: dict[str, tuple[str, str]], flows: list[tuple[
 
 def chain(*names: str) -> list[tuple[str, str]]:
     """Flows along a sequence of node ids."""
-    return list(zip(names[:-1], names[1:], strict=True))
+    return list(itertools.pairwise(names))
