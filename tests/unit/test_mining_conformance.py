@@ -143,3 +143,19 @@ def test_unsupported_or_broken_models_are_named(tmp_path):
     (tmp_path / "x.bpmn").write_text("not xml")
     with pytest.raises(EventLogError, match=r"x\.bpmn: not a readable BPMN"):
         read_bpmn(tmp_path / "x.bpmn")
+
+
+def test_per_case_deviations_and_monthly_rate(tmp_path):
+    from upflux_etl.mining.conformance import case_table, monthly_rate
+    from upflux_etl.mining.summary import summarise
+
+    log = _log(tmp_path, TRACES)
+    summary = summarise(log, read_bpmn(_parallel_loop(tmp_path)), between=("a", "d"))
+    cases = summary.cases().set_index("case")
+    assert cases.loc["4", "deviations"] == 1 and cases.loc["4", "model_moves"] == "c"
+    assert cases.loc["5", "log_moves"] == "x" and cases.loc["NA", "fitness"] == 1.0
+    assert monthly_rate(cases) == {"2024-01": 0.5}
+    payload = summary.to_json()
+    assert payload["fitting_cases_by_month"] == {"2024-01": 0.5}
+    assert payload["throughput_seconds"]["count"] == 5  # cases with an a and then a d
+    assert case_table(log, summary.variants, summary.conformance).shape[0] == 8

@@ -30,6 +30,13 @@ def mine(
     cache: str = typer.Option(
         None, "--cache", help="Parquet file keeping alignments per model and variant"
     ),
+    from_activity: str = typer.Option(
+        None, "--from-activity", help="with --to-activity: throughput times (p50/p90) between them"
+    ),
+    to_activity: str = typer.Option(None, "--to-activity", help="see --from-activity"),
+    cases_out: str = typer.Option(
+        None, "--cases-out", help="with --model: per-case deviations and fitness (.csv or .parquet)"
+    ),
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
 ) -> None:
     """Cases, events, variants, directly-follows graph, durations and (with --model) fitness."""
@@ -43,9 +50,16 @@ def mine(
         log = read_event_log(Path(log_file), LogColumns(case, activity, timestamp), sep=sep)
         reference = read_bpmn(Path(model)) if model else None
         kept = read_cache(Path(cache)) if cache else {}
-        summary = summarise(log, reference, kept)
+        pair = (from_activity, to_activity) if from_activity and to_activity else None
+        summary = summarise(log, reference, kept, pair)
         if cache and reference is not None:
             write_cache(Path(cache), kept)
+        if cases_out and reference is not None:
+            table = summary.cases()
+            if cases_out.endswith(".parquet"):
+                table.to_parquet(cases_out, index=False)
+            else:
+                table.to_csv(cases_out, index=False)
     payload = summary.to_json()
     if as_json:
         sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
@@ -76,6 +90,12 @@ def _print(payload: dict) -> None:
         console.print(
             f"  {e['count']:>7}  {escape(e['source'])} > {escape(e['target'])}  "
             f"{_days(e['mean_seconds'])}"
+        )
+    if "throughput_seconds" in payload:
+        t = payload["throughput_seconds"]
+        console.print(
+            f"throughput {escape(t['from'])} -> {escape(t['to'])}: {t['count']} cases, "
+            f"p50 {_days(t['p50'])}, p90 {_days(t['p90'])}"
         )
     if "fitness" in payload:
         console.print(

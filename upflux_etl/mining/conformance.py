@@ -6,9 +6,11 @@ from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from upflux_etl.mining.alignments import Aligner, Alignment
 from upflux_etl.mining.bpmn import Model
+from upflux_etl.mining.eventlog import EventLog
 from upflux_etl.mining.variants import Variants
 
 # Part of the cache key: a change to the alignment algorithm invalidates every cached result.
@@ -45,6 +47,34 @@ class Conformance:
             for activity in alignment.model_moves:
                 tally[("model move", activity)] += int(count)
         return [(kind, activity, n_) for (kind, activity), n_ in tally.most_common(n)]
+
+
+def case_table(log: EventLog, variants: Variants, result: Conformance) -> pd.DataFrame:
+    """Per case: its start (UTC), variant, deviations, fitness and the deviating activities."""
+    alignments = result.alignments
+    of_case = variants.of_case
+    return pd.DataFrame(
+        {
+            "case": log.cases,
+            "started_at": pd.to_datetime(log.timestamp[log.offsets[:-1]], utc=True),
+            "variant": of_case,
+            "deviations": np.array([a.deviations for a in alignments], dtype=np.int64)[of_case],
+            "fitness": np.array([a.fitness for a in alignments])[of_case],
+            "log_moves": np.array([" | ".join(a.log_moves) for a in alignments], dtype=object)[
+                of_case
+            ],
+            "model_moves": np.array([" | ".join(a.model_moves) for a in alignments], dtype=object)[
+                of_case
+            ],
+        }
+    )
+
+
+def monthly_rate(cases: pd.DataFrame) -> dict[str, float]:
+    """Share of fitting cases per month of the case's first event (UTC), "YYYY-MM"."""
+    month = cases["started_at"].dt.strftime("%Y-%m")
+    fitting = (cases["deviations"] == 0).groupby(month).mean()
+    return {str(k): float(v) for k, v in fitting.sort_index().items()}
 
 
 def cache_key(model: Model) -> str:
