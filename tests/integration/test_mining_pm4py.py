@@ -121,6 +121,24 @@ def test_demo_event_log_equals_pm4py_against_the_reference_model(tmp_path):
     assert materialize_client(demo).success
     with duckdb.connect(str(demo.warehouse), read_only=True) as con:
         exported = export_event_log(con, read_event_log_sql(project_root()), root / "eventlog")
+    # The command does the same from the client's name.
+    env = {
+        **os.environ,
+        "UPFLUX_CLIENTS_DIR": str(settings.clients_dir),
+        "UPFLUX_DATA_DIR": str(settings.data_dir),
+        "UPFLUX_STATE_URL": settings.state_url,
+    }
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "upflux"), "eventlog", "demo"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    command_out = settings.data_dir / "demo" / "eventlog" / "event_log.parquet"
+    assert pd.read_parquet(command_out).equals(pd.read_parquet(exported.parquet))
     pm = pm4py_oracle.pm4py()
     events = pm.read_xes(str(exported.xes))
     assert exported.cases == events["case:concept:name"].nunique() > 1000

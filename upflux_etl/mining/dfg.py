@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import duckdb
 import numpy as np
+import pyarrow as pa
 
 from upflux_etl.mining.eventlog import EventLog
 
@@ -38,30 +40,32 @@ class DirectlyFollowsGraph:
         return {(e.source, e.target): e.count for e in self.edges}
 
 
-def directly_follows(log: EventLog) -> DirectlyFollowsGraph:
-    """The directly-follows graph of the log (consecutive events of the same case)."""
+def directly_follows(log: EventLog, times: bool = True) -> DirectlyFollowsGraph:
+    """The directly-follows graph of the log (consecutive events of the same case).
+
+    Args:
+        log: the event log.
+        times: also the mean and median time of each edge (zeros otherwise).
+    """
     n_act = len(log.activities)
     same_case = log.case[1:] == log.case[:-1]
     keys = (log.activity[:-1][same_case].astype(np.int64) * n_act) + log.activity[1:][same_case]
-    gaps = (log.timestamp[1:] - log.timestamp[:-1])[same_case]
-    order = np.lexsort((gaps, keys))
-    keys, gaps = keys[order], gaps[order]
-    unique, starts, counts = np.unique(keys, return_index=True, return_counts=True)
-    sums = np.add.reduceat(gaps.astype(np.float64), starts) if len(keys) else np.zeros(0)
-    # The median of each sorted run of gaps: mean of the one or two middle values.
-    low = starts + (counts - 1) // 2
-    high = starts + counts // 2
-    medians = (gaps[low].astype(np.float64) + gaps[high].astype(np.float64)) / 2
+    counts = np.bincount(keys, minlength=n_act * n_act)
+    present = np.flatnonzero(counts)
+    means = medians = np.zeros(len(present))
+    if times and len(present):
+        gaps = (log.timestamp[1:] - log.timestamp[:-1])[same_case]
+        means, medians = _edge_times(keys, gaps, present)
     names = log.activities
     edges = [
         Edge(
             source=names[int(k) // n_act],
             target=names[int(k) % n_act],
-            count=int(c),
-            mean_seconds=float(s) / int(c) / NS,
-            median_seconds=float(m) / NS,
+            count=int(counts[k]),
+            mean_seconds=float(mean),
+            median_seconds=float(median),
         )
-        for k, c, s, m in zip(unique, counts, sums, medians, strict=True)
+        for k, mean, median in zip(present, means, medians, strict=True)
     ]
     edges.sort(key=lambda e: (-e.count, e.source, e.target))
     return DirectlyFollowsGraph(
@@ -69,6 +73,24 @@ def directly_follows(log: EventLog) -> DirectlyFollowsGraph:
         start_activities=_tally(log, log.activity[log.offsets[:-1]]),
         end_activities=_tally(log, log.activity[log.offsets[1:] - 1]),
     )
+
+
+def _edge_times(
+    keys: np.ndarray, gaps: np.ndarray, present: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and median seconds per edge key (DuckDB's grouped median: mean of the middle two)."""
+    con = duckdb.connect()
+    try:
+        con.register("gaps", pa.table({"k": keys, "g": gaps}))
+        rows = con.execute(
+            "select k, avg(g) / 1e9 as mean, median(g) / 1e9 as median from gaps group by k"
+        ).fetchnumpy()
+    finally:
+        con.close()
+    at = np.searchsorted(present, rows["k"])
+    means, medians = np.zeros(len(present)), np.zeros(len(present))
+    means[at], medians[at] = rows["mean"], rows["median"]
+    return means, medians
 
 
 def _tally(log: EventLog, codes: np.ndarray) -> dict[str, int]:

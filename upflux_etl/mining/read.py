@@ -31,7 +31,11 @@ def read_event_log(path: Path, columns: LogColumns | None = None, sep: str = ","
 
         return read_xes(path)
     if name.endswith(".parquet"):
-        table = pq.read_table(path)
+        names = pq.read_schema(path).names
+        resolved = resolve_columns(names, asked, str(path))
+        # Activities are few: Parquet's own dictionary saves hashing them. Case ids are many,
+        # and unifying their per-row-group dictionaries costs more than one hash pass.
+        table = pq.read_table(path, read_dictionary=[resolved.activity])
     else:
         table = _read_csv(path, asked, sep)
     resolved = resolve_columns(table.column_names, asked, str(path))
@@ -60,7 +64,8 @@ def _read_csv(path: Path, asked: LogColumns, sep: str) -> pa.Table:
             parse_options=pacsv.ParseOptions(delimiter=sep),
             convert_options=pacsv.ConvertOptions(
                 include_columns=wanted,
-                column_types=dict.fromkeys(wanted, pa.string()),
+                column_types=dict.fromkeys(wanted, pa.string())
+                | {resolved.activity: pa.dictionary(pa.int32(), pa.string())},
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),

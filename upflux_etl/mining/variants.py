@@ -37,17 +37,58 @@ class Variants:
 
 
 def variants(log: EventLog) -> Variants:
-    """Group the cases by their exact activity sequence."""
-    width = np.uint16 if len(log.activities) < 1 << 16 else np.uint32
-    raw = log.activity.astype(width).tobytes()
-    step = np.dtype(width).itemsize
-    bounds = (log.offsets * step).tolist()
-    keys = [raw[a:b] for a, b in itertools.pairwise(bounds)]
-    codes, uniques = pd.factorize(pd.Series(keys, dtype=object), sort=False)
-    counts = np.bincount(codes, minlength=len(uniques))
+    """Group the cases by their exact activity sequence.
+
+    Each case's sequence is hashed (a polynomial over its activity codes, vectorised), the
+    cases grouped by hash, and every case then compared event by event with its group's
+    first case: a hash collision is detected and resolved exactly.
+    """
+    lengths = np.diff(log.offsets)
+    if not len(lengths):
+        return Variants(sequences=[], counts=np.zeros(0, np.int64), of_case=np.zeros(0, np.int64))
+    position = np.arange(len(log.activity)) - np.repeat(log.offsets[:-1], lengths)
+    with np.errstate(over="ignore"):
+        powers = np.cumprod(np.full(int(lengths.max()) + 1, _BASE, dtype=np.uint64))
+        terms = (log.activity.astype(np.uint64) + np.uint64(1)) * powers[position]
+        hashes = np.add.reduceat(terms, log.offsets[:-1]) ^ (lengths.astype(np.uint64) * _BASE)
+    codes, _ = pd.factorize(hashes, sort=False)
+    first_case = np.full(codes.max() + 1, -1, dtype=np.int64)
+    first_case[codes[::-1]] = np.arange(len(codes))[::-1]
+    representative = first_case[codes]
+    same = lengths == lengths[representative]
+    same_events = (
+        log.activity == log.activity[log.offsets[representative][log.case] + position]
+        if same.all()
+        else np.zeros(1, dtype=bool)
+    )
+    if not same_events.all():
+        codes = _exact_codes(log)  # a collision: group by the sequences themselves
+        first_case = np.full(codes.max() + 1, -1, dtype=np.int64)
+        first_case[codes[::-1]] = np.arange(len(codes))[::-1]
+    counts = np.bincount(codes)
     order = np.argsort(-counts, kind="stable")
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
-    names = log.activities
-    sequences = [tuple(names[i] for i in np.frombuffer(uniques[j], dtype=width)) for j in order]
+    # Every variant's activities in one gather, then cut into tuples.
+    chosen = first_case[order]
+    sizes = lengths[chosen]
+    starts = np.repeat(log.offsets[chosen] - np.cumsum(sizes) + sizes, sizes)
+    flat = np.asarray(log.activities, dtype=object)[
+        log.activity[starts + np.arange(int(sizes.sum()))]
+    ].tolist()
+    bounds = np.concatenate([[0], np.cumsum(sizes)]).tolist()
+    sequences = [tuple(flat[a:b]) for a, b in itertools.pairwise(bounds)]
     return Variants(sequences=sequences, counts=counts[order], of_case=rank[codes])
+
+
+_BASE = np.uint64(1_000_003)
+
+
+def _exact_codes(log: EventLog) -> np.ndarray:
+    """Variant codes from each case's activity codes as bytes (exact, slower)."""
+    width = np.uint16 if len(log.activities) < 1 << 16 else np.uint32
+    raw = log.activity.astype(width).tobytes()
+    bounds = (log.offsets * np.dtype(width).itemsize).tolist()
+    keys = [raw[a:b] for a, b in itertools.pairwise(bounds)]
+    codes, _ = pd.factorize(pd.Series(keys, dtype=object), sort=False)
+    return np.asarray(codes)
