@@ -107,3 +107,29 @@ def test_bad_input_is_named(tmp_path):
     path.write_text("id,what\n1,a\n")
     with pytest.raises(EventLogError, match=r"no case column found .* name it with --case"):
         read_event_log(path)
+
+
+def test_variants_survive_hash_collisions(csv_log, monkeypatch):
+    import numpy as np
+
+    from upflux_etl.mining import variants as module
+
+    log = read_event_log(csv_log, LogColumns("case", "act", "when"), sep=";")
+    expected = variants(log).as_dict()
+    # Base 1 makes every permutation of a sequence collide: the exact check must catch it.
+    monkeypatch.setattr(module, "_BASE", np.uint64(1))
+    assert variants(log).as_dict() == expected
+
+
+def test_parquet_with_missing_values(tmp_path):
+    path = tmp_path / "log.parquet"
+    pd.DataFrame(
+        {
+            "case_id": ["1", None, "1", "", "NA"],
+            "activity": ["a", "a", None, "b", "c"],
+            "timestamp": pd.to_datetime(["2024-01-01 10:00"] * 4 + ["2024-01-02 00:00"]),
+        }
+    ).to_parquet(path)
+    log = read_event_log(path)
+    assert list(log.cases) == ["1", "NA"] and log.without_case == 2
+    assert variants(log).as_dict() == {("a", ""): 1, ("c",): 1}
