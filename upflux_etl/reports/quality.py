@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 
+from upflux_etl.catalog.client_checks import applied_settings
 from upflux_etl.catalog.models import CanonicalModel, ClientSpec
 from upflux_etl.reports.files import ID_PLACEHOLDER, seal, write_atomic
 from upflux_etl.reports.labels import LOAD_MODE, LOAD_STATUS, local_time
@@ -109,4 +110,7 @@ def _render(
         failing=failing,
         blocking_failing=[c for c in failing if c.check.blocking],
         cap=cap,
+        check_settings=applied_settings(client),
+        code_systems=client.code_systems,
+        local_times=client.local_times,
     )
