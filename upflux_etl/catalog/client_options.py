@@ -109,7 +109,8 @@ def strptime_format(pattern: str) -> str:
             f"format {pattern!r}: use dd, mm, yyyy (or yy), hh, mi, ss and separators; "
             "a trailing Z means UTC"
         )
-    return _DATE_PATTERN.sub(lambda m: _DATE_TOKENS[m.group(0)], body)
+    zone = "Z" if pattern.endswith("Z") else ""
+    return _DATE_PATTERN.sub(lambda m: _DATE_TOKENS[m.group(0)], body) + zone
 
 
 def date_pattern_parts(pattern: str) -> set[str]:
