@@ -76,7 +76,9 @@ def test_utc_text_instants_are_read_as_instants(synthea):
 def test_codes_are_mapped_by_the_client_file(synthea):
     settings, client, _ = synthea
     types = dict(
-        warehouse_rows(settings, client, "select encounter_type, count(*) from encounters group by 1")
+        warehouse_rows(
+            settings, client, "select encounter_type, count(*) from encounters group by 1"
+        )
     )
     assert set(types) == {"inpatient", "emergency", "outpatient"}
     payers = {r[0] for r in warehouse_rows(settings, client, "select payer_type from encounters")}
@@ -84,7 +86,7 @@ def test_codes_are_mapped_by_the_client_file(synthea):
 
 
 def test_indicators_are_computed(synthea):
-    settings, client, result = synthea
+    settings, client, _ = synthea
     names = {
         r[0]
         for r in warehouse_rows(

@@ -71,12 +71,12 @@ class LocalTimes(_Strict):
     nonexistent: `gap_end` (default) reads them as the first instant after the gap, which
     keeps the order of events (an order typed in the gap never lands after its result);
     `shift_forward` adds the gap's length (PostgreSQL's and ICU's reading); `quarantine`
-    quarantines the row. ambiguous: `earlier` (default: the first pass, daylight time),
-    `later` (the second pass, standard time) or `quarantine`.
+    quarantines the row. ambiguous: `later` (default: the second pass, standard time, as
+    PostgreSQL and ICU read it), `earlier` (the first pass, daylight time) or `quarantine`.
     """
 
     nonexistent: Literal["gap_end", "shift_forward", "quarantine"] = "gap_end"
-    ambiguous: Literal["earlier", "later", "quarantine"] = "earlier"
+    ambiguous: Literal["earlier", "later", "quarantine"] = "later"
 
 
 # Text formats a column may declare: numbers, and dates/times written with dd mm yyyy hh mi ss.
