@@ -258,3 +258,28 @@ def test_local_times_that_do_not_exist_or_repeat_follow_the_clients_rule(
     assert [r[0] for r in rows] == [gap, repeated, "16:00"]
     for (_, got), want in zip(rows, [*problems, None], strict=True):
         assert (got is None) if want is None else (want in got)
+
+
+def test_unreadable_values_get_a_reason_naming_the_column_never_the_value():
+    import pyarrow as pa
+
+    from upflux_etl.extract.readable import UNREADABLE, flag_unreadable
+
+    batch = pa.RecordBatch.from_pydict(
+        {
+            "code": ["A\x00B", "ok", None, "caf\ufffd"],
+            "paid_at": ["0000-00-00", "2025-01-02", None, None],
+            "note": pa.array([b"\xff\xfe", b"ok", None, b"x"]),
+        }
+    )
+    out = flag_unreadable(batch).to_pydict()
+    assert out[UNREADABLE] == [
+        "code: byte NUL no texto; paid_at: data zerada (0000-00-00); "
+        "note: texto com codificação inválida",
+        None,
+        None,
+        "code: texto com codificação inválida",
+    ]
+    assert out["note"] == [None, "ok", None, "x"]  # raw bytes decoded; undecodable ones dropped
+    clean = flag_unreadable(pa.RecordBatch.from_pydict({"code": ["a", "b"]}))
+    assert clean.column(UNREADABLE).null_count == 2

@@ -25,7 +25,7 @@ def flag_unreadable(batch: pa.RecordBatch) -> pa.RecordBatch:
 
     A value that is not valid UTF-8 becomes null (its row carries the reason).
     """
-    reasons: list[list[str]] = [[] for _ in range(batch.num_rows)]
+    reasons: dict[int, list[str]] = {}  # row -> its problems (rare: no per-row list otherwise)
     arrays, names = [], []
     for name, array in zip(batch.schema.names, batch.columns, strict=True):
         if name == UNREADABLE:
@@ -40,17 +40,21 @@ def flag_unreadable(batch: pa.RecordBatch) -> pa.RecordBatch:
             )
         arrays.append(array)
         names.append(name)
-    column = pa.array(["; ".join(r) if r else None for r in reasons], pa.string())
+    if reasons:
+        texts = ["; ".join(reasons[i]) if i in reasons else None for i in range(batch.num_rows)]
+        column = pa.array(texts, pa.string())
+    else:  # the usual batch: no list of a hundred thousand Nones to build
+        column = pa.nulls(batch.num_rows, pa.string())
     return pa.RecordBatch.from_arrays([*arrays, column], names=[*names, UNREADABLE])
 
 
-def _flag(array: pa.Array, mask: pa.Array, reason: str, reasons: list[list[str]]) -> None:
+def _flag(array: pa.Array, mask: pa.Array, reason: str, reasons: dict[int, list[str]]) -> None:
     hits = pc.indices_nonzero(pc.fill_null(mask, False)).to_pylist()
     for i in hits:
-        reasons[i].append(reason)
+        reasons.setdefault(i, []).append(reason)
 
 
-def _decoded(array: pa.Array, name: str, reasons: list[list[str]]) -> pa.Array:
+def _decoded(array: pa.Array, name: str, reasons: dict[int, list[str]]) -> pa.Array:
     out: list[str | None] = []
     for i, value in enumerate(array.to_pylist()):
         if value is None:
@@ -60,5 +64,5 @@ def _decoded(array: pa.Array, name: str, reasons: list[list[str]]) -> pa.Array:
             out.append(value.decode("utf-8"))
         except UnicodeDecodeError:
             out.append(None)
-            reasons[i].append(f"{name}: {REASON_ENCODING}")
+            reasons.setdefault(i, []).append(f"{name}: {REASON_ENCODING}")
     return pa.array(out, pa.string())
