@@ -90,8 +90,10 @@ def _query_problems(client: ClientSpec, catalog: Catalog, doc: YamlDoc) -> Itera
                     query.sql, dialect, query.establishment, query.establishment_value
                 )
         except QueryError as exc:
-            at = where if own else f"sources.{source_name}.establishment"
-            yield doc.error(at, f"{query.name}: {exc}")
+            if own:  # the field names the query already
+                yield doc.error(where, f"dataset {dataset}: {exc}")
+            else:
+                yield doc.error(f"sources.{source_name}.establishment", f"{query.name}: {exc}")
         except ValueError as exc:  # an unsupported URL: reported by the source checks
             yield doc.error(f"sources.{source_name}", str(exc))
 
