@@ -130,11 +130,11 @@ def _column_expectations(name: str, column: ColumnSpec) -> list[ExpectationSpec]
 
 
 def _values_readable() -> ExpectationSpec:
-    # The column and the name are extract/readable.py's UNREADABLE and READABLE_CHECK.
+    # The name is extract/readable.py's READABLE_CHECK; staging writes `_unreadable_found`.
     return ExpectationSpec(
         name="values_readable",
-        type="expect_column_values_to_be_null",
-        kwargs={"column": "_unreadable"},
+        type=NOT_IN_SET,
+        kwargs={"column": "_unreadable_found", "value_set": [True]},
         description=(
             "Valor ilegível (byte NUL, codificação de texto inválida, data zerada 0000-00-00 "
             "ou horário local inexistente/repetido conforme a regra do hospital)"

@@ -147,7 +147,8 @@ def staged_sql(
             selects.append(f'({src} is not null and {typed} is null) as "_{name}_unparseable"')
         if col.validate_:
             selects.append(f'l."{name}_valid" as "{name}_valid"')
-    selects.append(f"nullif(concat_ws('; ', {', '.join(problems)}), '') as \"{UNREADABLE}\"")
+    reasons = f"nullif(concat_ws('; ', {', '.join(problems)}), '')"
+    selects += [f'{reasons} as "{UNREADABLE}"', f'({reasons} is not null) as "{UNREADABLE}_found"']
     body = ",\n    ".join(["row_number() over () as _row_id", *selects])
     return f'select\n    {body}\nfrom landing."{spec.name}" as l\n' + "\n".join(joins)
 
