@@ -49,8 +49,8 @@ def local_timestamp(wall: str, timezone: str, rule: LocalTimes) -> LocalTimeSql:
     elif rule.ambiguous == "quarantine":
         value += f" when {earlier} or {later} then cast(null as timestamptz)"
         problems.append(f"when {earlier} or {later} then '{REASON_AMBIGUOUS}'")
-    else:  # later: ICU's own reading, unless it gave the earlier pass
-        value += f" when {later} then {u} + interval 1 hour"
+    # later: ICU's own reading of a repeated wall time (tested for the Americas' zones), so
+    # the default costs one conversion back and no more.
     value += f" else {u} end"
     problem = f"case {' '.join(problems)} end" if problems else None
     return LocalTimeSql(value, problem)
