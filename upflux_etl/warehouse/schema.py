@@ -33,6 +33,16 @@ create table if not exists meta.watermarks (
     dataset varchar primary key, column_name varchar, value varchar);
 create table if not exists meta.publication (
     version varchar, published_at timestamptz, load_id varchar);
+create table if not exists meta.reconciliation (
+    load_id varchar, dataset varchar, source_count bigint, source_excluded bigint,
+    published bigint, quarantine_open bigint, held bigint, superseded bigint,
+    warehouse_count bigint, tombstoned bigint, tombstones bigint, deletes_scanned boolean,
+    matched boolean, error varchar, checked_at timestamptz, primary key (load_id, dataset));
+create table if not exists meta.tombstones (
+    dataset varchar, "key" varchar, load_id varchar, detected_at timestamptz);
+create table if not exists meta.delete_scans (
+    dataset varchar, load_id varchar, scanned_at timestamptz, source_keys bigint,
+    tombstoned bigint);
 """
 
 

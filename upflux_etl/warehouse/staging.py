@@ -157,3 +157,8 @@ def _conform(batch: pa.RecordBatch, schema: pa.Schema, dataset: str) -> pa.Recor
                 f"({field.type} -> {array.type}): {exc}"
             ) from None
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def typed_column(src: str, kind: str, landed_type: str, timezone: str) -> str:
+    """SQL typing `src` (landed as `landed_type`) to canonical `kind`, as staging does."""
+    return _typed(src, kind, landed_type, timezone)
