@@ -228,7 +228,7 @@ class DeletesSpec(Strict):
 class RetentionSpec(Strict):
     """Days kept of a hospital's builds, exports and quality reports (applied at each load)."""
 
-    builds_days: int = Field(default=1, ge=0)
+    builds_days: int = Field(default=1, ge=1)
     exports_days: int = Field(default=30, ge=1)
     reports_days: int = Field(default=365, ge=1)
 

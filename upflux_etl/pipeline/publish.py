@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from upflux_etl.pipeline.context import LoadContext
+from upflux_etl.privacy.retention import apply_retention
 from upflux_etl.warehouse.build import build_connection, publish
 from upflux_etl.warehouse.meta.checks import read_checks
 from upflux_etl.warehouse.meta.ledger import read_ledger
@@ -33,4 +34,5 @@ def publish_step(ctx: LoadContext) -> Publication:
         ]
     version = publish(ctx.files, ctx.run_id, ctx.client.timezone)
     log.info("%s: published %s (version %s)", ctx.client.slug, ctx.files.published, version[:8])
+    apply_retention(ctx.files, ctx.client.retention)
     return Publication(version, ledger, blocking)

@@ -53,6 +53,13 @@ class Reconciliation:
         """The warehouse holds exactly what the source holds (never true when uncounted)."""
         return self.expected is not None and self.expected == self.warehouse_count
 
+    def ledger_counts(self) -> dict[str, int]:
+        """What a run record keeps with the ledger: both totals (no source total if uncounted)."""
+        counts = {"warehouse_count": self.warehouse_count, "tombstoned": self.tombstoned}
+        if self.expected is not None and self.error is None:
+            counts["source_count"] = self.expected
+        return counts
+
     def as_dict(self) -> dict:
         """Plain dict (JSON-able) with `matched`."""
         return {**asdict(self), "matched": self.matched}

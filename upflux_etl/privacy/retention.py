@@ -1,0 +1,42 @@
+"""Retention: a hospital's builds, exports and reports older than its client file allows go.
+
+Applied after each publication (`pipeline/publish.py`). Builds keep at least a day: a run in
+flight must find its build (`warehouse.build.discard_stale_builds`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from upflux_etl.catalog.models import RetentionSpec
+from upflux_etl.warehouse.build import discard_stale_builds
+from upflux_etl.warehouse.files import WarehouseFiles
+
+log = logging.getLogger("upflux.pipeline")
+DAY_S = 24 * 3600
+
+
+def apply_retention(files: WarehouseFiles, retention: RetentionSpec) -> list[Path]:
+    """Remove the files past their retention; returns the exports and reports removed."""
+    discard_stale_builds(files, retention.builds_days * DAY_S)
+    removed = [
+        *_older_than(files.exports, retention.exports_days),
+        *_older_than(files.reports, retention.reports_days),
+    ]
+    if removed:
+        log.info("retention: removed %s file(s) past their retention", len(removed))
+    return removed
+
+
+def _older_than(folder: Path, days: int) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    limit = time.time() - days * DAY_S
+    removed = []
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.stat().st_mtime < limit:
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
