@@ -14,6 +14,7 @@ from upflux_etl.warehouse.meta.checks import read_checks
 from upflux_etl.warehouse.meta.indicators import read_indicator_values
 from upflux_etl.warehouse.meta.ledger import read_ledger
 from upflux_etl.warehouse.meta.loads import last_published
+from upflux_etl.warehouse.meta.reconciliation import read_reconciliation
 
 # The JSON shape of one check in `upflux status --json`.
 STATUS_CHECK_FIELDS = (
@@ -102,6 +103,8 @@ def _warehouse_status(settings: Settings, client: ClientSpec) -> dict:
             "status": header.status,
         }
         status["datasets"] = _ledger(con, load_id)
+        for dataset, figures in read_reconciliation(con, load_id).items():
+            status["datasets"].setdefault(dataset, {})["reconciliation"] = figures.as_dict()
         status["checks"] = [c.as_dict(STATUS_CHECK_FIELDS) for c in read_checks(con, load_id)]
         status["indicators"] = [
             {**v, "dimensions": json.loads(v["dimensions"])}

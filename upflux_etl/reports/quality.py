@@ -14,6 +14,7 @@ from upflux_etl.reports.labels import LOAD_MODE, LOAD_STATUS, local_time
 from upflux_etl.reports.quality_data import CheckRow, DatasetSection, read_sections
 from upflux_etl.reports.render import render
 from upflux_etl.warehouse.meta.loads import LoadHeader, read_header
+from upflux_etl.warehouse.meta.reconciliation import Reconciliation, read_reconciliation
 
 DEFAULT_CAP = 50
 
@@ -65,7 +66,16 @@ def render_quality_report(
     generated_at = now or datetime.now(UTC)
     failing = [c for s in sections for c in s.checks if not c.check.passed]
     labels = {name: d.label for name, d in canonical.datasets.items()} if canonical else {}
-    html = _render(client, header, sections, failing, generated_at, cap, labels)
+    html = _render(
+        client,
+        header,
+        sections,
+        failing,
+        generated_at,
+        cap,
+        labels,
+        reconciliation=list(read_reconciliation(con, load_id).values()),
+    )
     sealed, report_id = seal(html)
     write_atomic(out_path, sealed)
     return ReportInfo(
@@ -87,6 +97,7 @@ def _render(
     generated_at: datetime,
     cap: int,
     labels: dict[str, str],
+    reconciliation: list[Reconciliation] | None = None,
 ) -> str:
     totals = {
         key: sum(getattr(s, key) for s in sections)
@@ -109,4 +120,5 @@ def _render(
         failing=failing,
         blocking_failing=[c for c in failing if c.check.blocking],
         cap=cap,
+        reconciliation=reconciliation or [],
     )
