@@ -51,7 +51,7 @@ def world(tmp_path) -> World:
     world = new_world(tmp_path, gone={})
     path = world.clients / "gone.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    data["retention"] = {"reports_days": 30, "exports_days": 7, "builds_days": 1}
+    data["retention"] = {"reports_days": 30, "builds_days": 1}
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return world
 
@@ -61,12 +61,11 @@ def test_retention_then_purge_leaves_only_the_audit_line(world):
     folder = world.data / "gone"
     old_report = age(folder / "reports" / "qualidade-00000000.html", 45)
     recent_report = age(folder / "reports" / "qualidade-11111111.html", 10)
-    old_export = age(folder / "exports" / "2026-01-01" / "encounters.parquet", 8)
     old_build = age(folder / "builds" / "dead-run.duckdb", 2)
     fresh_build = age(folder / "builds" / "in-flight.duckdb", 0.1)
 
     assert_ok(world.upflux("run", "gone"))
-    assert not old_report.exists() and not old_export.exists() and not old_build.exists()
+    assert not old_report.exists() and not old_build.exists()
     assert recent_report.exists() and fresh_build.exists()
     assert len(list((folder / "reports").glob("qualidade-*.html"))) >= 3  # today's two kept
 

@@ -1,7 +1,8 @@
-"""Retention: a hospital's builds, exports and reports older than its client file allows go.
+"""Retention: a hospital's builds and reports older than its client file allows go.
 
 Applied after each publication (`pipeline/publish.py`). Builds keep at least a day: a run in
-flight must find its build (`warehouse.build.discard_stale_builds`).
+flight must find its build (`warehouse.build.discard_stale_builds`). Exports are kept by count
+(`export.keep_loads`, pruned by `warehouse/export.py`).
 """
 
 from __future__ import annotations
@@ -19,12 +20,9 @@ DAY_S = 24 * 3600
 
 
 def apply_retention(files: WarehouseFiles, retention: RetentionSpec) -> list[Path]:
-    """Remove the files past their retention; returns the exports and reports removed."""
+    """Remove the builds and reports past their retention; returns the reports removed."""
     discard_stale_builds(files, retention.builds_days * DAY_S)
-    removed = [
-        *_older_than(files.exports, retention.exports_days),
-        *_older_than(files.reports, retention.reports_days),
-    ]
+    removed = _older_than(files.reports, retention.reports_days)
     if removed:
         log.info("retention: removed %s file(s) past their retention", len(removed))
     return removed

@@ -39,9 +39,9 @@ class WarehouseFiles:
         return self.root / "reports"
 
     @property
-    def exports(self) -> Path:
-        """The folder of the hospital's exports to the platform."""
-        return self.root / "exports"
+    def export(self) -> Path:
+        """The folder of the platform exports, one folder per published load."""
+        return self.root / "export"
 
     def build(self, run_id: str) -> Path:
         """The build file of run `run_id`."""
