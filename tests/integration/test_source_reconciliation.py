@@ -22,6 +22,7 @@ from tests.support.demo import DemoClient, materialize_client
 from upflux_etl.catalog.reader import read_catalog, read_client
 from upflux_etl.settings import Settings
 from upflux_etl.status import read_status
+from upflux_etl.warehouse.export import read_export
 
 DEMO = {"beds": 40, "months": 2, "scale": 0.2, "end_date": "2026-09-30"}
 OLD = "2020-01-01 00:00:00"  # before any watermark: only a full load reads it
@@ -143,6 +144,9 @@ def test_source_counts_fail_the_check_and_deleted_rows_become_tombstones(erp):
     tombstones = load_rows(demo, "select dataset, key, load_id from meta.tombstones")
     assert tombstones == [("exams", json.dumps({"order_id": order}, separators=(",", ":")), third)]
     assert load_rows(demo, "select count(*) from main.exams where order_id = ?", [order]) == [(0,)]
+    # the platform export of that load carries the tombstone
+    manifest = read_export(demo.settings.client_dir(demo.client.slug) / "export" / third)
+    assert manifest["datasets"]["exams"]["tombstones"]["rows"] == 1
     assert load_rows(demo, "select count(*) from quarantine.exams where order_id = ?", [order]) == [
         (0,)
     ]

@@ -141,3 +141,25 @@ def test_a_run_reconciles_only_when_the_source_was_counted_and_equal():
     assert make_run("L2", utc(2026, 10, 1), books=books).unreconciled() == ["encounters"]
     del books["encounters"]["source_count"]
     assert not make_run("L3", utc(2026, 10, 1), books=books).reconciles
+
+
+def test_the_exclusion_list_joins_the_file_and_a_missing_file_names_the_field(tmp_path):
+    from upflux_etl.catalog.errors import ConfigError
+    from upflux_etl.catalog.reader import read_catalog, read_client
+    from upflux_etl.settings import Settings
+
+    catalog = read_catalog(Settings.from_env({}))
+    body = (
+        "name: Hospital Teste\ntimezone: America/Manaus\n"
+        'sources:\n  erp: {profile: hospitalis, url: "sqlite:///{data_dir}/x.sqlite"}\n'
+        "privacy: {exclude_patients: [42, '7'], exclude_patients_file: excluded.txt}\n"
+    )
+    path = tmp_path / "hosp.yaml"
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        read_client(path, catalog)
+    assert err.value.field == "privacy.exclude_patients_file"
+    (tmp_path / "excluded.txt").write_text("# DPO, 2026-11\n 99 \n42\n\n", encoding="utf-8")
+    client = read_client(path, catalog)
+    assert client.privacy.excluded_ids == ("42", "7", "99")
+    assert "99" not in client.model_dump_json()
