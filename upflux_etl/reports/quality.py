@@ -14,6 +14,7 @@ from upflux_etl.indicators.completeness import IndicatorCompleteness, completene
 from upflux_etl.reports.charts import sparkline, trend_points
 from upflux_etl.reports.files import ID_PLACEHOLDER, seal, write_atomic
 from upflux_etl.reports.labels import LOAD_MODE, LOAD_STATUS, local_time
+from upflux_etl.reports.process_map import Activity, Edge, process_map
 from upflux_etl.reports.quality_data import CheckRow, DatasetSection, read_sections
 from upflux_etl.reports.render import render
 from upflux_etl.warehouse.meta.indicators import read_indicator_coverage, read_indicator_values
@@ -53,6 +54,7 @@ def render_quality_report(
     cap: int = DEFAULT_CAP,
     now: datetime | None = None,
     indicators: dict[str, IndicatorSpec] | None = None,
+    mining: dict | None = None,
 ) -> ReportInfo:
     """Write the quality report of `load_id` to `out_path` (atomically) and return its id.
 
@@ -67,6 +69,8 @@ def render_quality_report(
         now: the generation instant (default: the clock).
         indicators: the catalog's indicators; with them, the report shows whether each of the
             client's indicators was computed per month, and its coverage.
+        mining: the load's process-mining summary (`pipeline/mining.py`): the process map,
+            variants and conformance.
     """
     header = read_header(con, load_id)
     sections = read_sections(con, load_id, canonical, cap)
@@ -90,6 +94,7 @@ def render_quality_report(
         labels,
         computed,
         trends,
+        mining,
         reconciliation=list(read_reconciliation(con, load_id).values()),
     )
     sealed, report_id = seal(html)
@@ -115,6 +120,7 @@ def _render(
     labels: dict[str, str],
     indicators: list[IndicatorCompleteness],
     trends: dict[str, Markup],
+    mining: dict | None,
     reconciliation: list[Reconciliation] | None = None,
 ) -> str:
     totals = {
@@ -141,4 +147,15 @@ def _render(
         indicators=indicators,
         trends=trends,
         reconciliation=reconciliation or [],
+        mining=mining,
+        process_map=_map(mining),
+    )
+
+
+def _map(mining: dict | None) -> Markup:
+    if not mining or "map" not in mining:
+        return Markup("")
+    return process_map(
+        [Activity(a["name"], a["count"], a["mean_position"]) for a in mining["map"]["activities"]],
+        [Edge(e["source"], e["target"], e["count"]) for e in mining["map"]["edges"]],
     )
