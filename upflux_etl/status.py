@@ -17,6 +17,7 @@ from upflux_etl.warehouse.meta.checks import read_checks
 from upflux_etl.warehouse.meta.indicators import read_indicator_coverage, read_indicator_values
 from upflux_etl.warehouse.meta.ledger import read_ledger
 from upflux_etl.warehouse.meta.loads import last_published
+from upflux_etl.warehouse.meta.reconciliation import read_reconciliation
 
 # How far back `upflux status` looks for the last load that wrote a quality report.
 RUNS_LOOKED_AT = 30
@@ -124,6 +125,8 @@ def _warehouse_status(settings: Settings, client: ClientSpec, catalog: Catalog) 
             "status": header.status,
         }
         status["datasets"] = _ledger(con, load_id)
+        for dataset, figures in read_reconciliation(con, load_id).items():
+            status["datasets"].setdefault(dataset, {})["reconciliation"] = figures.as_dict()
         status["checks"] = [c.as_dict(STATUS_CHECK_FIELDS) for c in read_checks(con, load_id)]
         values = read_indicator_values(con, load_id)
         status["indicators"] = [{**v, "dimensions": json.loads(v["dimensions"])} for v in values]

@@ -226,6 +226,66 @@ class DatasetOverride(Strict):
         return self
 
 
+_EVERY = re.compile(r"^\s*(\d+)\s*(hours?|days?)\s*$")
+
+
+class DeletesSpec(Strict):
+    """How often rows deleted at the source are looked for (a keys-only comparison).
+
+    `every`: "load" (the default: every load) or "<n> hours" / "<n> days"; `enabled: false`
+    switches the comparison off (deleted rows then stay until a full load).
+    """
+
+    every: str = "load"
+    enabled: bool = True
+    # A comparison that would remove more than this share of the keys is not applied.
+    max_share: float = Field(default=0.5, gt=0, le=1)
+
+    @field_validator("every")
+    @classmethod
+    def _known_interval(cls, value: str) -> str:
+        if value.strip() != "load" and not _EVERY.match(value):
+            raise ValueError(f"{value!r}: expected 'load', '<n> hours' or '<n> days'")
+        return value.strip()
+
+    @property
+    def interval_hours(self) -> float:
+        """Hours between two comparisons (0: every load)."""
+        match = _EVERY.match(self.every)
+        if not match:
+            return 0.0
+        n = int(match.group(1))
+        return float(n * 24 if match.group(2).startswith("day") else n)
+
+
+class RetentionSpec(Strict):
+    """Days kept of a hospital's builds and quality reports (applied at each publication).
+
+    Exports are kept by count: `export.keep_loads`.
+    """
+
+    builds_days: int = Field(default=1, ge=1)
+    reports_days: int = Field(default=365, ge=1)
+
+
+class PrivacySpec(Strict):
+    """Patients whose data the hospital excludes, by source patient id (the prontuario).
+
+    `exclude_patients` lists ids; `exclude_patients_file` names a text file (one id a line,
+    relative to the client file). The ids are pseudonymised with the client's key at each load
+    and never stored; the clear ids are in `excluded_ids` (read by the catalog, never dumped).
+    """
+
+    exclude_patients: list[str] = []
+    exclude_patients_file: str | None = None
+    excluded_ids: tuple[str, ...] = Field(default=(), exclude=True)
+
+    @field_validator("exclude_patients", mode="before")
+    @classmethod
+    def _ids_as_text(cls, value: Any) -> Any:
+        return [str(v) for v in value] if isinstance(value, list) else value
+
+
 class ClientSpec(Strict):
     """One hospital."""
 
@@ -251,6 +311,9 @@ class ClientSpec(Strict):
     # null: the nightly process mining reports no fitness.
     reference_model: str | None = "encounter"
     demo: DemoSpec | None = None
+    deletes: DeletesSpec = DeletesSpec()
+    retention: RetentionSpec = RetentionSpec()
+    privacy: PrivacySpec = PrivacySpec()
     queries: dict[str, str] = Field(default_factory=dict, exclude=True)
 
     @property

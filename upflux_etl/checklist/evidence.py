@@ -136,15 +136,16 @@ def indicators_computed(ctx: EvidenceContext, _params: dict[str, Any]) -> Eviden
 
 
 def reconciled_loads(ctx: EvidenceContext, params: dict[str, Any]) -> Evidence:
-    """The ledger closes on N consecutive published loads."""
+    """The warehouse equals the source (counted at every load) on N consecutive published loads."""
     needed = int(params.get("consecutive_loads", 3))
     best = streak = 0
     for run in reversed(ctx.runs):  # oldest first
         streak = streak + 1 if run.status == "published" and run.reconciles else 0
         best = max(best, streak)
     text = (
-        f"Livro-razão fechado (extraídos = publicados + quarentena + retidos) em {best} "
-        f"carga(s) consecutiva(s); mínimo {needed}. Sequência atual: {streak}."
+        f"Conciliação com a origem (total na origem = publicadas + quarentena + retidas, "
+        f"contado em cada conjunto, e livro-razão fechado) em {best} carga(s) "
+        f"consecutiva(s); mínimo {needed}. Sequência atual: {streak}."
     )
     if best >= needed:
         return Evidence("met", text)

@@ -20,6 +20,7 @@ from upflux_etl.cli.eventlog import eventlog
 from upflux_etl.cli.health import health
 from upflux_etl.cli.lookup import find_client, find_runnable_client
 from upflux_etl.cli.mine import mine
+from upflux_etl.cli.purge import purge
 from upflux_etl.cli.radar import overview, radar
 from upflux_etl.settings import Settings
 
@@ -35,6 +36,7 @@ app.command("radar")(radar)
 app.command("overview", hidden=True)(overview)
 app.command("mine")(mine)
 app.command("eventlog")(eventlog)
+app.command("purge")(purge)
 # Every command imports what it runs inside its own function (here and in cli/*): Dagster and
 # Great Expectations (~8 s), the state store and warehouse (SQLAlchemy, DuckDB, Arrow) would
 # otherwise be paid by `upflux validate`, which must answer in under 3 s. The demo ERP

@@ -15,7 +15,7 @@ from upflux_etl.definitions.run_tags import CLIENT_TAG, client_run_tags
 from upflux_etl.definitions.writer import writer_key, writer_resource
 from upflux_etl.pipeline.indicators import compute_indicator_step
 from upflux_etl.pipeline.publish import publish_step
-from upflux_etl.quality.dagster_checks import check_results, check_specs
+from upflux_etl.quality.dagster_checks import check_results, check_specs, reconciliation_spec
 from upflux_etl.settings import Settings
 
 
@@ -41,7 +41,7 @@ def dataset_asset(
         group_name=client.slug,
         description=f"{spec.label}: {spec.description}",
         deps=deps,
-        check_specs=check_specs(key, expectations),
+        check_specs=[*check_specs(key, expectations), reconciliation_spec(key)],
         kinds={"duckdb"},
         tags={CLIENT_TAG: client.slug},
         pool=pool(client.slug),

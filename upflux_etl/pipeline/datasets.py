@@ -21,8 +21,12 @@ from upflux_etl.extract.source import open_batches
 from upflux_etl.extract.sql import QueryError, incremental, translate
 from upflux_etl.extract.urls import dialect_of, resolve_url
 from upflux_etl.pipeline.context import LoadContext
+from upflux_etl.pipeline.deletes import DeleteScan, deletes_due, scan_deletes
+from upflux_etl.pipeline.exclusions import exclusion_for
+from upflux_etl.pipeline.reconcile import reconcile
 from upflux_etl.quality.gx_bridge import run_suite
 from upflux_etl.quality.outcome import SuiteOutcome
+from upflux_etl.quality.reconciliation import reconciliation_outcome, with_check
 from upflux_etl.warehouse.build import build_connection
 from upflux_etl.warehouse.files import first_row, has_table
 from upflux_etl.warehouse.meta.checks import write_checks
@@ -64,24 +68,52 @@ class SourceQuery:
     batch_rows: int
 
 
-def source_query(ctx: LoadContext, spec: DatasetSpec, watermark: str | None) -> SourceQuery:
-    """The profile's (or the client's own) query for `spec`, translated, incremental if asked."""
+@dataclass(frozen=True)
+class QueryText:
+    """A dataset's query as written (profile or client file), and where it runs.
+
+    The establishment filter, when the client declares one, is already applied: every use of
+    the query (extraction, the source count, the keys of the delete scan) sees one hospital.
+    """
+
+    sql: str
+    dialect: str
+    write: str
+    url: str
+    name: str
+    schema: str | None
+    batch_rows: int
+
+
+def query_text(ctx: LoadContext, spec: DatasetSpec) -> QueryText:
+    """The profile's (or the client's own) query for `spec`, untranslated, with its source."""
     source = ctx.client.sources[dataset_source(ctx.client, spec)]
     query = client_query(ctx.client, ctx.catalog, spec.name)
     url = resolve_url(source, ctx.settings.data_dir, ctx.client.file)
-    try:
-        write = dialect_of(url)
-        read = query.dialect or write
-        sql = query.sql
-        if query.establishment_value is not None:
+    write = dialect_of(url)
+    read = query.dialect or write
+    sql = query.sql
+    if query.establishment_value is not None:
+        try:
             sql = filter_establishment(sql, read, query.establishment, query.establishment_value)
+        except QueryError as exc:
+            raise QueryError(f"dataset {spec.name}: {query.name}: {exc}") from None
+    return QueryText(sql, read, write, url, query.name, source.schema_, source.batch_rows)
+
+
+def source_query(ctx: LoadContext, spec: DatasetSpec, watermark: str | None) -> SourceQuery:
+    """The profile's (or the client's own) query for `spec`, translated, incremental if asked."""
+    text = query_text(ctx, spec)
+    try:
         if watermark and not ctx.full:
-            translated = incremental(sql, read, spec.incremental_column, watermark, write)
+            translated = incremental(
+                text.sql, text.dialect, spec.incremental_column, watermark, text.write
+            )
         else:
-            translated = translate(sql, read, write)
+            translated = translate(text.sql, text.dialect, text.write)
     except QueryError as exc:
-        raise QueryError(f"dataset {spec.name}: {query.name}: {exc}") from None
-    return SourceQuery(url, translated, query.name, source.schema_, source.batch_rows)
+        raise QueryError(f"dataset {spec.name}: {text.name}: {exc}") from None
+    return SourceQuery(text.url, translated, text.name, text.schema, text.batch_rows)
 
 
 def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
@@ -92,12 +124,14 @@ def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
         watermark = None if ctx.full else read_watermark(con, name)
         query = source_query(ctx, spec, watermark)
         key = ctx.pseudonym_key()
+        exclusion = exclusion_for(ctx, spec)
         since = f", changed since {watermark}" if watermark else ""
         log.info("%s: extracting (%s%s)", name, query.name, since)
         with open_batches(
             query.url, query.sql, schema=query.schema, batch_rows=query.batch_rows
         ) as batches:
-            land(con, name, _protected(batches, spec, key))
+            protected = _protected(batches, spec, key)
+            land(con, name, exclusion.filter(protected) if exclusion else protected)
         landed = landing_columns(con, name)
         check_columns(spec, landed, query.name)
         mappings = merged_mappings(ctx.client, ctx.catalog)
@@ -113,6 +147,11 @@ def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
         con.execute(f'create or replace table staging."{name}" as {staged}')
         outcome = _validate(con, ctx, spec)
         hold = bool(outcome.blocking_failures())
+        if exclusion:  # rows published before the patient was excluded
+            exclusion.remove_from_build(con, name)
+        # A full load compares the warehouse's keys with the rows it staged, before replacing them.
+        due = not hold and deletes_due(con, ctx, name)
+        deletes = scan_deletes(con, ctx, spec, exclusion) if due and ctx.full else DeleteScan(False)
         ledger = split_load(
             con,
             spec,
@@ -121,6 +160,10 @@ def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
             quarantine=with_unreadable_reasons(con, name, outcome.quarantined_row_ids()),
             hold=hold,
         )
+        if due and not ctx.full:
+            deletes = scan_deletes(con, ctx, spec, exclusion)
+        figures = reconcile(con, ctx, spec, exclusion, deletes)
+        outcome = with_check(outcome, reconciliation_outcome(figures, name))
         ledger = Ledger(**{**ledger.as_dict(), "duration_s": round(time.monotonic() - started, 3)})
         write_ledger(con, ctx.run_id, ledger)
         write_checks(con, ctx.run_id, outcome.dataset, outcome.results())

@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from upflux_etl.pipeline.context import LoadContext
+from upflux_etl.privacy.retention import apply_retention
 from upflux_etl.warehouse.build import build_connection, publish
 from upflux_etl.warehouse.export import write_export
 from upflux_etl.warehouse.files import connect
@@ -38,6 +39,7 @@ def publish_step(ctx: LoadContext) -> Publication:
     log.info("%s: published %s (version %s)", ctx.client.slug, ctx.files.published, version[:8])
     if ctx.client.export.enabled:
         export_step(ctx, sorted(ledger))
+    apply_retention(ctx.files, ctx.client.retention)
     return Publication(version, ledger, blocking)
 
 

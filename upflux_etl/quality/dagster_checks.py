@@ -10,6 +10,7 @@ from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetK
 
 from upflux_etl.catalog.models import ExpectationSpec
 from upflux_etl.quality.outcome import DATASET, CheckResult, SuiteOutcome
+from upflux_etl.quality.reconciliation import DESCRIPTION, FIX_HINT, RECONCILIATION_CHECK
 
 
 def check_specs(asset_key: AssetKey, expectations: list[ExpectationSpec]) -> list[AssetCheckSpec]:
@@ -28,6 +29,16 @@ def check_specs(asset_key: AssetKey, expectations: list[ExpectationSpec]) -> lis
         )
         for exp in expectations
     ]
+
+
+def reconciliation_spec(asset_key: AssetKey) -> AssetCheckSpec:
+    """The `source_reconciled` check every dataset asset carries (quality/reconciliation.py)."""
+    return AssetCheckSpec(
+        name=RECONCILIATION_CHECK,
+        asset=asset_key,
+        description=DESCRIPTION,
+        metadata={"level": DATASET, "blocking": False, "fix_hint": FIX_HINT},
+    )
 
 
 def check_results(asset_key: AssetKey, outcome: SuiteOutcome) -> list[AssetCheckResult]:

@@ -20,6 +20,7 @@ from upflux_etl.reports.quality_data import CheckRow, DatasetSection, read_secti
 from upflux_etl.reports.render import render
 from upflux_etl.warehouse.meta.indicators import read_indicator_coverage, read_indicator_values
 from upflux_etl.warehouse.meta.loads import LoadHeader, read_header
+from upflux_etl.warehouse.meta.reconciliation import Reconciliation, read_reconciliation
 
 DEFAULT_CAP = 50
 
@@ -85,7 +86,17 @@ def render_quality_report(
         )
         trends = {name: sparkline(trend_points(values, name)) for name in client.indicators}
     html = _render(
-        client, header, sections, failing, generated_at, cap, labels, computed, trends, mining
+        client,
+        header,
+        sections,
+        failing,
+        generated_at,
+        cap,
+        labels,
+        computed,
+        trends,
+        mining,
+        reconciliation=list(read_reconciliation(con, load_id).values()),
     )
     sealed, report_id = seal(html)
     write_atomic(out_path, sealed)
@@ -111,6 +122,7 @@ def _render(
     indicators: list[IndicatorCompleteness],
     trends: dict[str, Markup],
     mining: dict | None,
+    reconciliation: list[Reconciliation] | None = None,
 ) -> str:
     totals = {
         key: sum(getattr(s, key) for s in sections)
@@ -138,6 +150,7 @@ def _render(
         local_times=client.local_times,
         indicators=indicators,
         trends=trends,
+        reconciliation=reconciliation or [],
         mining=mining,
         process_map=_map(mining),
     )

@@ -35,6 +35,16 @@ create table if not exists meta.watermarks (
     dataset varchar primary key, column_name varchar, value varchar);
 create table if not exists meta.publication (
     version varchar, published_at timestamptz, load_id varchar);
+create table if not exists meta.reconciliation (
+    load_id varchar, dataset varchar, source_count bigint, source_excluded bigint,
+    published bigint, quarantine_open bigint, held bigint, superseded bigint,
+    warehouse_count bigint, tombstoned bigint, tombstones bigint, deletes_scanned boolean,
+    matched boolean, error varchar, checked_at timestamptz, primary key (load_id, dataset));
+create table if not exists meta.tombstones (
+    dataset varchar, "key" varchar, load_id varchar, detected_at timestamptz);
+create table if not exists meta.delete_scans (
+    dataset varchar, load_id varchar, scanned_at timestamptz, source_keys bigint,
+    tombstoned bigint);
 create table if not exists meta.schema_version (version integer, migrated_at timestamptz);
 """
 
@@ -42,11 +52,13 @@ create table if not exists meta.schema_version (version integer, migrated_at tim
 # `meta.schema_version` existed (commit 541f13c and earlier). Additive changes (a table, a
 # column) go into `META_DDL` with `if not exists`; a change that must transform data goes into
 # `MIGRATIONS` under the version it leads to. Bump `SCHEMA_VERSION` with either.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     # 1 -> 2: meta.indicator_coverage and meta.schema_version (both in META_DDL); nothing to
     # transform.
     2: (),
+    # 2 -> 3: meta.reconciliation, meta.tombstones and meta.delete_scans (in META_DDL).
+    3: (),
 }
 
 

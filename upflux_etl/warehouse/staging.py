@@ -212,3 +212,11 @@ def with_unreadable_reasons(
         details = tuple(f"{READABLE_CHECK}: {part}" for part in str(why).split("; "))
         out[int(row_id)] = (*out.get(int(row_id), (READABLE_CHECK,)), *details)
     return out
+
+
+def typed_column(src: str, kind: str, landed_type: str, timezone: str) -> str:
+    """SQL typing `src` (landed as `landed_type`) to canonical `kind`, as staging does.
+
+    With no declared text format and the default local-time rule (what a key column has).
+    """
+    return _typed(src, kind, landed_type, timezone, None, LocalTimes())[0]
