@@ -53,15 +53,7 @@ def read_bpmn(path: Path) -> Model:
     Raises:
         EventLogError: not BPMN, no process, or an element this translation refuses (named).
     """
-    try:
-        data = path.read_bytes()
-        root = ET.fromstring(data)
-    except (OSError, ET.ParseError) as exc:
-        raise EventLogError(f"{path}: not a readable BPMN XML file: {exc}") from exc
-    process = next((e for e in root.iter() if _local(e.tag) == "process"), None)
-    if process is None:
-        raise EventLogError(f"{path}: no <process> element")
-    drawn = _translate(process, str(path))
+    data, drawn = _read(path)
     net = reduce_silent(drawn, keep={drawn.place(SOURCE), drawn.place(SINK)})
     return Model(
         net=net,
@@ -70,6 +62,28 @@ def read_bpmn(path: Path) -> Model:
         digest=hashlib.sha256(data).hexdigest()[:16],
         source=str(path),
     )
+
+
+def drawn_net(path: Path) -> PetriNet:
+    """The BPMN file's net as translated, before `reduce_silent` (one silent transition per
+    gateway and event): the net whose silent moves the standard costs count.
+
+    Raises:
+        EventLogError: as `read_bpmn`.
+    """
+    return _read(path)[1]
+
+
+def _read(path: Path) -> tuple[bytes, PetriNet]:
+    try:
+        data = path.read_bytes()
+        root = ET.fromstring(data)
+    except (OSError, ET.ParseError) as exc:
+        raise EventLogError(f"{path}: not a readable BPMN XML file: {exc}") from exc
+    process = next((e for e in root.iter() if _local(e.tag) == "process"), None)
+    if process is None:
+        raise EventLogError(f"{path}: no <process> element")
+    return data, _translate(process, str(path))
 
 
 def _local(tag: str) -> str:
