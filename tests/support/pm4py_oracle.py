@@ -1,11 +1,10 @@
 """pm4py (AGPL-3.0, test-only extra) as the independent implementation the mining tests use.
 
 Its alignments use costs 10000 per log or visible model move and 1 per silent move, and its
-"log_fitness" counts those silent moves, so it depends on the net's silent transitions: on
-our own drawn net (`raw_log_fitness_on`) it equals our `fitness`; on the net pm4py builds
-from a BPMN file its silent transitions differ. The silent-free number (our
-`fitness_deviations`) is recovered from its alignments by integer division by 10000
-(docs/DECISIONS.md).
+"log_fitness" counts those silent moves, so it depends on the net's silent transitions: our
+`fitness` equals it on the net pm4py reads from the BPMN file and on our drawn net
+(`raw_log_fitness_on`). The silent-free number (our `fitness_deviations`) is recovered from
+its alignments by integer division by 10000 (docs/DECISIONS.md).
 """
 
 from __future__ import annotations

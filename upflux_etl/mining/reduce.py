@@ -18,6 +18,47 @@ from __future__ import annotations
 from upflux_etl.mining.petri import PetriNet, Transition
 
 
+def fuse_passing(net: PetriNet, keep: set[int]) -> PetriNet:
+    """Drop the silent transitions whose place before or after only passes a token on.
+
+    A silent t goes when its one place before has one producer and t as its only consumer
+    (the producer then produces t's outputs), or its one place after has t as its only
+    producer and one consumer (which then consumes t's inputs); until none is left. Unlike `reduce_silent`, the dropped transitions are not counted (their `silent` is lost):
+    this finishes drawing the net, it is not a reduction of a drawn one.
+    """
+    transitions = list(net.transitions)
+    changed = True
+    while changed:
+        changed = False
+        for i, t in enumerate(transitions):
+            if t.label is not None:
+                continue
+            others = transitions[:i] + transitions[i + 1 :]
+            if len(t.pre) == 1 and t.pre[0] not in keep and t.pre[0] not in t.post:
+                p = t.pre[0]
+                if sum(p in u.post for u in others) == 1 and not any(p in u.pre for u in others):
+                    transitions = [
+                        Transition(u.label, u.pre, _replace(u.post, p, t.post), u.silent)
+                        if p in u.post
+                        else u
+                        for u in others
+                    ]
+                    changed = True
+                    break
+            if len(t.post) == 1 and t.post[0] not in keep and t.post[0] not in t.pre:
+                q = t.post[0]
+                if sum(q in u.pre for u in others) == 1 and not any(q in u.post for u in others):
+                    transitions = [
+                        Transition(u.label, _replace(u.pre, q, t.pre), u.post, u.silent)
+                        if q in u.pre
+                        else u
+                        for u in others
+                    ]
+                    changed = True
+                    break
+    return _rebuild(net, transitions, keep)
+
+
 def reduce_silent(net: PetriNet, keep: set[int]) -> PetriNet:
     """A smaller net with the same visible behaviour; places in `keep` are never removed."""
     transitions = list(net.transitions)
