@@ -22,12 +22,15 @@ class Settings:
         data_dir: warehouses, reports and state (`UPFLUX_DATA_DIR`, default `data/`).
         state_url: SQLAlchemy URL of the cross-hospital store (`UPFLUX_STATE_URL`,
             default SQLite in WAL mode under `data_dir`).
+        writer_wait_s: how long a run waits for another run of the same hospital to end
+            before it stops at its start (`UPFLUX_WRITER_WAIT_S`, default 60 s; 0: never wait).
     """
 
     root: Path
     clients_dir: Path
     data_dir: Path
     state_url: str
+    writer_wait_s: float = 60.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -37,7 +40,10 @@ class Settings:
         clients = Path(env.get("UPFLUX_CLIENTS_DIR") or root / "clients").resolve()
         data = Path(env.get("UPFLUX_DATA_DIR") or root / "data").resolve()
         state = env.get("UPFLUX_STATE_URL") or f"sqlite:///{data / 'state.sqlite'}"
-        return cls(root=root, clients_dir=clients, data_dir=data, state_url=state)
+        wait = float(env.get("UPFLUX_WRITER_WAIT_S") or 60.0)
+        return cls(
+            root=root, clients_dir=clients, data_dir=data, state_url=state, writer_wait_s=wait
+        )
 
     def client_dir(self, slug: str) -> Path:
         """The folder holding one hospital's warehouse, builds and reports."""
