@@ -3,7 +3,8 @@
 1. Statistics on an event log of >= 5M events: directly-follows graph, variants and case
    durations (each side reads the same Parquet file; reading is reported apart).
 2. Alignment fitness on a log of >= 100k cases and >= 10k variants against a model with a
-   parallel gateway and a loop: ours and pm4py's, which must be equal (silent moves cost 0).
+   parallel gateway and a loop: ours and pm4py's log_fitness (standard costs, silent
+   moves 1 against 10000), which must be equal.
 
 Each side runs in its own subprocess, so its peak memory (ru_maxrss) is its own.
 Usage: python bench/mining.py [--cases 700000] [--align-cases 100000] [--skip-pm4py-align]
