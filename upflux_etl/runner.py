@@ -10,7 +10,7 @@ import dagster as dg
 from upflux_etl.catalog.errors import ConfigError
 from upflux_etl.catalog.models import slugify
 from upflux_etl.definitions import build_definitions
-from upflux_etl.definitions.dagster_run import FULL_TAG
+from upflux_etl.definitions.dagster_run import FULL_TAG, ROTATE_KEY_TAG
 from upflux_etl.definitions.failures import record_failure, run_failure
 from upflux_etl.instance import dagster_home
 from upflux_etl.settings import Settings
@@ -23,9 +23,16 @@ def instance_for(settings: Settings) -> dg.DagsterInstance:
 
 
 def run_client(
-    settings: Settings, client: str, *, full: bool, instance: dg.DagsterInstance | None = None
+    settings: Settings,
+    client: str,
+    *,
+    full: bool,
+    instance: dg.DagsterInstance | None = None,
+    rotate_key: bool = False,
 ):
     """Execute `<client>__nightly` in process; returns the ExecuteInProcessResult.
+
+    `rotate_key` (with `full`) re-pseudonymises everything with a new key (pipeline/keys.py).
 
     Raises:
         ConfigError: the client is unknown or its file is broken.
@@ -42,7 +49,7 @@ def run_client(
     started = dt.datetime.now(dt.UTC)
     result = job.execute_in_process(
         instance=instance or instance_for(settings),
-        tags={FULL_TAG: str(full).lower()},
+        tags={FULL_TAG: str(full).lower(), **({ROTATE_KEY_TAG: 'true'} if rotate_key else {})},
         raise_on_error=False,
         # progress comes from our own `upflux` logger; failures are summarised by the CLI
         run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},

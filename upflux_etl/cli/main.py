@@ -15,7 +15,7 @@ from rich.markup import escape
 from upflux_etl.catalog.errors import ConfigError
 from upflux_etl.catalog.validation import validate_project
 from upflux_etl.cli import actions, checklist
-from upflux_etl.cli.console import console, errors, friendly_errors, show_progress
+from upflux_etl.cli.console import console, errors, friendly_errors, refuse, show_progress
 from upflux_etl.cli.health import health
 from upflux_etl.cli.lookup import find_client, find_runnable_client
 from upflux_etl.cli.radar import overview, radar
@@ -68,6 +68,12 @@ def run(
     full: bool = typer.Option(
         False, "--full", help="reload everything instead of the incremental window"
     ),
+    rotate_key: bool = typer.Option(
+        False,
+        "--rotate-key",
+        help="with --full: adopt a new pseudonymisation key, re-pseudonymising everything "
+        "(docs/OPERATIONS.md)",
+    ),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
     """Run one client's pipeline in this process."""
@@ -75,9 +81,11 @@ def run(
 
     settings = Settings.from_env()
     show_progress(verbose)
+    if rotate_key and not full:
+        refuse("--rotate-key re-pseudonymises every record: it needs --full")
     with friendly_errors():
         catalog, spec = find_runnable_client(settings, client)
-        result = _run_client(settings, spec.slug, full=full)
+        result = _run_client(settings, spec.slug, full=full, rotate_key=rotate_key)
     print_run_summary(settings, catalog, spec, result)
     if not result.success:
         raise typer.Exit(1)
@@ -201,8 +209,8 @@ def demo_erp(ctx: typer.Context) -> None:
         raise typer.Exit(code)
 
 
-def _run_client(settings: Settings, slug: str, *, full: bool):
+def _run_client(settings: Settings, slug: str, *, full: bool, rotate_key: bool = False):
     """The load, in this process (Dagster is imported only once the client is known runnable)."""
     from upflux_etl.runner import run_client
 
-    return run_client(settings, slug, full=full)
+    return run_client(settings, slug, full=full, rotate_key=rotate_key)

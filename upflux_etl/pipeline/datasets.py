@@ -17,6 +17,7 @@ from upflux_etl.extract.source import open_batches
 from upflux_etl.extract.sql import QueryError, incremental, translate
 from upflux_etl.extract.urls import dialect_of, resolve_url
 from upflux_etl.pipeline.context import LoadContext
+from upflux_etl.pipeline.keys import ensure_key_continuity
 from upflux_etl.quality.gx_bridge import run_suite
 from upflux_etl.quality.outcome import SuiteOutcome
 from upflux_etl.warehouse.build import build_connection
@@ -89,6 +90,7 @@ def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
     started = time.monotonic()
     spec = ctx.dataset(name)
     with build_connection(ctx) as con:
+        ensure_key_continuity(ctx, con)  # before anything is extracted
         watermark = None if ctx.full else read_watermark(con, name)
         query = source_query(ctx, spec, watermark)
         key = ctx.pseudonym_key()
@@ -97,7 +99,7 @@ def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
         with open_batches(
             query.url, query.sql, schema=query.schema, batch_rows=query.batch_rows
         ) as batches:
-            land(con, name, _protected(batches, spec, key))
+            land(con, name, _protected(batches, spec, key, query.name))
         landed = landing_columns(con, name)
         check_columns(spec, landed, query.name)
         mappings = merged_mappings(ctx.client, ctx.catalog)
@@ -134,11 +136,13 @@ def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
 
 
 def _protected(
-    batches: Iterator[pa.RecordBatch], spec: DatasetSpec, key: bytes
+    batches: Iterator[pa.RecordBatch], spec: DatasetSpec, key: bytes, query_name: str
 ) -> Iterator[pa.RecordBatch]:
+    # protect_batch checks the column names first: an undeclared column stops the load here,
+    # before the first batch reaches the build.
     rows, next_report = 0, PROGRESS_EVERY
     for batch in batches:
-        yield protect_batch(batch, spec, key)
+        yield protect_batch(batch, spec, key, query_name)
         rows += batch.num_rows
         if rows >= next_report:
             log.info("%s: %s rows extracted so far", spec.name, f"{rows:,}")

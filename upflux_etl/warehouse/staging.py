@@ -14,6 +14,7 @@ import duckdb
 import pyarrow as pa
 
 from upflux_etl.catalog.models import DUCKDB_TYPES, DatasetSpec
+from upflux_etl.extract.scrub import scrub_values
 
 
 class DatasetError(RuntimeError):
@@ -154,6 +155,6 @@ def _conform(batch: pa.RecordBatch, schema: pa.Schema, dataset: str) -> pa.Recor
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
             raise DatasetError(
                 f"dataset {dataset}: column {field.name} changed type mid-stream "
-                f"({field.type} -> {array.type}): {exc}"
+                f"({field.type} -> {array.type}): {scrub_values(str(exc))}"
             ) from None
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
