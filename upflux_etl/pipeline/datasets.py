@@ -65,7 +65,8 @@ def source_query(ctx: LoadContext, spec: DatasetSpec, watermark: str | None) -> 
     source = ctx.client.sources[spec.source]
     profile = ctx.catalog.profiles[source.profile]
     if spec.name in ctx.client.queries:
-        sql, name = ctx.client.queries[spec.name], f"{ctx.client.file}: datasets.{spec.name}.query"
+        sql = ctx.client.queries[spec.name]
+        name = f"{ctx.client.file}: datasets.{spec.name}.query ({ctx.client.datasets[spec.name].query})"
     else:
         sql, name = (
             profile.queries[spec.name],
