@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import pytest
 
-from tests.support.demo import test_keys, write_demo_client
+from tests.support.demo import client_keys, write_demo_client
 
 UPFLUX = Path(sys.executable).with_name("upflux")
 # Every client names its own key variable (tests/support/demo.py: UPFLUX_PSEUDONYM_KEY_<STEM>).
@@ -78,7 +78,7 @@ class World:
             NO_COLOR="1",
         )
         if key:
-            env.update(test_keys(self.clients))
+            env.update(client_keys(self.clients))
         return env
 
     def start(
