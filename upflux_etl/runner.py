@@ -49,7 +49,7 @@ def run_client(
     started = dt.datetime.now(dt.UTC)
     result = job.execute_in_process(
         instance=instance or instance_for(settings),
-        tags={FULL_TAG: str(full).lower(), **({ROTATE_KEY_TAG: 'true'} if rotate_key else {})},
+        tags={FULL_TAG: str(full).lower(), **({ROTATE_KEY_TAG: "true"} if rotate_key else {})},
         raise_on_error=False,
         # progress comes from our own `upflux` logger; failures are summarised by the CLI
         run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},

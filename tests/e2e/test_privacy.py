@@ -22,7 +22,7 @@ import pytest
 from tests.dbservers import postgres_url
 from tests.e2e.conftest import Call, World, assert_ok
 from tests.support.databases import admin, unique_name
-from tests.support.demo import key_env_of, client_key_of
+from tests.support.demo import client_key_of, key_env_of
 from upflux_etl.extract.identifiers import cpf_check_digits
 from upflux_etl.state.store import StateStore
 
@@ -206,9 +206,7 @@ def test_an_undeclared_column_is_refused_before_anything_is_written(hospital, tm
     assert hospital.clear_values_on_disk(tmp_path) == []
 
 
-def test_a_driver_error_quoting_a_cpf_is_scrubbed_in_log_state_and_event_log(
-    hospital, tmp_path
-):
+def test_a_driver_error_quoting_a_cpf_is_scrubbed_in_log_state_and_event_log(hospital, tmp_path):
     # PostgreSQL: invalid input syntax for type integer: "529.982.247-25"
     query = QUERY.format(cpf="cpf", extra="").replace(
         "cast(to_char(p.dt_nascimento, 'MM') as integer)", "cast(p.nr_cpf as integer)"

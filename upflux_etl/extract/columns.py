@@ -41,7 +41,9 @@ def canonical_names(names: Sequence[str], spec: DatasetSpec, query_name: str) ->
     if extra:
         problems.append(f"columns not in the canonical model: {', '.join(extra)}")
     if twice:
-        problems.append(f"columns returned more than once (names compared without case): {', '.join(twice)}")
+        problems.append(
+            f"columns returned more than once (names compared without case): {', '.join(twice)}"
+        )
     if missing:
         problems.append(f"missing columns: {', '.join(missing)}")
     if problems:
