@@ -38,6 +38,11 @@ class WarehouseFiles:
         """The folder of the hospital's reports."""
         return self.root / "reports"
 
+    @property
+    def export(self) -> Path:
+        """The folder of the platform exports, one folder per published load."""
+        return self.root / "export"
+
     def build(self, run_id: str) -> Path:
         """The build file of run `run_id`."""
         return self.builds / f"{run_id}.duckdb"
