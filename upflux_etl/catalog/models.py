@@ -234,6 +234,9 @@ class ClientSpec(Strict):
     indicators: list[str] = []
     datasets: dict[str, DatasetOverride] = {}
     export: ExportSpec = ExportSpec()
+    # The hospital's reference model for conformance (assets/reference_models/<name>.bpmn);
+    # null: the nightly process mining reports no fitness.
+    reference_model: str | None = "encounter"
     demo: DemoSpec | None = None
     queries: dict[str, str] = Field(default_factory=dict, exclude=True)
 

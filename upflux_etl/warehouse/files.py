@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +48,21 @@ class WarehouseFiles:
     def build(self, run_id: str) -> Path:
         """The build file of run `run_id`."""
         return self.builds / f"{run_id}.duckdb"
+
+
+@contextmanager
+def open_published(
+    files: WarehouseFiles, timezone: str
+) -> Iterator[duckdb.DuckDBPyConnection | None]:
+    """A read-only connection to the published warehouse (None before the first publication)."""
+    if not files.published.exists():
+        yield None
+        return
+    con = connect(files.published, timezone, read_only=True)
+    try:
+        yield con
+    finally:
+        con.close()
 
 
 def connect(path: Path, timezone: str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
