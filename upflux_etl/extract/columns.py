@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from upflux_etl.catalog.models import DatasetSpec
+from upflux_etl.extract.readable import UNREADABLE
 
 _QUOTES = "\"'`[]"
 
@@ -33,6 +34,8 @@ def canonical_names(names: Sequence[str], spec: DatasetSpec, query_name: str) ->
             or a canonical column is missing; the message names the query file and the columns
             as the query spelled them (never a value).
     """
+    returned = names
+    names = [n for n in names if n != UNREADABLE]  # added by extract.readable, not the query
     normal = [normalise_column(n) for n in names]
     extra = [n for n, c in zip(names, normal, strict=True) if c not in spec.columns]
     twice = sorted({c for c in normal if normal.count(c) > 1})
@@ -52,4 +55,4 @@ def canonical_names(names: Sequence[str], spec: DatasetSpec, query_name: str) ->
             "(refused before anything was written; connectors/canonical.yaml declares the "
             f"columns of {spec.name})"
         )
-    return normal
+    return [n if n == UNREADABLE else normalise_column(n) for n in returned]
