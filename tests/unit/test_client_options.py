@@ -26,6 +26,7 @@ name: Hospital Teste
 timezone: America/Sao_Paulo
 sources:
   erp: {profile: hospitalis, url: "sqlite:///{data_dir}/x.sqlite"}
+pseudonymisation: {key_env: UPFLUX_PSEUDONYM_KEY}
 """
 
 
@@ -152,6 +153,7 @@ timezone: America/Sao_Paulo
 sources:
   erp: {url: "sqlite:///{data_dir}/x.sqlite", dialect: postgres}
   lab: {url: "sqlite:///{data_dir}/y.sqlite", dialect: klingon}
+pseudonymisation: {key_env: UPFLUX_PSEUDONYM_KEY}
 datasets:
   encounters: {sql: "select from where"}
 """,
