@@ -80,7 +80,7 @@ checks:
     result_after_order: {enabled: false, reason: "datas deslocadas no futuro", why: x}
 """,
     )
-    assert found["checks.exams.result_after_order.why"] == ("unknown key (is it a typo?)", 9)
+    assert found["checks.exams.result_after_order.why"] == ("unknown key (is it a typo?)", 10)
 
 
 def test_a_check_setting_needs_a_reason_and_a_threshold_the_check_takes(env):
