@@ -13,7 +13,7 @@ from dagster._core.utils import make_new_run_id
 from upflux_etl.catalog.errors import ConfigError
 from upflux_etl.catalog.models import slugify
 from upflux_etl.definitions import build_definitions
-from upflux_etl.definitions.dagster_run import FULL_TAG
+from upflux_etl.definitions.dagster_run import FULL_TAG, ROTATE_KEY_TAG
 from upflux_etl.definitions.failures import RunFailure, record_failure, run_failure
 from upflux_etl.definitions.writer import clear_dead_runs
 from upflux_etl.instance import dagster_home
@@ -48,12 +48,18 @@ def instance_for(settings: Settings) -> dg.DagsterInstance:
 
 
 def run_client(
-    settings: Settings, client: str, *, full: bool, instance: dg.DagsterInstance | None = None
+    settings: Settings,
+    client: str,
+    *,
+    full: bool,
+    instance: dg.DagsterInstance | None = None,
+    rotate_key: bool = False,
 ):
     """Execute `<client>__nightly` in process; returns the ExecuteInProcessResult.
 
     The hospital's writer lock is taken before the run starts (waiting up to
     `settings.writer_wait_s`): a second load of the hospital stops here, before any work.
+    `rotate_key` (with `full`) re-pseudonymises everything with a new key (pipeline/keys.py).
 
     Raises:
         ConfigError: the client is unknown or its file is broken.
@@ -81,7 +87,7 @@ def run_client(
             result = job.execute_in_process(
                 run_id=run_id,
                 instance=instance,
-                tags=_tags(full),
+                tags=_tags(full, rotate_key),
                 raise_on_error=False,
                 # progress comes from our own `upflux` logger; failures are summarised by the CLI
                 run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
@@ -116,8 +122,10 @@ def _was_interrupted(step_failures) -> bool:
     return False
 
 
-def _tags(full: bool) -> dict[str, str]:
+def _tags(full: bool, rotate_key: bool = False) -> dict[str, str]:
     tags = {FULL_TAG: str(full).lower(), LAUNCHED_BY_TAG: "cli"}
+    if rotate_key:
+        tags[ROTATE_KEY_TAG] = "true"
     try:
         tags[USER_TAG] = getpass.getuser()
     except (KeyError, OSError):

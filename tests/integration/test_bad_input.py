@@ -72,7 +72,7 @@ def test_without_the_pseudonymisation_key_nothing_is_extracted(
     settings, monkeypatch, pseudonym_key
 ):
     demo = make_demo(settings, months=2, scale=0.2)
-    monkeypatch.delenv("UPFLUX_PSEUDONYM_KEY")
+    monkeypatch.delenv("UPFLUX_PSEUDONYM_KEY_DEMO")
     result = materialize_client(demo, instance=dg.DagsterInstance.ephemeral())
-    assert "environment variable UPFLUX_PSEUDONYM_KEY is not set" in failure_messages(result)
+    assert "environment variable UPFLUX_PSEUDONYM_KEY_DEMO is not set" in failure_messages(result)
     assert not demo.warehouse.exists()

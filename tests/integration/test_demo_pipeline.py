@@ -24,7 +24,7 @@ def demo(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("UPFLUX_CLIENTS_DIR", str(tmp / "clients"))
         mp.setenv("UPFLUX_DATA_DIR", str(tmp / "data"))
-        mp.setenv("UPFLUX_PSEUDONYM_KEY", "integration-key-" + "0" * 32)
+        mp.setenv("UPFLUX_PSEUDONYM_KEY_DEMO", "integration-key-" + "0" * 32)
         settings = Settings.from_env()
         client = make_demo(settings)
         instance = dg.DagsterInstance.ephemeral()

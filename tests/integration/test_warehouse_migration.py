@@ -41,7 +41,7 @@ def version_of(path: Path) -> list[int]:
 
 
 def test_a_version_1_warehouse_is_read_migrated_and_loaded_on(settings, monkeypatch):
-    monkeypatch.setenv("UPFLUX_PSEUDONYM_KEY", FIXTURE_KEY)
+    monkeypatch.setenv("UPFLUX_PSEUDONYM_KEY_DEMO", FIXTURE_KEY)  # the demo client's variable
     demo = make_demo(settings, **FIXTURE_DEMO)
     published = unpack(demo.warehouse)
     catalog = read_catalog(settings)

@@ -26,6 +26,7 @@ name: Hospital Teste
 timezone: America/Sao_Paulo
 sources:
   erp: {profile: hospitalis, url: "sqlite:///{data_dir}/x.sqlite"}
+pseudonymisation: {key_env: UPFLUX_PSEUDONYM_KEY}
 """
 
 
@@ -68,7 +69,7 @@ checks:
     )
     message, line = found["checks.exams.ordered_at_in_future"]
     assert "unknown check 'ordered_at_in_future'" in message and "result_after_order" in message
-    assert line == 9
+    assert line == 10  # BASE is 5 lines with its pseudonymisation.key_env
     assert "unknown dataset 'exames'" in found["checks.exames"][0]
     found = problems(
         env,
@@ -79,7 +80,7 @@ checks:
     result_after_order: {enabled: false, reason: "datas deslocadas no futuro", why: x}
 """,
     )
-    assert found["checks.exams.result_after_order.why"] == ("unknown key (is it a typo?)", 9)
+    assert found["checks.exams.result_after_order.why"] == ("unknown key (is it a typo?)", 10)
 
 
 def test_a_check_setting_needs_a_reason_and_a_threshold_the_check_takes(env):
@@ -152,6 +153,7 @@ timezone: America/Sao_Paulo
 sources:
   erp: {url: "sqlite:///{data_dir}/x.sqlite", dialect: postgres}
   lab: {url: "sqlite:///{data_dir}/y.sqlite", dialect: klingon}
+pseudonymisation: {key_env: UPFLUX_PSEUDONYM_KEY}
 datasets:
   encounters: {sql: "select from where"}
 """,

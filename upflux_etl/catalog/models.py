@@ -171,9 +171,26 @@ MIN_KEY_LENGTH = 16
 
 
 class PseudonymisationSpec(Strict):
-    """The environment variable that holds the client's HMAC pseudonymisation key."""
+    """The environment variable that holds the client's own HMAC pseudonymisation key.
 
-    key_env: str = "UPFLUX_PSEUDONYM_KEY"
+    Required: one key per hospital, so pseudonyms never link across hospitals. Hospitals of
+    one group that must share pseudonyms share a key only when each names the others in
+    `shared_with` (client file stems); docs/OPERATIONS.md says how keys are kept and rotated.
+    """
+
+    # "" = not declared: `catalog.validation` refuses the client file, naming the field.
+    key_env: str = ""
+    shared_with: list[str] = []
+
+    @field_validator("key_env")
+    @classmethod
+    def _variable_name(cls, value: str) -> str:
+        if value and not re.fullmatch(r"[A-Z_][A-Z0-9_]*", value):
+            raise ValueError(
+                f"{value!r} is not an environment variable name (upper case, digits and _, "
+                "e.g. UPFLUX_PSEUDONYM_KEY_SAO_LUCAS)"
+            )
+        return value
 
 
 class TriageSpec(Strict):

@@ -40,6 +40,8 @@ def client_query(client: ClientSpec, catalog: Catalog, dataset: str) -> ClientQu
         own = client.datasets[dataset]
         field_name = "sql" if own.sql else "query"
         sql, name = client.queries[dataset], f"{client.file}: datasets.{dataset}.{field_name}"
+        if own.query:  # the query file too: a refusal names the file to fix
+            name += f" ({own.query})"
     elif profile is not None:
         sql = profile.queries[dataset]
         name = f"connectors/{profile.name}/{profile.datasets[dataset]}"

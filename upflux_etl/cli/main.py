@@ -15,7 +15,7 @@ from rich.markup import escape
 from upflux_etl.catalog.errors import ConfigError
 from upflux_etl.catalog.validation import validate_project
 from upflux_etl.cli import actions, checklist
-from upflux_etl.cli.console import console, errors, friendly_errors, show_progress
+from upflux_etl.cli.console import console, errors, friendly_errors, refuse, show_progress
 from upflux_etl.cli.eventlog import eventlog
 from upflux_etl.cli.health import health
 from upflux_etl.cli.lookup import find_client, find_runnable_client
@@ -74,6 +74,12 @@ def run(
     full: bool = typer.Option(
         False, "--full", help="reload everything instead of the incremental window"
     ),
+    rotate_key: bool = typer.Option(
+        False,
+        "--rotate-key",
+        help="with --full: adopt a new pseudonymisation key, re-pseudonymising everything "
+        "(docs/OPERATIONS.md)",
+    ),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
     """Run one client's pipeline in this process."""
@@ -81,9 +87,11 @@ def run(
 
     settings = Settings.from_env()
     show_progress(verbose)
+    if rotate_key and not full:
+        refuse("--rotate-key re-pseudonymises every record: it needs --full")
     with friendly_errors():
         catalog, spec = find_runnable_client(settings, client)
-        result = _run_client(settings, spec.slug, full=full)
+        result = _run_client(settings, spec.slug, full=full, rotate_key=rotate_key)
     print_run_summary(settings, catalog, spec, result)
     if not result.success:
         raise typer.Exit(1)
@@ -213,7 +221,7 @@ def demo_erp(ctx: typer.Context) -> None:
         raise typer.Exit(code)
 
 
-def _run_client(settings: Settings, slug: str, *, full: bool):
+def _run_client(settings: Settings, slug: str, *, full: bool, rotate_key: bool = False):
     """The load, in this process (Dagster is imported only once the client is known runnable).
 
     SIGTERM stops it like Ctrl-C: the run's build is discarded, one plain line, exit 130.
@@ -224,7 +232,7 @@ def _run_client(settings: Settings, slug: str, *, full: bool):
 
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        return run_client(settings, slug, full=full)
+        return run_client(settings, slug, full=full, rotate_key=rotate_key)
     except RunInterrupted as exc:
         errors.print(f"[bold red]interrupted:[/] {escape(str(exc))}", markup=True, soft_wrap=True)
         raise typer.Exit(130) from None

@@ -12,6 +12,7 @@ from upflux_etl.catalog.reader import Catalog
 from upflux_etl.definitions.dagster_run import load_context_of, pool
 from upflux_etl.definitions.downstream import downstream_assets
 from upflux_etl.definitions.run_tags import CLIENT_TAG, client_run_tags
+from upflux_etl.definitions.scrubbed import scrubbed_errors
 from upflux_etl.definitions.writer import writer_key, writer_resource
 from upflux_etl.pipeline.indicators import compute_indicator_step
 from upflux_etl.pipeline.publish import publish_step
@@ -47,6 +48,7 @@ def dataset_asset(
         pool=pool(client.slug),
         required_resource_keys={writer_key(client.slug)},
     )
+    @scrubbed_errors
     def _dataset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         # Imported here: it brings Great Expectations (20+ s of imports on a busy machine),
         # which the code server and a run's start need not wait for (docs/DECISIONS.md).
@@ -93,6 +95,7 @@ def indicator_asset(
         pool=pool(client.slug),
         required_resource_keys={writer_key(client.slug)},
     )
+    @scrubbed_errors
     def _indicator(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         count = compute_indicator_step(load_context_of(context, settings, catalog, client), name)
         return dg.MaterializeResult(metadata={"values": count, "unit": spec.unit})
@@ -115,6 +118,7 @@ def warehouse_asset(
         pool=pool(client.slug),
         required_resource_keys={writer_key(client.slug)},
     )
+    @scrubbed_errors
     def _warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         ctx = load_context_of(context, settings, catalog, client)
         pub = publish_step(ctx)

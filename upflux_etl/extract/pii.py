@@ -1,6 +1,8 @@
 """In-memory protection of personal data.
 
-Validate clear identifiers, then replace them by a keyed HMAC. Nothing here writes anywhere.
+Check the batch's column names against the canonical dataset (`extract.columns`), validate
+clear identifiers, then replace them by a keyed HMAC. Nothing here writes anywhere, and no
+batch leaves `protect_batch` unchecked.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import hmac
 import pyarrow as pa
 
 from upflux_etl.catalog.models import MIN_KEY_LENGTH, DatasetSpec
+from upflux_etl.extract.columns import canonical_names
 from upflux_etl.extract.identifiers import cns_is_valid, cpf_is_valid
 
 VALIDATORS = {"cpf": cpf_is_valid, "cns": cns_is_valid}
@@ -21,6 +24,16 @@ def pseudonym_key(raw: str) -> bytes:
     if len(raw) < MIN_KEY_LENGTH:
         raise ValueError(f"the pseudonymisation key must have at least {MIN_KEY_LENGTH} characters")
     return raw.encode()
+
+
+# Domain separation: the fingerprint is an HMAC of this label, which no pseudonymised value
+# (digits, an ERP id) can equal; it identifies the key without revealing it.
+_FINGERPRINT_LABEL = b"upflux-etl/pseudonymisation-key-fingerprint/v1\x00"
+
+
+def key_fingerprint(key: bytes) -> str:
+    """A fingerprint of the HMAC key (32 hex characters): the same key, the same fingerprint."""
+    return hmac.new(key, _FINGERPRINT_LABEL, hashlib.sha256).hexdigest()[:32]
 
 
 def pseudonymise(values: list, key: bytes, normalise=str.strip) -> list:
@@ -37,14 +50,24 @@ def pseudonymise(values: list, key: bytes, normalise=str.strip) -> list:
     return out
 
 
-def protect_batch(batch: pa.RecordBatch, dataset: DatasetSpec, key: bytes) -> pa.RecordBatch:
-    """Validate `validate:` columns on clear values, then pseudonymise every `pii:` column.
+def protect_batch(
+    batch: pa.RecordBatch, dataset: DatasetSpec, key: bytes, query_name: str = "the query"
+) -> pa.RecordBatch:
+    """Check the column names, validate `validate:` columns, pseudonymise every `pii:` column.
 
-    Returns a new batch where `<c>_valid` flags are added and every clear identifier is gone.
+    Column names are normalised to the canonical model's (case, quotes, spaces) first, so a
+    personal column is protected whatever case the driver returned it in.
+
+    Returns:
+        A new batch with canonical names, `<c>_valid` flags added and every clear identifier gone.
+
+    Raises:
+        extract.columns.ColumnError: a column is undeclared, duplicated or missing.
     """
-    columns = {name: batch.column(name) for name in batch.schema.names}
+    names = canonical_names(batch.schema.names, dataset, query_name)
+    columns = dict(zip(names, batch.columns, strict=True))
     for name, spec in dataset.columns.items():
-        if spec.pii != "pseudonym" or name not in columns:
+        if spec.pii != "pseudonym":
             continue
         clear = columns[name].to_pylist()
         if spec.validate_:

@@ -27,6 +27,8 @@ class LoadContext:
     run_id: str
     full: bool
     now: dt.datetime
+    # An explicit key rotation (`upflux run --full --rotate-key`, pipeline/keys.py).
+    rotate_key: bool = False
 
     @property
     def files(self) -> WarehouseFiles:

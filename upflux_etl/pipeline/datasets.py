@@ -23,6 +23,7 @@ from upflux_etl.extract.urls import dialect_of, resolve_url
 from upflux_etl.pipeline.context import LoadContext
 from upflux_etl.pipeline.deletes import DeleteScan, deletes_due, scan_deletes
 from upflux_etl.pipeline.exclusions import exclusion_for
+from upflux_etl.pipeline.keys import ensure_key_continuity
 from upflux_etl.pipeline.reconcile import reconcile
 from upflux_etl.quality.gx_bridge import run_suite
 from upflux_etl.quality.outcome import SuiteOutcome
@@ -121,6 +122,7 @@ def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
     started = time.monotonic()
     spec = ctx.dataset(name)
     with build_connection(ctx) as con:
+        ensure_key_continuity(ctx, con)  # before anything is extracted
         watermark = None if ctx.full else read_watermark(con, name)
         query = source_query(ctx, spec, watermark)
         key = ctx.pseudonym_key()
@@ -130,7 +132,7 @@ def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
         with open_batches(
             query.url, query.sql, schema=query.schema, batch_rows=query.batch_rows
         ) as batches:
-            protected = _protected(batches, spec, key)
+            protected = _protected(batches, spec, key, query.name)
             land(con, name, exclusion.filter(protected) if exclusion else protected)
         landed = landing_columns(con, name)
         check_columns(spec, landed, query.name)
@@ -183,11 +185,13 @@ def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
 
 
 def _protected(
-    batches: Iterator[pa.RecordBatch], spec: DatasetSpec, key: bytes
+    batches: Iterator[pa.RecordBatch], spec: DatasetSpec, key: bytes, query_name: str
 ) -> Iterator[pa.RecordBatch]:
+    # protect_batch checks the column names first: an undeclared column stops the load here,
+    # before the first batch reaches the build.
     rows, next_report = 0, PROGRESS_EVERY
     for batch in batches:
-        yield protect_batch(flag_unreadable(batch), spec, key)
+        yield protect_batch(flag_unreadable(batch), spec, key, query_name)
         rows += batch.num_rows
         if rows >= next_report:
             log.info("%s: %s rows extracted so far", spec.name, f"{rows:,}")

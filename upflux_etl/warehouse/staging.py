@@ -16,6 +16,7 @@ import pyarrow as pa
 from upflux_etl.catalog.client_options import LocalTimes
 from upflux_etl.catalog.models import DUCKDB_TYPES, DatasetSpec
 from upflux_etl.extract.readable import READABLE_CHECK, UNREADABLE
+from upflux_etl.extract.scrub import scrub_values
 from upflux_etl.warehouse.local_time import local_timestamp
 from upflux_etl.warehouse.text_formats import formatted_number, formatted_wall_time, is_utc
 
@@ -192,7 +193,7 @@ def _conform(batch: pa.RecordBatch, schema: pa.Schema, dataset: str) -> pa.Recor
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
             raise DatasetError(
                 f"dataset {dataset}: column {field.name} changed type mid-stream "
-                f"({field.type} -> {array.type}): {exc}"
+                f"({field.type} -> {array.type}): {scrub_values(str(exc))}"
             ) from None
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
