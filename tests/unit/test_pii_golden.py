@@ -5,6 +5,7 @@
 """
 
 import json
+import random
 from pathlib import Path
 
 import pyarrow as pa
@@ -57,3 +58,27 @@ def test_protect_batch_matches_the_golden_on_large_string_and_sliced_batches():
 
 def test_pseudonymise_matches_the_golden_on_integers():
     assert pseudonymise(GOLDEN["int_inputs"], KEY) == GOLDEN["int_output"]
+
+
+def test_vectorised_protection_equals_the_per_value_code_on_random_identifiers():
+    from upflux_etl.extract.identifiers import cpf_check_digits
+    from upflux_etl.extract.pii import _protect_values
+    from upflux_etl.extract.pii_vector import protect_column
+
+    rng = random.Random(7)
+    alphabet = "0123456789 .-/\t"
+    values: list[str | None] = [None, "", " "]
+    for _ in range(3000):
+        first9 = "".join(rng.choice("0123456789") for _ in range(9))
+        values.append(first9 + cpf_check_digits(first9))  # valid CPFs
+        values.append("".join(rng.choice(alphabet) for _ in range(rng.randint(0, 18))))
+        values.append("".join(rng.choice("123456789") for _ in range(15)))
+    clear = pa.array(values, pa.string())
+    for validate in ("cpf", "cns", None):
+        hashed, flags = protect_column(
+            clear, KEY, validate=validate, fallback=lambda v, k=validate: ([], None)
+        )
+        expected_hashed, expected_flags = _protect_values(values, KEY, validate)
+        assert hashed.to_pylist() == expected_hashed
+        assert (flags.to_pylist() if flags is not None else None) == expected_flags
+    assert any(_protect_values(values, KEY, "cpf")[1])  # valid CPFs were drawn
