@@ -27,6 +27,9 @@ STATUS_CHECK_FIELDS = (
     "error",
     "description",
     "fix_hint",
+    "status",
+    "observed",
+    "expected",
 )
 
 

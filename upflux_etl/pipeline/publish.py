@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from upflux_etl.pipeline.context import LoadContext
+from upflux_etl.quality.outcome import ERROR, FAILED
 from upflux_etl.warehouse.build import build_connection, publish
 from upflux_etl.warehouse.meta.checks import read_checks
 from upflux_etl.warehouse.meta.ledger import read_ledger
@@ -29,7 +30,7 @@ def publish_step(ctx: LoadContext) -> Publication:
         blocking = [
             f"{c.dataset}.{c.name}"
             for c in read_checks(con, ctx.run_id)
-            if c.blocking and not c.passed
+            if c.status == ERROR or (c.blocking and c.status == FAILED)
         ]
     version = publish(ctx.files, ctx.run_id, ctx.client.timezone)
     log.info("%s: published %s (version %s)", ctx.client.slug, ctx.files.published, version[:8])
