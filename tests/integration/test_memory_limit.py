@@ -1,0 +1,160 @@
+"""A dataset larger than DuckDB's memory_limit allows in memory is protected, landed,
+validated (SQL-compiled suite: uniqueness, pairs, bounds, proportions) and split within it.
+
+The work runs in a child process so its peak RSS is its own. The same validation without
+a spill folder runs out of memory: proof the data does not fit under the limit.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROWS = 3_000_000
+BATCH = 100_000
+LIMIT_MB = 100
+
+
+def test_a_dataset_larger_than_the_memory_limit_loads_and_validates_within_it(tmp_path):
+    done = subprocess.run(
+        [sys.executable, __file__, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+        cwd=Path(__file__).parents[2],
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["without_spill"].startswith("OutOfMemory"), report
+    assert report["ledger"]["extracted"] == ROWS
+    assert report["ledger"]["quarantined"] == report["failing"] > 0
+    assert report["statuses"]["id_unique"] == "failed"
+    assert report["statuses"]["v_mostly_filled"] == "passed"
+    # Python, DuckDB, pyarrow and GX loaded (baseline) + the memory limit + Arrow batches
+    # and the failing ids in flight: far below the data set's size in memory.
+    grown_mb = (report["peak_kb"] - report["baseline_kb"]) / 1024
+    assert grown_mb < LIMIT_MB * 2.5, report
+
+
+def _spec():
+    from upflux_etl.catalog.models import DatasetSpec, ExpectationSpec
+
+    dataset = DatasetSpec.model_validate(
+        {
+            "name": "big",
+            "description": "x",
+            "primary_key": ["id"],
+            "incremental_column": "a",
+            "columns": {
+                "id": {"type": "string"},
+                "patient_key": {"type": "string", "pii": "pseudonym"},
+                "a": {"type": "timestamp"},
+                "b": {"type": "timestamp"},
+                "v": {"type": "double"},
+            },
+        }
+    )
+    checks = [
+        ExpectationSpec(
+            name="id_unique",
+            type="expect_column_values_to_be_unique",
+            kwargs={"column": "id"},
+        ),
+        ExpectationSpec(
+            name="b_after_a",
+            type="expect_column_pair_values_a_to_be_greater_than_b",
+            kwargs={"column_A": "b", "column_B": "a", "or_equal": True},
+        ),
+        ExpectationSpec(
+            name="v_between",
+            type="expect_column_values_to_be_between",
+            kwargs={"column": "v", "min_value": 0},
+        ),
+        ExpectationSpec(
+            name="v_mostly_filled",
+            type="expect_column_proportion_of_non_null_values_to_be_between",
+            kwargs={"column": "v", "min_value": 0.5},
+            level="dataset",
+        ),
+    ]
+    return dataset, checks
+
+
+def _batches():
+    import numpy as np
+    import pyarrow as pa
+
+    base = np.datetime64("2026-01-01T00:00:00", "us")
+    for start in range(0, ROWS, BATCH):
+        i = np.arange(start, min(start + BATCH, ROWS))
+        ids = pa.array([f"order-{n:012d}-{n % 7919:05d}" for n in i % (ROWS - 10)])
+        a = base + (i * 1_000_000).astype("timedelta64[us]")
+        b = a + np.where(i % 1000 == 0, -1, 3600) * np.timedelta64(1_000_000, "us")
+        v = np.where(i % 10 == 0, np.nan, i.astype(float))
+        yield pa.RecordBatch.from_pydict(
+            {
+                "id": ids,
+                "patient_key": pa.array([f"PRONT-{n:09d}" for n in i]),
+                "a": pa.array(a),
+                "b": pa.array(b),
+                "v": pa.array(v),
+            }
+        )
+
+
+def _worker(folder: Path) -> None:
+    import duckdb
+
+    from upflux_etl.extract.pii import protect_batch
+    from upflux_etl.quality.sql_suite import SqlSuiteInput, run_sql_suite
+    from upflux_etl.warehouse.build import limit_memory
+    from upflux_etl.warehouse.merged import merged_query
+    from upflux_etl.warehouse.schema import ensure_schema
+    from upflux_etl.warehouse.split import split_load
+    from upflux_etl.warehouse.staging import land
+
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    dataset, checks = _spec()
+    key = b"memory-test-key-0123456789"
+    con = duckdb.connect(str(folder / "build.duckdb"))
+    ensure_schema(con)
+    limit_memory(con, f"{LIMIT_MB}MB", folder / "build.tmp")
+    land(con, "big", (protect_batch(b, dataset, key) for b in _batches()))
+    con.execute(
+        'create table staging."big" as select row_number() over () as _row_id, * from landing."big"'
+    )
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+
+    def validate():
+        where = SqlSuiteInput(table='staging."big"', merged=merged_query(con, dataset, full=True))
+        return run_sql_suite(con, checks, dataset="big", now=now, where=where)
+
+    con.execute("set temp_directory = ''")
+    try:
+        validate()
+        without_spill = "completed"
+    except duckdb.OutOfMemoryException as exc:
+        without_spill = f"OutOfMemory: {str(exc)[:80]}"
+    limit_memory(con, f"{LIMIT_MB}MB", folder / "build.tmp")
+    outcome = validate()
+    quarantine = outcome.quarantined_row_ids()
+    ledger = split_load(con, dataset, load_id="l1", full=True, quarantine=quarantine, hold=False)
+    report = {
+        "without_spill": without_spill,
+        "ledger": ledger.as_dict(),
+        "failing": len(quarantine),
+        "statuses": {c.name: c.status for c in outcome.checks},
+        "baseline_kb": baseline,
+        "peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    }
+    sys.stdout.write(json.dumps(report) + "\n")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).parents[2]))
+    _worker(Path(sys.argv[1]))
