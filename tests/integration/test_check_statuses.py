@@ -142,6 +142,10 @@ def test_a_hospital_without_triage_data_gets_not_applicable_triage_checks(no_tri
     client, result = no_triage
     statuses = _statuses(client, result.run_id)
     _assert_honest(statuses)
-    for name in ("triage_started_at_mostly_filled", "triage_after_arrival", "triage_end_after_start"):
+    for name in (
+        "triage_started_at_mostly_filled",
+        "triage_after_arrival",
+        "triage_end_after_start",
+    ):
         assert statuses[("er_visits", name)][0] == "not_applicable", name
     assert statuses[("er_visits", "left_after_arrival")][0] in ("passed", "failed")

@@ -137,16 +137,20 @@ def _worker(folder: Path) -> None:
     )
     now = datetime(2026, 6, 1, tzinfo=UTC)
 
-    def validate():
+    def validate():  # on the current `con`
         where = SqlSuiteInput(table='staging."big"', merged=merged_query(con, dataset, full=True))
         return run_sql_suite(con, checks, dataset="big", now=now, where=where)
 
-    con.execute("set temp_directory = ''")
+    con.close()
+    con = duckdb.connect(str(folder / "build.duckdb"), config={"temp_directory": ""})
+    con.execute(f"set memory_limit = '{LIMIT_MB}MB'")
     try:
         validate()
         without_spill = "completed"
     except duckdb.OutOfMemoryException as exc:
         without_spill = f"OutOfMemory: {str(exc)[:80]}"
+    con.close()
+    con = duckdb.connect(str(folder / "build.duckdb"))
     limit_memory(con, f"{LIMIT_MB}MB", folder / "build.tmp")
     outcome = validate()
     quarantine = outcome.quarantined_row_ids()

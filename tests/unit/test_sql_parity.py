@@ -63,11 +63,19 @@ CASES: list[tuple[str, dict]] = [
         "expect_compound_columns_to_be_unique",
         {"column_list": ["k1", "k2"], "ignore_row_if": "any_value_is_missing"},
     ),
-    ("expect_compound_columns_to_be_unique", {"column_list": ["k1", "k2"], "ignore_row_if": "never"}),
+    (
+        "expect_compound_columns_to_be_unique",
+        {"column_list": ["k1", "k2"], "ignore_row_if": "never"},
+    ),
     ("expect_compound_columns_to_be_unique", {"column_list": ["b", "k1"]}),
     (
         "expect_column_pair_values_a_to_be_greater_than_b",
-        {"column_A": "ts2", "column_B": "ts", "or_equal": True, "ignore_row_if": "either_value_is_missing"},
+        {
+            "column_A": "ts2",
+            "column_B": "ts",
+            "or_equal": True,
+            "ignore_row_if": "either_value_is_missing",
+        },
     ),
     (
         "expect_column_pair_values_a_to_be_greater_than_b",
@@ -80,7 +88,12 @@ CASES: list[tuple[str, dict]] = [
     ),
     (
         "expect_column_pair_values_a_to_be_greater_than_b",
-        {"column_A": "n", "column_B": "i", "or_equal": True, "ignore_row_if": "either_value_is_missing"},
+        {
+            "column_A": "n",
+            "column_B": "i",
+            "or_equal": True,
+            "ignore_row_if": "either_value_is_missing",
+        },
     ),
     ("expect_column_values_to_be_between", {"column": "i", "min_value": 1, "max_value": 12}),
     (
@@ -97,13 +110,25 @@ CASES: list[tuple[str, dict]] = [
         "expect_column_values_to_be_between",
         {"column": "ts", "min_value": datetime(2026, 1, 1, tzinfo=UTC), "max_value": NOW},
     ),
-    ("expect_column_values_to_match_regex", {"column": "code", "regex": r"^[A-Z][0-9]{2}(?:\.?[0-9A-Z]{1,2})?$"}),
+    (
+        "expect_column_values_to_match_regex",
+        {"column": "code", "regex": r"^[A-Z][0-9]{2}(?:\.?[0-9A-Z]{1,2})?$"},
+    ),
     ("expect_column_values_to_match_regex", {"column": "s", "regex": "a"}),
     ("expect_column_values_to_match_regex", {"column": "s", "regex": "^$"}),
     ("expect_column_values_to_match_regex", {"column": "i", "regex": "^1"}),
-    ("expect_column_proportion_of_non_null_values_to_be_between", {"column": "s", "min_value": 0.5}),
-    ("expect_column_proportion_of_non_null_values_to_be_between", {"column": "n", "min_value": 0.72}),
-    ("expect_column_proportion_of_non_null_values_to_be_between", {"column": "n", "min_value": 5 / 7}),
+    (
+        "expect_column_proportion_of_non_null_values_to_be_between",
+        {"column": "s", "min_value": 0.5},
+    ),
+    (
+        "expect_column_proportion_of_non_null_values_to_be_between",
+        {"column": "n", "min_value": 0.72},
+    ),
+    (
+        "expect_column_proportion_of_non_null_values_to_be_between",
+        {"column": "n", "min_value": 5 / 7},
+    ),
     (
         "expect_column_proportion_of_non_null_values_to_be_between",
         {"column": "n", "min_value": 5 / 7, "strict_min": True},
@@ -112,7 +137,10 @@ CASES: list[tuple[str, dict]] = [
         "expect_column_proportion_of_non_null_values_to_be_between",
         {"column": "ts", "min_value": 0.5, "max_value": 6 / 7, "strict_max": True},
     ),
-    ("expect_column_proportion_of_non_null_values_to_be_between", {"column": "k2", "max_value": 0.5}),
+    (
+        "expect_column_proportion_of_non_null_values_to_be_between",
+        {"column": "k2", "max_value": 0.5},
+    ),
     ("expect_table_row_count_to_be_between", {"min_value": 7}),
     ("expect_table_row_count_to_be_between", {"min_value": 7, "strict_min": True}),
     ("expect_table_row_count_to_be_between", {"min_value": 1, "max_value": 6}),
@@ -183,7 +211,9 @@ def test_the_cases_cover_every_expectation_type_the_suites_use():
     assert set(compiled_types()) <= set(registry["types"])
 
 
-@pytest.mark.parametrize(("type_name", "kwargs"), CASES, ids=[f"{t}-{i}" for i, (t, _) in enumerate(CASES)])
+@pytest.mark.parametrize(
+    ("type_name", "kwargs"), CASES, ids=[f"{t}-{i}" for i, (t, _) in enumerate(CASES)]
+)
 def test_sql_equals_great_expectations(type_name, kwargs):
     con = duckdb.connect()
     _table(con)
@@ -194,7 +224,11 @@ def test_sql_equals_great_expectations(type_name, kwargs):
 @pytest.mark.parametrize(
     ("type_name", "kwargs"),
     [c for c in CASES if not c[0].startswith("expect_column_proportion")],
-    ids=[f"empty-{t}-{i}" for i, (t, _) in enumerate(CASES) if not t.startswith("expect_column_proportion")],
+    ids=[
+        f"empty-{t}-{i}"
+        for i, (t, _) in enumerate(CASES)
+        if not t.startswith("expect_column_proportion")
+    ],
 )
 def test_sql_equals_great_expectations_on_an_empty_table(type_name, kwargs):
     con = duckdb.connect()

@@ -22,9 +22,9 @@ from upflux_etl.quality.outcome import SuiteOutcome
 from upflux_etl.quality.sql_suite import SqlSuiteInput, run_sql_suite
 from upflux_etl.warehouse.build import build_connection
 from upflux_etl.warehouse.files import first_row, has_table
+from upflux_etl.warehouse.merged import merged_query
 from upflux_etl.warehouse.meta.checks import write_checks
 from upflux_etl.warehouse.meta.ledger import write_ledger
-from upflux_etl.warehouse.merged import merged_query
 from upflux_etl.warehouse.meta.watermarks import read_watermark, write_watermark
 from upflux_etl.warehouse.split import Ledger, split_load
 from upflux_etl.warehouse.staging import (

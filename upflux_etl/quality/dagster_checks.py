@@ -45,7 +45,11 @@ def severity(check: CheckResult) -> AssetCheckSeverity:
     Failing rows are quarantined and the rest of the load published: a warning. A failing
     blocking check holds the load, and a broken check judged nothing: errors.
     """
-    if check.status == ERROR or check.error is not None or (check.level == DATASET and check.blocking):
+    if (
+        check.status == ERROR
+        or check.error is not None
+        or (check.level == DATASET and check.blocking)
+    ):
         return AssetCheckSeverity.ERROR
     return AssetCheckSeverity.WARN
 
@@ -76,5 +80,9 @@ def _result(asset_key: AssetKey, check: CheckResult) -> AssetCheckResult:
 
 def _description(check: CheckResult) -> str | None:
     if check.status == NOT_APPLICABLE:
-        return f"{NOT_APPLICABLE_TEXT}: {check.description}" if check.description else NOT_APPLICABLE_TEXT
+        return (
+            f"{NOT_APPLICABLE_TEXT}: {check.description}"
+            if check.description
+            else NOT_APPLICABLE_TEXT
+        )
     return check.description or None

@@ -339,7 +339,8 @@ _SUPPORTED: dict[str, set[str]] = {
         "ignore_row_if",
         "mostly",
     },
-    "expect_column_values_to_be_between": _MAP | {"min_value", "max_value", "strict_min", "strict_max"},
+    "expect_column_values_to_be_between": _MAP
+    | {"min_value", "max_value", "strict_min", "strict_max"},
     "expect_column_values_to_match_regex": _MAP | {"regex"},
     "expect_column_proportion_of_non_null_values_to_be_between": {
         "column",

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
+import pyarrow as pa
 
 from upflux_etl.catalog.models import ExpectationSpec
 from upflux_etl.quality.gx_expectations import expectation_class, is_row_level
@@ -38,7 +39,7 @@ from upflux_etl.quality.status import errored, judge_aggregate, judge_row
 from upflux_etl.warehouse.files import first_row, scalar
 
 log = logging.getLogger("upflux.quality")
-ROW_COUNT_TYPES = "expect_table_row_count"
+FAILING_ROWS = "_failing_rows"  # registered during a run: the failing rows' `_row_id`s
 
 
 @dataclass(frozen=True)
@@ -170,6 +171,7 @@ def run_sql_suite(
             check = compiled[spec.name]
             assert isinstance(check, AggregateCheck)
             outcomes[spec.name] = _aggregate(con, spec, dataset, check, merged, known)
+    con.unregister(FAILING_ROWS)
     return SuiteOutcome(dataset=dataset, checks=tuple(outcomes[s.name] for s in expectations))
 
 
@@ -224,17 +226,15 @@ def _measure_rows(
     return measured
 
 
-def _merged(
-    con: duckdb.DuckDBPyConnection, where: SqlSuiteInput, rows: dict[str, Measured]
-) -> str:
+def _merged(con: duckdb.DuckDBPyConnection, where: SqlSuiteInput, rows: dict[str, Measured]) -> str:
     """The dataset as it will be published; `_failing_rows` registered for its query."""
-    import pyarrow as pa  # noqa: PLC0415 - only needed here
-
     failing = sorted({i for m in rows.values() for i in m.failing_row_ids})
-    con.register("_failing_rows", pa.table({ROW_ID: pa.array(failing, pa.int64())}))
+    con.register(FAILING_ROWS, pa.table({ROW_ID: pa.array(failing, pa.int64())}))
     if where.merged is not None:
         return where.merged
-    return f"(select * from {where.table} where {ROW_ID} not in (select {ROW_ID} from _failing_rows))"
+    return (
+        f"(select * from {where.table} where {ROW_ID} not in (select {ROW_ID} from {FAILING_ROWS}))"
+    )
 
 
 def _populated(

@@ -13,7 +13,7 @@ from upflux_etl.catalog.models import DatasetSpec
 from upflux_etl.warehouse.files import has_table
 from upflux_etl.warehouse.split import published_columns
 
-FAILING_ROWS = "_failing_rows"  # registered by the caller: one `_row_id` column
+FAILING_ROWS = "_failing_rows"  # registered by quality.sql_suite: one `_row_id` column
 
 
 def merged_query(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, *, full: bool) -> str:
