@@ -138,7 +138,7 @@ def run_sql_suite(
     if now.tzinfo is None:
         raise ValueError("now must carry a time zone (timestamps are tz-aware)")
     types = column_types(con, where.table)
-    known = set(types) | {n for s in expectations for n in (s.name, s.type)}
+    known = _known_names(types, expectations)
     compiled: dict[str, Compiled] = {}
     errors: dict[str, str] = {}
     fallback: list[ExpectationSpec] = []
@@ -157,8 +157,8 @@ def run_sql_suite(
     outcomes: dict[str, CheckOutcome] = {}
     if fallback and where.fallback is not None:
         outcomes.update({c.name: c for c in where.fallback(fallback).checks})
-    elif fallback:
-        errors.update({s.name: "no engine for this expectation" for s in fallback})
+    missing = {s.name for s in fallback} - set(outcomes)
+    errors.update({name: "no engine ran this expectation" for name in missing})
     for spec in expectations:
         if spec.name in outcomes:
             continue
@@ -278,3 +278,12 @@ def _aggregate(
 
 def _errored(spec: ExpectationSpec, dataset: str, total: int, error: str) -> CheckOutcome:
     return errored(spec, dataset, total, error)
+
+
+def _known_names(types: dict[str, str], expectations: list[ExpectationSpec]) -> set[str]:
+    """Names that may stay in an error text: columns and the suite's own strings, not data."""
+    names = set(types)
+    for spec in expectations:
+        names.update([spec.name, spec.type, spec.value_set_from or ""])
+        names.update(str(v) for v in spec.kwargs.values() if isinstance(v, str))
+    return names
