@@ -107,7 +107,9 @@ def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
         con.execute(
             f'create or replace table staging."{name}" as {staged_sql(spec, landed, ctx.client.timezone, set(mappings))}'
         )
+        validating = time.monotonic()
         outcome = _validate(con, ctx, spec)
+        log.info("%s: validated in %.1f s", name, time.monotonic() - validating)
         hold = bool(outcome.blocking_failures())
         ledger = split_load(
             con,
