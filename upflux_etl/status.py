@@ -9,6 +9,7 @@ from upflux_etl.catalog.reader import Catalog
 from upflux_etl.indicators.completeness import completeness, indicator_set_status
 from upflux_etl.pipeline.reporting import checklist_step, published
 from upflux_etl.pipeline.run_records import state_store
+from upflux_etl.run_history import recent_loads
 from upflux_etl.settings import Settings
 from upflux_etl.state.records import RunRecord
 from upflux_etl.warehouse.files import WarehouseFiles
@@ -42,9 +43,10 @@ def read_status(settings: Settings, client: ClientSpec, catalog: Catalog) -> dic
     """The status of the last published load.
 
     Ledger per dataset, every check and indicator value, with the quality report, the health
-    score (and its history) and the checklist.
+    score (and its history), the checklist and the recent loads (whoever started them).
     """
     status = _warehouse_status(settings, client, catalog)
+    status["recent_loads"] = recent_loads(settings, client.slug)
     with state_store(settings) as store:
         runs = store.runs(client.slug, limit=RUNS_LOOKED_AT)
         history = store.health_history(client.slug, days=30)

@@ -212,7 +212,17 @@ def demo_erp(ctx: typer.Context) -> None:
 
 
 def _run_client(settings: Settings, slug: str, *, full: bool):
-    """The load, in this process (Dagster is imported only once the client is known runnable)."""
-    from upflux_etl.runner import run_client
+    """The load, in this process (Dagster is imported only once the client is known runnable).
 
-    return run_client(settings, slug, full=full)
+    SIGTERM stops it like Ctrl-C: the run's build is discarded, one plain line, exit 130.
+    """
+    import signal
+
+    from upflux_etl.runner import RunInterrupted, run_client
+
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        return run_client(settings, slug, full=full)
+    except RunInterrupted as exc:
+        errors.print(f"[bold red]interrupted:[/] {escape(str(exc))}", markup=True, soft_wrap=True)
+        raise typer.Exit(130) from None

@@ -34,6 +34,7 @@ def publish_step(ctx: LoadContext) -> Publication:
             for c in read_checks(con, ctx.run_id)
             if c.status == ERROR or (c.blocking and c.status == FAILED)
         ]
+    log.info("%s: publishing run %s", ctx.client.slug, ctx.run_id[:8])
     version = publish(ctx.files, ctx.run_id, ctx.client.timezone)
     log.info("%s: published %s (version %s)", ctx.client.slug, ctx.files.published, version[:8])
     if ctx.client.export.enabled:
