@@ -34,6 +34,9 @@ STATUS_CHECK_FIELDS = (
     "error",
     "description",
     "fix_hint",
+    "status",
+    "observed",
+    "expected",
 )
 
 

@@ -2,19 +2,22 @@
 
 Check the batch's column names against the canonical dataset (`extract.columns`), validate
 clear identifiers, then replace them by a keyed HMAC. Nothing here writes anywhere, and no
-batch leaves `protect_batch` unchecked.
+batch leaves `protect_batch` unchecked. `pseudonymise` is the per-value reference; batches go
+through the vectorised `pii_vector.protect_column`, byte-identical to it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+from functools import partial
 
 import pyarrow as pa
 
 from upflux_etl.catalog.models import MIN_KEY_LENGTH, DatasetSpec
 from upflux_etl.extract.columns import canonical_names
 from upflux_etl.extract.identifiers import cns_is_valid, cpf_is_valid
+from upflux_etl.extract.pii_vector import protect_column
 
 VALIDATORS = {"cpf": cpf_is_valid, "cns": cns_is_valid}
 
@@ -69,16 +72,26 @@ def protect_batch(
     for name, spec in dataset.columns.items():
         if spec.pii != "pseudonym":
             continue
-        clear = columns[name].to_pylist()
-        if spec.validate_:
-            check = VALIDATORS[spec.validate_]
-            columns[f"{name}_valid"] = pa.array(
-                [None if v is None or not str(v).strip() else check(str(v)) for v in clear],
-                pa.bool_(),
-            )
-        normalise = _digits_only if spec.validate_ else str.strip
-        columns[name] = pa.array(pseudonymise(clear, key, normalise), pa.string())
+        hashed, flags = protect_column(
+            columns[name],
+            key,
+            validate=spec.validate_,
+            fallback=partial(_protect_values, key=key, validate=spec.validate_),
+        )
+        if flags is not None:
+            columns[f"{name}_valid"] = flags
+        columns[name] = hashed
     return pa.RecordBatch.from_arrays(list(columns.values()), names=list(columns))
+
+
+def _protect_values(clear: list, key: bytes, validate: str | None) -> tuple[list, list | None]:
+    """The per-value reference: what `protect_column` computes in SQL for ASCII text."""
+    flags = None
+    if validate:
+        check = VALIDATORS[validate]
+        flags = [None if v is None or not str(v).strip() else check(str(v)) for v in clear]
+    normalise = _digits_only if validate else str.strip
+    return pseudonymise(clear, key, normalise), flags
 
 
 def _digits_only(text: str) -> str:

@@ -40,6 +40,11 @@ class LoadContext:
         """The load mode: "full" or "incremental"."""
         return "full" if self.full else "incremental"
 
+    @property
+    def memory_limit(self) -> str:
+        """DuckDB's `memory_limit` for the build's connections (a setting)."""
+        return self.settings.duckdb_memory_limit
+
     def dataset(self, name: str) -> DatasetSpec:
         """The canonical dataset named `name`."""
         return self.catalog.canonical.datasets[name]

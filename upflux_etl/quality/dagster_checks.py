@@ -1,7 +1,9 @@
 """Dagster asset checks from our expectations and outcomes (dagster-ge does not support GX 1.x).
 
 Checks are never Dagster-`blocking`: the pipeline holds a load itself, so downstream assets
-still run on the previous publication.
+still run on the previous publication. A `not_applicable` check is a passed Dagster check
+(nothing to judge is not a failure) whose metadata and description say so; an `error` is a
+failed one with ERROR severity.
 """
 
 from __future__ import annotations
@@ -9,8 +11,10 @@ from __future__ import annotations
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey
 
 from upflux_etl.catalog.models import ExpectationSpec
-from upflux_etl.quality.outcome import DATASET, CheckResult, SuiteOutcome
+from upflux_etl.quality.outcome import DATASET, ERROR, NOT_APPLICABLE, CheckResult, SuiteOutcome
 from upflux_etl.quality.reconciliation import DESCRIPTION, FIX_HINT, RECONCILIATION_CHECK
+
+NOT_APPLICABLE_TEXT = "Não se aplica nesta carga"
 
 
 def check_specs(asset_key: AssetKey, expectations: list[ExpectationSpec]) -> list[AssetCheckSpec]:
@@ -52,19 +56,26 @@ def severity(check: CheckResult) -> AssetCheckSeverity:
     Failing rows are quarantined and the rest of the load published: a warning. A failing
     blocking check holds the load, and a broken check judged nothing: errors.
     """
-    if check.error is not None or (check.level == DATASET and check.blocking):
+    if (
+        check.status == ERROR
+        or check.error is not None
+        or (check.level == DATASET and check.blocking)
+    ):
         return AssetCheckSeverity.ERROR
     return AssetCheckSeverity.WARN
 
 
 def _result(asset_key: AssetKey, check: CheckResult) -> AssetCheckResult:
     return AssetCheckResult(
-        passed=check.passed,
+        passed=check.status != ERROR and check.passed,
         asset_key=asset_key,
         check_name=check.name,
         severity=severity(check),
-        description=check.description or None,
+        description=_description(check),
         metadata={
+            "status": check.status,
+            "observed": check.observed,
+            "expected": check.expected,
             "failing_count": check.failing_count,
             "element_count": check.element_count,
             "failing_share": round(check.failing_share, 6),
@@ -76,3 +87,13 @@ def _result(asset_key: AssetKey, check: CheckResult) -> AssetCheckResult:
             "error": check.error,
         },
     )
+
+
+def _description(check: CheckResult) -> str | None:
+    if check.status == NOT_APPLICABLE:
+        return (
+            f"{NOT_APPLICABLE_TEXT}: {check.description}"
+            if check.description
+            else NOT_APPLICABLE_TEXT
+        )
+    return check.description or None

@@ -12,7 +12,7 @@ CHECKLIST_STATUSES = ("done", "not_done", "scheduled")
 ACTION_STATUSES = ("open", "done", "snoozed", "dismissed")
 TRENDS = ("up", "down", "flat")
 # What a run record keeps of each check (`CheckResult.as_dict`): its JSON shape in the store.
-RUN_CHECK_FIELDS = ("dataset", "name", "level", "blocking", "passed", "failing_count")
+RUN_CHECK_FIELDS = ("dataset", "name", "level", "blocking", "passed", "failing_count", "status")
 
 
 def _require(value: Any, allowed: tuple[str, ...], what: str) -> None:
@@ -110,8 +110,12 @@ class RunRecord:
         return bool(self.ledger) and not self.unreconciled()
 
     def failing_blocking(self) -> list[dict[str, Any]]:
-        """The blocking checks that failed on this load."""
-        return [c for c in self.checks if c.get("blocking") and not c.get("passed")]
+        """The checks that held data on this load: blocking failures and checks in error."""
+        return [
+            c
+            for c in self.checks
+            if c.get("status") == "error" or (c.get("blocking") and not c.get("passed"))
+        ]
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -55,12 +56,18 @@ class RunningLoad(Protocol):
     def mode(self) -> str:
         """The load mode: "full" or "incremental"."""
 
+    @property
+    def memory_limit(self) -> str:
+        """DuckDB's `memory_limit` for the build's connections, e.g. "2GB"."""
+
 
 @contextmanager
 def build_connection(load: RunningLoad) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection to the load's build, closed on exit.
 
-    The build is created on the load's first step; the connection uses the hospital's time zone.
+    The build is created on the load's first step; the connection uses the hospital's time
+    zone, the load's `memory_limit`, and spills beyond it to `builds/<run_id>.tmp/` (only
+    pseudonymised data reaches a build).
     """
     client = load.client
     path = open_build(
@@ -68,9 +75,27 @@ def build_connection(load: RunningLoad) -> Iterator[duckdb.DuckDBPyConnection]:
     )
     con = connect(path, client.timezone)
     try:
+        limit_memory(con, load.memory_limit, path.with_suffix(".tmp"))
         yield con
     finally:
         con.close()
+
+
+_MEMORY_LIMIT = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
+
+
+def limit_memory(con: duckdb.DuckDBPyConnection, memory_limit: str, temp_directory: Path) -> None:
+    """Bound a connection's memory to `memory_limit`, spilling to `temp_directory`.
+
+    Raises:
+        ValueError: `memory_limit` is not a size such as "2GB" or "512MiB".
+    """
+    if not _MEMORY_LIMIT.match(memory_limit.strip()):
+        raise ValueError(
+            f"UPFLUX_DUCKDB_MEMORY_LIMIT: {memory_limit!r} is not a size such as 2GB or 512MiB"
+        )
+    con.execute(f"set memory_limit = '{memory_limit.strip()}'")
+    con.execute("set temp_directory = ?", [str(temp_directory)])
 
 
 def open_build(
@@ -128,6 +153,7 @@ def _publish_locked(files: WarehouseFiles, run_id: str, timezone: str) -> str:
         _replace_link(files.published, files.previous)
     os.replace(path, files.published)
     _fsync_dir(files.root)
+    shutil.rmtree(path.with_suffix(".tmp"), ignore_errors=True)  # the run's spill folder
     return version
 
 
@@ -137,7 +163,10 @@ def discard_build(files: WarehouseFiles, run_id: str) -> bool:
         return False
     found = False
     for path in files.builds.glob(f"{run_id}.*"):
-        path.unlink(missing_ok=True)
+        if path.is_dir():  # the run's spill folder (`limit_memory`)
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
         found = True
     return found
 

@@ -26,6 +26,11 @@ create table if not exists meta.check_results (
     fix_hint varchar, error varchar, expectation_type varchar);
 -- Warehouses published before the column existed.
 alter table meta.check_results add column if not exists expectation_type varchar;
+-- Check statuses (passed/failed/not_applicable/error) and a dataset-level check's figures;
+-- rows written before them read their status from passed/error.
+alter table meta.check_results add column if not exists status varchar;
+alter table meta.check_results add column if not exists observed double;
+alter table meta.check_results add column if not exists expected varchar;
 create table if not exists meta.indicator_values (
     load_id varchar, indicator varchar, period date, dimensions varchar, measure varchar,
     value double, unit varchar);
@@ -57,7 +62,9 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     # 1 -> 2: meta.indicator_coverage and meta.schema_version (both in META_DDL); nothing to
     # transform.
     2: (),
-    # 2 -> 3: meta.reconciliation, meta.tombstones and meta.delete_scans (in META_DDL).
+    # 2 -> 3: meta.reconciliation, meta.tombstones and meta.delete_scans; meta.check_results
+    # status, observed, expected (all in META_DDL); older rows keep a null status, read as
+    # derived from passed/error.
     3: (),
 }
 
