@@ -109,7 +109,14 @@ def _land_source_keys(
     sql = keys_query(text.sql, text.dialect, spec.primary_key, text.write)
     key = ctx.pseudonym_key()
     with open_batches(text.url, sql, schema=text.schema, batch_rows=text.batch_rows) as batches:
-        stream: Iterator[pa.RecordBatch] = (protect_batch(b, spec, key) for b in batches)
+        # The keys query returns the primary key only: its columns are checked and protected
+        # against that part of the canonical dataset.
+        keys_spec = spec.model_copy(
+            update={"columns": {c: spec.columns[c] for c in spec.primary_key}}
+        )
+        stream: Iterator[pa.RecordBatch] = (
+            protect_batch(b, keys_spec, key, text.name) for b in batches
+        )
         if exclusion is not None:
             stream = exclusion.filter(stream)
         first = next(stream, None)

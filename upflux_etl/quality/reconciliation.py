@@ -56,6 +56,9 @@ def reconciliation_outcome(figures: Reconciliation, dataset: str) -> CheckOutcom
         fix_hint=FIX_HINT,
         expectation_type="upflux_source_reconciliation",
         error=figures.error,
+        # What the warehouse holds, against the source's total (what it should hold).
+        observed=float(figures.warehouse_count),
+        expected=f"= {expected} (origem)" if expected is not None else None,
     )
 
 
