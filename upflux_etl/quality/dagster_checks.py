@@ -10,6 +10,7 @@ from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetK
 
 from upflux_etl.catalog.models import ExpectationSpec
 from upflux_etl.quality.outcome import DATASET, CheckResult, SuiteOutcome
+from upflux_etl.quality.source_schema import DRIFT_CHECK, DRIFT_DESCRIPTION, DRIFT_FIX
 
 
 def check_specs(asset_key: AssetKey, expectations: list[ExpectationSpec]) -> list[AssetCheckSpec]:
@@ -27,6 +28,18 @@ def check_specs(asset_key: AssetKey, expectations: list[ExpectationSpec]) -> lis
             },
         )
         for exp in expectations
+    ]
+
+
+def source_check_specs(asset_key: AssetKey) -> list[AssetCheckSpec]:
+    """The checks every dataset gets from its source's catalog (schema drift)."""
+    return [
+        AssetCheckSpec(
+            name=DRIFT_CHECK,
+            asset=asset_key,
+            description=DRIFT_DESCRIPTION,
+            metadata={"level": DATASET, "blocking": False, "fix_hint": DRIFT_FIX},
+        )
     ]
 
 

@@ -33,6 +33,12 @@ create table if not exists meta.watermarks (
     dataset varchar primary key, column_name varchar, value varchar);
 create table if not exists meta.publication (
     version varchar, published_at timestamptz, load_id varchar);
+create table if not exists meta.source_sessions (
+    load_id varchar, source varchar, dataset varchar, purpose varchar, attempt integer,
+    started_at timestamptz, seconds double, rows_read bigint, outcome varchar, reason varchar);
+create table if not exists meta.source_columns (
+    load_id varchar, source varchar, table_name varchar, column_name varchar,
+    column_type varchar);
 """
 
 

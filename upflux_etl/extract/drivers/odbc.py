@@ -16,8 +16,9 @@ from contextlib import contextmanager
 import pyarrow as pa
 
 from upflux_etl.extract.arrow_batches import rows_to_batches
-from upflux_etl.extract.drivers.session import session_statements
+from upflux_etl.extract.drivers.session import identity_statements, session_statements
 from upflux_etl.extract.errors import SourceError
+from upflux_etl.extract.session_options import SessionOptions
 from upflux_etl.extract.urls import odbc_pairs, odbc_parts, safe_url
 
 # Connection-string options that make a driver stream instead of holding the whole result in
@@ -32,7 +33,11 @@ STREAMING = {
 
 @contextmanager
 def odbc_batches(
-    url: str, sql: str, schema: str | None, batch_rows: int
+    url: str,
+    sql: str,
+    schema: str | None,
+    batch_rows: int,
+    session: SessionOptions | None = None,
 ) -> Iterator[Iterator[pa.RecordBatch]]:
     """Run `sql` on a read-only ODBC session and yield an iterator of Arrow batches.
 
@@ -44,12 +49,22 @@ def odbc_batches(
     import pyodbc
 
     dialect, connection = odbc_parts(url)
+    session = session or SessionOptions()
     conn = pyodbc.connect(
-        with_streaming(connection, dialect, batch_rows), readonly=True, autocommit=False
+        with_streaming(connection, dialect, batch_rows),
+        readonly=True,
+        autocommit=False,
+        timeout=session.connect_timeout_s,
     )
     try:
+        # The driver's query timeout: the one statement bound every dialect honours.
+        conn.timeout = session.statement_timeout_s
+        if session.codec != "utf-8":  # non-Unicode columns arrive in the source's code page
+            conn.setdecoding(pyodbc.SQL_CHAR, encoding=session.codec)
         cur = conn.cursor()
-        for statement in session_statements(dialect, schema):
+        for statement in session_statements(dialect, schema) + identity_statements(
+            dialect, session.application_name
+        ):
             cur.execute(statement)
         conn.commit()
         cur.execute(sql)
