@@ -22,7 +22,7 @@ class Table(NamedTuple):
 
 # The columns incremental loads filter on: a real ERP indexes them (a nightly "changed since"
 # query would otherwise scan the whole table).
-CHANGE_COLUMNS = ("dt_atualizacao", "updated_at")
+CHANGE_COLUMNS = ("dt_atualizacao", "updated_at", "usage_day")
 
 
 def _t(name: str, cols: str, pk: tuple[str, ...] = (), idx: tuple[str, ...] = ()) -> Table:

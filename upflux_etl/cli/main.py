@@ -14,7 +14,7 @@ from rich.markup import escape
 
 from upflux_etl.catalog.errors import ConfigError
 from upflux_etl.catalog.validation import validate_project
-from upflux_etl.cli import actions, checklist
+from upflux_etl.cli import actions, checklist, onboarding
 from upflux_etl.cli.console import console, errors, friendly_errors, show_progress
 from upflux_etl.cli.health import health
 from upflux_etl.cli.lookup import find_client, find_runnable_client
@@ -31,6 +31,8 @@ app.add_typer(actions.app, name="actions")
 app.command("health")(health)
 app.command("radar")(radar)
 app.command("overview", hidden=True)(overview)
+app.command("connect-test")(onboarding.connect_test)
+app.command("discover")(onboarding.discover)
 # Every command imports what it runs inside its own function (here and in cli/*): Dagster and
 # Great Expectations (~8 s), the state store and warehouse (SQLAlchemy, DuckDB, Arrow) would
 # otherwise be paid by `upflux validate`, which must answer in under 3 s. The demo ERP

@@ -158,20 +158,13 @@ def _sqlite(url: str) -> Iterator[Probe]:
 
 @contextmanager
 def _odbc(url: str, schema: str | None, session: SessionOptions) -> Iterator[Probe]:
-    import pyodbc
-
-    from upflux_etl.extract.drivers.session import identity_statements, session_statements
+    from upflux_etl.extract.drivers.odbc import odbc_connect, odbc_session_statements
 
     dialect, connection = odbc_parts(url)
-    conn = pyodbc.connect(
-        connection, readonly=True, autocommit=False, timeout=session.connect_timeout_s
-    )
+    conn = odbc_connect(connection, dialect, session)
     try:
-        conn.timeout = session.statement_timeout_s
         cur = conn.cursor()
-        for statement in session_statements(dialect, schema) + identity_statements(
-            dialect, session.application_name
-        ):
+        for statement in odbc_session_statements(dialect, schema, session):
             cur.execute(statement)
         conn.commit()
         yield Probe(url, dialect, "odbc", cur)

@@ -19,7 +19,6 @@ from upflux_etl.extract.urls import dialect_of, resolve_url
 from upflux_etl.pipeline.context import LoadContext
 from upflux_etl.pipeline.extraction import Extraction, extract_with_retries
 from upflux_etl.pipeline.source_checks import inspect_source
-from upflux_etl.quality.gx_bridge import run_suite
 from upflux_etl.quality.outcome import SuiteOutcome
 from upflux_etl.quality.source_schema import drift_outcome
 from upflux_etl.warehouse.build import build_connection
@@ -198,6 +197,10 @@ def _protected(
 
 
 def _validate(con: duckdb.DuckDBPyConnection, ctx: LoadContext, spec: DatasetSpec) -> SuiteOutcome:
+    # Imported here: Great Expectations takes seconds to import, and `upflux connect-test`
+    # (which reuses `source_query`) must answer within seconds.
+    from upflux_etl.quality.gx_bridge import run_suite
+
     expectations = ctx.catalog.checks[spec.name]
     wanted = {e.value_set_from for e in expectations if e.value_set_from}
     value_sets = {ref: _value_set(con, ref) for ref in wanted}
