@@ -106,11 +106,9 @@ def maria_reader(maria_demo):
         f"grant select on `{database}`.* to '{user}'@'%%'",
     )
     try:
-        yield (
-            sa.engine.make_url(url)
-            .set(username=user, password=None)
-            .render_as_string(hide_password=False)
-        )
+        # its own database in the URL: it may not connect to `test`
+        reader = sa.engine.make_url(url).set(username=user, password=None, database=database)
+        yield reader.render_as_string(hide_password=False)
     finally:
         admin(url, f"drop user if exists '{user}'@'%%'")
 

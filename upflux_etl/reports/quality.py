@@ -14,6 +14,7 @@ from upflux_etl.reports.labels import LOAD_MODE, LOAD_STATUS, local_time
 from upflux_etl.reports.quality_data import CheckRow, DatasetSection, read_sections
 from upflux_etl.reports.render import render
 from upflux_etl.warehouse.meta.loads import LoadHeader, read_header
+from upflux_etl.warehouse.meta.source_sessions import read_dba_view, read_retries
 
 DEFAULT_CAP = 50
 
@@ -65,7 +66,9 @@ def render_quality_report(
     generated_at = now or datetime.now(UTC)
     failing = [c for s in sections for c in s.checks if not c.check.passed]
     labels = {name: d.label for name, d in canonical.datasets.items()} if canonical else {}
-    html = _render(client, header, sections, failing, generated_at, cap, labels)
+    html = _render(client, header, sections, failing, generated_at, cap, labels).replace(
+        DBA_PLACEHOLDER, _dba_section(con, load_id)
+    )
     sealed, report_id = seal(html)
     write_atomic(out_path, sealed)
     return ReportInfo(
@@ -109,4 +112,18 @@ def _render(
         failing=failing,
         blocking_failing=[c for c in failing if c.check.blocking],
         cap=cap,
+        dba_section=DBA_PLACEHOLDER,
+    )
+
+
+# What the DBA saw of the load: its own template, rendered from `meta.source_sessions`.
+DBA_PLACEHOLDER = "<!-- upflux: o que o DBA vê -->"
+
+
+def _dba_section(con: duckdb.DuckDBPyConnection, load_id: str) -> str:
+    return render(
+        "dba_view.html.j2",
+        None,
+        sources=read_dba_view(con, load_id),
+        retries=read_retries(con, load_id),
     )
