@@ -227,7 +227,7 @@ def test_an_incremental_column_without_an_index_is_named(env, pg_demo):
             "exams",
             url,
             schema,
-            "select * from pedido_exame",
+            "select nr_pedido, dt_atualizacao from pedido_exame",
             "dt_atualizacao",
             SessionOptions(),
         )
@@ -352,7 +352,7 @@ def test_a_killed_connection_is_retried_and_the_attempt_recorded(pg_demo):
     outcomes = [(s.attempt, s.outcome, s.reason) for s in attempts.sessions]
     assert outcomes[0] == (1, "retried", TERMINATED)
     assert outcomes[-1][1] == "ok" and attempts.sessions[-1].rows_read == 5000
-    assert con.sql('select count(*) from landing."probe_ds"').fetchone() == (5000,)
+    assert con.sql('select count(*) from landing."probe_ds"').fetchall() == [(5000,)]
     write_sessions(con, "load-1", attempts.sessions)
     assert read_retries(con, "load-1") == {"probe_ds": [{"attempt": 1, "reason": TERMINATED}]}
 
