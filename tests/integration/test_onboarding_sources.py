@@ -402,3 +402,46 @@ def test_connect_test_on_sqlite_says_what_it_cannot_prove(settings, pseudonym_ke
     assert all(d["columns_ok"] for d in erp["datasets"].values()), erp["datasets"]
     assert result.ok
     assert dt.datetime.fromisoformat(data["at"]).tzinfo is not None
+
+
+def test_a_load_shows_its_sessions_in_the_run_metadata_the_report_and_no_run_level_retry(
+    settings, pseudonym_key
+):
+    from tests.support.demo import make_demo, materialize_client
+    from upflux_etl.definitions.factories import client_assets, client_job
+
+    demo = make_demo(settings, **DEMO)
+    result = materialize_client(demo)
+    assert result.success
+    exams = next(
+        m
+        for m in result.asset_materializations_for_node("demo__datasets__exams")
+        if m.asset_key.path[-1] == "exams"
+    )
+    meta = {k: v.value for k, v in exams.metadata.items()}
+    assert meta["extraction_attempts"] == 1 and meta["retries"] == 0
+    assert meta["retry_reasons"] == "" and meta["source_sessions"] == 2  # probe + extraction
+    assert meta["unindexed_incremental_columns"] == ""  # the demo ERP indexes dt_atualizacao
+    drift = [
+        e.asset_check_evaluation_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        and e.asset_check_evaluation_data.check_name == "source_schema_unchanged"
+    ]
+    assert len(drift) >= 9 and all(d.passed for d in drift)
+    # Retries are the extraction's: nothing at the run or asset level redoes a whole load.
+    job = client_job(demo.client)
+    assert not any("retries" in k for k in (job.tags or {}))
+    for asset in client_assets(demo.client, read_catalog(settings), settings):
+        if hasattr(asset, "op"):
+            assert asset.op.retry_policy is None
+    con = duckdb.connect(str(demo.warehouse), read_only=True)
+    try:
+        sessions = con.sql(
+            "select purpose, count(*) from meta.source_sessions group by purpose order by 1"
+        ).fetchall()
+    finally:
+        con.close()
+    assert dict(sessions)["extract"] == dict(sessions)["probe"] >= 9
+    report = sorted((settings.client_dir("demo") / "reports").glob("*.html"))[-1]
+    assert "O que o DBA do hospital vê" in report.read_text("utf-8")
