@@ -27,7 +27,7 @@ from upflux_etl.catalog.reader import read_catalog
 from upflux_etl.extract.errors import SourceError
 from upflux_etl.extract.session_options import SessionOptions
 from upflux_etl.extract.source import open_batches
-from upflux_etl.extract.transient import TERMINATED
+from upflux_etl.extract.transient import TERMINATED, TIMEOUT
 from upflux_etl.onboarding.connect_test import connect_test
 from upflux_etl.onboarding.discover import DiscoverOptions, discover_client
 from upflux_etl.pipeline.extraction import Extraction, extract_with_retries
@@ -445,3 +445,29 @@ def test_a_load_shows_its_sessions_in_the_run_metadata_the_report_and_no_run_lev
     assert dict(sessions)["extract"] == dict(sessions)["probe"] >= 9
     report = sorted((settings.client_dir("demo") / "reports").glob("*.html"))[-1]
     assert "O que o DBA do hospital vê" in report.read_text("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("server", "sql"),
+    [("postgres", "select pg_sleep(30) as a"), ("mariadb", "select sleep(30) as a")],
+)
+def test_the_statement_timeout_stops_a_query_and_counts_as_transient(server, sql):
+    url = postgres_url() if server == "postgres" else mariadb_url()
+    if server == "postgres":
+        url = sa.engine.make_url(url).set(drivername="postgresql").render_as_string(False)
+    waits: list[float] = []
+    extraction = Extraction(
+        "erp",
+        "slow",
+        url,
+        sql,
+        None,
+        10,
+        SessionOptions(application_name="upflux-timeout", statement_timeout_s=1),
+        RetrySpec(attempts=2, backoff_s=0.01),
+    )
+    with pytest.raises(SourceError) as err:
+        extract_with_retries(_landing(), extraction, lambda b: b, sleep=waits.append)
+    assert err.value.transient == TIMEOUT, str(err.value)
+    assert "after 2 of 2 attempt(s)" in str(err.value)
+    assert len(waits) == 1

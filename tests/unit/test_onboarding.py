@@ -200,3 +200,13 @@ def test_a_passing_connect_test_is_round_1_evidence(tmp_path):
         store.dispose()
     assert "connect-test aprovado" in item.evidence
     assert "connect-test aprovado" not in before.evidence
+
+
+def test_a_driver_error_wrapped_by_sqlalchemy_is_judged_by_the_driver_error():
+    import sqlalchemy as sa
+
+    orig = Exception(1969, "Query execution was interrupted (max_statement_time exceeded)")
+    wrapped = sa.exc.OperationalError("select sleep(30)", {}, orig)
+    assert transient_reason(wrapped) == TIMEOUT
+    denied = sa.exc.OperationalError("connect", {}, Exception(1045, "Access denied for user"))
+    assert transient_reason(denied) is None

@@ -62,6 +62,9 @@ _NOT_TRANSIENT = re.compile(r"password|authentication|access denied|permission d
 
 def transient_reason(exc: BaseException) -> str | None:
     """Why retrying `exc`'s operation may succeed, or None when it would fail the same way."""
+    orig = getattr(exc, "orig", None)  # SQLAlchemy wraps the driver's error
+    if isinstance(orig, BaseException):
+        exc = orig
     text = str(exc)
     if _NOT_TRANSIENT.search(text):
         return None
