@@ -59,9 +59,9 @@ def inspect_source(
     try:
         read = tables_read(sql, dialect)
         with open_probe(url, schema, session) as probe:
-            tables = source_tables(probe, schema)
+            tables = source_tables(probe, schema, read)
             found.columns = {t: dict(tables[t].columns) for t in sorted(read) if t in tables}
-            indexed = indexed_columns(probe, schema)
+            indexed = indexed_columns(probe, schema, read)
         for table, column in sorted(column_sources(sql, dialect, incremental_column)):
             if (table, column) not in indexed:
                 found.unindexed.append(f"{table}.{column}")
