@@ -100,6 +100,12 @@ def status(
     if as_json:
         sys.stdout.write(json.dumps(state, indent=2, default=str, ensure_ascii=False) + "\n")
         return
+    last_run = state.get("last_run")
+    if last_run and last_run["status"] == "failed":
+        errors.print(
+            f"{spec.slug}: the last load ({last_run['load_id']}, {last_run['started_at']}) "
+            f"failed: {last_run['error'] or 'no reason recorded'}"
+        )
     if not state["load"]:
         errors.print(f"{spec.slug}: nothing published yet (run `upflux run {spec.slug}`)")
         raise typer.Exit(1)

@@ -83,13 +83,26 @@ def _checks_table(failing: list[dict]) -> Table:
     return table
 
 
+# The measures an indicator is read by; the others (patient_days, saidas, counts, the Pareto's
+# amounts) are its components, in `upflux status --json` and the report.
+HEADLINE_MEASURES = ("value", "p50", "p90", "within_target", "share")
+
+
 def _indicator_table(state: dict) -> Table:
     latest = max((v["period"] for v in state["indicators"]), default=None)
-    table = Table(title=f"indicators, {latest or 'no values'}")
+    table = Table(title=f"indicators, {latest or 'no values'} (headline measures)")
     for col in ("indicator", "dimensions", "measure", "value", "unit"):
         table.add_column(col)
-    for v in state["indicators"]:
-        if v["period"] == latest:
-            dims = ", ".join(f"{k}={x}" for k, x in v["dimensions"].items())
-            table.add_row(v["indicator"], dims, v["measure"], f"{v['value']:.2f}", v["unit"])
+    rows = [
+        v
+        for v in state["indicators"]
+        if v["period"] == latest and v["measure"] in HEADLINE_MEASURES
+    ]
+    overall = {v["indicator"] for v in rows if not v["dimensions"]}
+    for v in rows:
+        # An indicator with an overall value shows that one; the others show each breakdown.
+        if v["dimensions"] and v["indicator"] in overall:
+            continue
+        dims = ", ".join(f"{k}={x}" for k, x in v["dimensions"].items())
+        table.add_row(v["indicator"], dims, v["measure"], f"{v['value']:.2f}", v["unit"])
     return table

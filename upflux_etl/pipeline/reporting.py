@@ -44,7 +44,12 @@ def quality_report_step(ctx: LoadContext) -> ReportInfo:
         if con is None:
             raise RuntimeError(f"{ctx.client.slug}: no published warehouse to report on")
         report = render_quality_report(
-            con, ctx.client, ctx.run_id, out, canonical=ctx.catalog.canonical
+            con,
+            ctx.client,
+            ctx.run_id,
+            out,
+            canonical=ctx.catalog.canonical,
+            indicators=ctx.catalog.indicators,
         )
         store.record_run(run_record(con, ctx.client, ctx.run_id, report))
     return report

@@ -7,12 +7,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+from markupsafe import Markup
 
-from upflux_etl.catalog.models import CanonicalModel, ClientSpec
+from upflux_etl.catalog.models import CanonicalModel, ClientSpec, IndicatorSpec
+from upflux_etl.indicators.completeness import IndicatorCompleteness, completeness
+from upflux_etl.reports.charts import sparkline, trend_points
 from upflux_etl.reports.files import ID_PLACEHOLDER, seal, write_atomic
 from upflux_etl.reports.labels import LOAD_MODE, LOAD_STATUS, local_time
 from upflux_etl.reports.quality_data import CheckRow, DatasetSection, read_sections
 from upflux_etl.reports.render import render
+from upflux_etl.warehouse.meta.indicators import read_indicator_coverage, read_indicator_values
 from upflux_etl.warehouse.meta.loads import LoadHeader, read_header
 from upflux_etl.warehouse.meta.source_sessions import read_dba_view, read_retries
 
@@ -48,6 +52,7 @@ def render_quality_report(
     canonical: CanonicalModel | None = None,
     cap: int = DEFAULT_CAP,
     now: datetime | None = None,
+    indicators: dict[str, IndicatorSpec] | None = None,
 ) -> ReportInfo:
     """Write the quality report of `load_id` to `out_path` (atomically) and return its id.
 
@@ -60,15 +65,24 @@ def render_quality_report(
             by the `*_id` columns); pseudonyms and CPF/CNS hashes are never listed.
         cap: failing records listed per check (the total is always given).
         now: the generation instant (default: the clock).
+        indicators: the catalog's indicators; with them, the report shows whether each of the
+            client's indicators was computed per month, and its coverage.
     """
     header = read_header(con, load_id)
     sections = read_sections(con, load_id, canonical, cap)
     generated_at = now or datetime.now(UTC)
     failing = [c for s in sections for c in s.checks if not c.check.passed]
     labels = {name: d.label for name, d in canonical.datasets.items()} if canonical else {}
-    html = _render(client, header, sections, failing, generated_at, cap, labels).replace(
-        DBA_PLACEHOLDER, _dba_section(con, load_id)
-    )
+    computed, trends = [], {}
+    if indicators is not None:
+        values = read_indicator_values(con, load_id)
+        computed = completeness(
+            client.indicators, indicators, values, read_indicator_coverage(con, load_id)
+        )
+        trends = {name: sparkline(trend_points(values, name)) for name in client.indicators}
+    html = _render(
+        client, header, sections, failing, generated_at, cap, labels, computed, trends
+    ).replace(DBA_PLACEHOLDER, _dba_section(con, load_id))
     sealed, report_id = seal(html)
     write_atomic(out_path, sealed)
     return ReportInfo(
@@ -90,6 +104,8 @@ def _render(
     generated_at: datetime,
     cap: int,
     labels: dict[str, str],
+    indicators: list[IndicatorCompleteness],
+    trends: dict[str, Markup],
 ) -> str:
     totals = {
         key: sum(getattr(s, key) for s in sections)
@@ -112,6 +128,8 @@ def _render(
         failing=failing,
         blocking_failing=[c for c in failing if c.check.blocking],
         cap=cap,
+        indicators=indicators,
+        trends=trends,
         dba_section=DBA_PLACEHOLDER,
     )
 
