@@ -471,3 +471,26 @@ def test_the_statement_timeout_stops_a_query_and_counts_as_transient(server, sql
     assert err.value.transient == TIMEOUT, str(err.value)
     assert "after 2 of 2 attempt(s)" in str(err.value)
     assert len(waits) == 1
+
+
+def test_every_column_mismatch_is_explained_with_the_query_file_and_column(env, pg_demo):
+    settings, _ = env
+    sql = (settings.root / "connectors" / "hospitalis" / "exams.sql").read_text("utf-8")
+    wrong = sql.replace("p.dt_pedido as ordered_at", "p.cd_exame as ordered_at").replace(
+        "p.ie_urgencia as priority", "p.ie_urgencia as prioridade"
+    )
+    assert wrong != sql
+    client = pg_demo[2].client
+    client = client.model_copy(update={"queries": {**client.queries, "exams": wrong}})
+    exams = _run(settings, client).as_dict()["sources"]["erp"]["datasets"]["exams"]
+    assert exams["columns_ok"] is False
+    where = f"{client.file}: datasets.exams.query"
+    assert exams["query"] == where
+    problems = exams["problems"]
+    assert len(problems) == 3, problems
+    assert all(p.startswith(where) for p in problems)
+    assert any("column priority missing" in p for p in problems)
+    assert any("column prioridade is not in the canonical dataset exams" in p for p in problems)
+    assert any(
+        "column ordered_at: int" in p and "cannot become timestamp" in p for p in problems
+    ), problems
