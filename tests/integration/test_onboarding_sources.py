@@ -443,6 +443,13 @@ def test_a_load_shows_its_sessions_in_the_run_metadata_the_report_and_no_run_lev
     finally:
         con.close()
     assert dict(sessions)["extract"] == dict(sessions)["probe"] >= 9
+    from upflux_etl.status import read_status
+
+    status = read_status(settings, demo.client, read_catalog(settings))
+    assert status["sources"]["erp"]["sessions"] >= 18 and status["retries"] == {}
+    assert status["sources"]["erp"]["rows_read"] == sum(
+        d["extracted"] for name, d in status["datasets"].items() if name != "platform_usage"
+    )
     report = sorted((settings.client_dir("demo") / "reports").glob("*.html"))[-1]
     assert "O que o DBA do hospital vê" in report.read_text("utf-8")
 
