@@ -17,11 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+import sqlglot
+from sqlglot import exp
 
 from upflux_etl.extract.drivers.server_cursor import bounded_session_statements, session_engine
 from upflux_etl.extract.errors import SourceError
 from upflux_etl.extract.session_options import SessionOptions
 from upflux_etl.extract.source import source_error
+from upflux_etl.extract.sql import QueryError, parse_one_statement
 from upflux_etl.extract.urls import backend, dialect_of, odbc_parts
 
 
@@ -55,8 +58,7 @@ class Probe:
 
     def describe(self, sql: str) -> list[tuple[str, str | None]]:
         """(name, driver type name or None) of each column `sql` returns, no row fetched."""
-        wrapped = f"select * from ({sql}) upflux_probe where 1 = 0"
-        self.rows(wrapped)
+        self.rows(wrapped(sql, self.dialect, "*", "1 = 0"))
         return [(d[0], self._type_name(d[1])) for d in self.cursor.description or []]
 
     def _type_name(self, code: Any) -> str | None:
@@ -65,6 +67,21 @@ class Probe:
         if isinstance(code, type):  # pyodbc gives the Python type
             return code.__name__
         return self.type_names.get(code, str(code))
+
+
+def wrapped(sql: str, dialect: str, select: str, where: str | None = None) -> str:
+    """`select <select> from (<sql>) upflux_probe [where <where>]` in `dialect`.
+
+    Written by sqlglot: T-SQL forbids a CTE inside a derived table, and sqlglot hoists it.
+    """
+    try:
+        inner = parse_one_statement(sql, dialect)
+        if not isinstance(inner, exp.Query):
+            raise QueryError("not a query")
+        outer = exp.select(select).from_(inner.subquery("upflux_probe"))
+        return (outer.where(where) if where else outer).sql(dialect=dialect)
+    except (QueryError, sqlglot.errors.SqlglotError):  # the source will say what is wrong
+        return f"select {select} from ({sql}) upflux_probe" + (f" where {where}" if where else "")
 
 
 @contextmanager

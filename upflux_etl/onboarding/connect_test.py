@@ -16,7 +16,7 @@ from upflux_etl.catalog.clients import client_datasets
 from upflux_etl.catalog.models import ClientSpec, DatasetSpec
 from upflux_etl.catalog.reader import Catalog
 from upflux_etl.extract.errors import SourceError
-from upflux_etl.extract.probe import Probe, open_probe
+from upflux_etl.extract.probe import Probe, open_probe, wrapped
 from upflux_etl.extract.session_options import session_options
 from upflux_etl.extract.source_catalog import CATALOG_DIALECTS, column_sources, indexed_columns
 from upflux_etl.extract.sql import QueryError
@@ -183,7 +183,7 @@ def _dataset(
     check = DatasetCheck(spec.name, query.name)
     try:
         described = probe.describe(query.sql)
-        check.rows = int(probe.rows(f"select count(*) from ({query.sql}) upflux_count")[0][0])
+        check.rows = int(probe.rows(wrapped(query.sql, probe.dialect, "count(*)"))[0][0])
     except SourceError as exc:
         check.problems.append(f"{query.name}: the source refused the query: {exc}")
         return check

@@ -10,6 +10,8 @@ import datetime as dt
 import time
 from dataclasses import dataclass, field
 
+import sqlglot
+
 from upflux_etl.extract.errors import SourceError
 from upflux_etl.extract.probe import open_probe
 from upflux_etl.extract.session_options import SessionOptions
@@ -58,6 +60,10 @@ def inspect_source(
     started_at, started = dt.datetime.now(dt.UTC), time.monotonic()
     try:
         read = tables_read(sql, dialect)
+    except sqlglot.errors.SqlglotError as exc:
+        found.unsupported = f"a consulta não pôde ser analisada ({type(exc).__name__})"
+        return found
+    try:
         with open_probe(url, schema, session) as probe:
             tables = source_tables(probe, schema, read)
             found.columns = {t: dict(tables[t].columns) for t in sorted(read) if t in tables}
