@@ -210,3 +210,24 @@ def test_a_driver_error_wrapped_by_sqlalchemy_is_judged_by_the_driver_error():
     assert transient_reason(wrapped) == TIMEOUT
     denied = sa.exc.OperationalError("connect", {}, Exception(1045, "Access denied for user"))
     assert transient_reason(denied) is None
+
+
+def test_probe_wrappers_are_written_for_the_dialect():
+    from upflux_etl.extract.probe import wrapped
+
+    cte = "with x as (select 1 as a) select a from x"
+    tsql = wrapped(cte, "tsql", "*", "1 = 0")
+    assert tsql.upper().startswith("WITH X AS") and tsql.endswith("WHERE 1 = 0")
+    assert wrapped("select 1 as a", "postgres", "count(*)") == (
+        "SELECT COUNT(*) FROM (SELECT 1 AS a) AS upflux_probe"
+    )
+    assert "upflux_probe" in wrapped("not sql at all (", "postgres", "*")  # the source will say
+
+
+def test_catalog_questions_can_name_their_tables():
+    from upflux_etl.extract.source_catalog import _only
+
+    sql = "select 1 from t where s = %s\n{only:t.name}\n"
+    assert "{only" not in _only(sql, None) and "lower(" not in _only(sql, None)
+    assert "and lower(t.name) in ('a', 'b''c')" in _only(sql, {"a", "b'c"})
+    assert "and 1 = 0" in _only(sql, set())
