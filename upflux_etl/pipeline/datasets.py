@@ -13,20 +13,16 @@ import pyarrow as pa
 from upflux_etl.catalog.clients import merged_mappings
 from upflux_etl.catalog.models import DatasetSpec
 from upflux_etl.extract.pii import protect_batch
-from upflux_etl.extract.session_options import session_options
 from upflux_etl.extract.sql import QueryError, incremental, translate
 from upflux_etl.extract.urls import dialect_of, resolve_url
 from upflux_etl.pipeline.context import LoadContext
-from upflux_etl.pipeline.extraction import Extraction, extract_with_retries
-from upflux_etl.pipeline.source_checks import inspect_source
+from upflux_etl.pipeline.extraction import read_source
 from upflux_etl.quality.outcome import SuiteOutcome
-from upflux_etl.quality.source_schema import drift_outcome
 from upflux_etl.warehouse.build import build_connection
 from upflux_etl.warehouse.files import first_row, has_table
 from upflux_etl.warehouse.meta.checks import write_checks
 from upflux_etl.warehouse.meta.ledger import write_ledger
-from upflux_etl.warehouse.meta.source_columns import previous_source_columns, write_source_columns
-from upflux_etl.warehouse.meta.source_sessions import SourceSession, write_sessions
+from upflux_etl.warehouse.meta.source_sessions import SourceSession
 from upflux_etl.warehouse.meta.watermarks import read_watermark, write_watermark
 from upflux_etl.warehouse.split import Ledger, split_load
 from upflux_etl.warehouse.staging import (
@@ -99,35 +95,7 @@ def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
         key = ctx.pseudonym_key()
         since = f", changed since {watermark}" if watermark else ""
         log.info("%s: extracting (%s%s)", name, query.name, since)
-        source = ctx.client.sources[spec.source]
-        session = session_options(source, ctx.client.slug)
-        findings = inspect_source(
-            spec.source, name, query.url, query.schema, query.sql, spec.incremental_column, session
-        )
-        for column in findings.unindexed:
-            log.warning(
-                "%s: incremental column %s has no index in the source: every incremental "
-                "load scans that table (ask the hospital's DBA for an index)",
-                name,
-                column,
-            )
-        previous_columns = previous_source_columns(
-            con, ctx.run_id, spec.source, list(findings.columns)
-        )
-        write_source_columns(con, ctx.run_id, spec.source, findings.columns)
-        extraction = Extraction(
-            spec.source,
-            name,
-            query.url,
-            query.sql,
-            query.schema,
-            query.batch_rows,
-            session,
-            source.retry,
-        )
-        attempts = extract_with_retries(con, extraction, lambda b: _protected(b, spec, key))
-        sessions = ([findings.session] if findings.session else []) + attempts.sessions
-        write_sessions(con, ctx.run_id, sessions)
+        read = read_source(con, ctx, spec, query, lambda b: _protected(b, spec, key))
         landed = landing_columns(con, name)
         check_columns(spec, landed, query.name)
         mappings = merged_mappings(ctx.client, ctx.catalog)
@@ -136,19 +104,7 @@ def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
             f'create or replace table staging."{name}" as {staged_sql(spec, landed, ctx.client.timezone, set(mappings))}'
         )
         outcome = _validate(con, ctx, spec)
-        outcome = SuiteOutcome(
-            outcome.dataset,
-            (
-                *outcome.checks,
-                drift_outcome(
-                    name,
-                    findings.columns,
-                    previous_columns,
-                    error=findings.error,
-                    unsupported=findings.unsupported,
-                ),
-            ),
-        )
+        outcome = SuiteOutcome(outcome.dataset, (*outcome.checks, read.drift(name)))
         hold = bool(outcome.blocking_failures())
         ledger = split_load(
             con,
@@ -179,8 +135,8 @@ def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
         hold,
         query.name,
         time.monotonic() - started,
-        tuple(sessions),
-        tuple(findings.unindexed),
+        read.sessions,
+        tuple(read.findings.unindexed),
     )
 
 

@@ -4,6 +4,8 @@ Only the failed dataset's extraction is retried, never the whole load (no run-le
 policy redoes a load on top of this: docs/DECISIONS.md). A lost connection, a deadlock or a
 timeout is retried; an SQL error or a refused password is not. Every attempt is a session
 the load records (`warehouse/meta/source_sessions.py`), with its reason when it failed.
+`read_source` is the whole source side of a dataset's load: the catalog's answers first
+(`pipeline/source_checks.py`: schema drift, unindexed incremental column), then the rows.
 """
 
 from __future__ import annotations
@@ -14,16 +16,25 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
 
-from upflux_etl.catalog.models import RetrySpec
+from upflux_etl.catalog.models import DatasetSpec, RetrySpec
 from upflux_etl.extract.errors import SourceError
-from upflux_etl.extract.session_options import SessionOptions
+from upflux_etl.extract.session_options import SessionOptions, session_options
 from upflux_etl.extract.source import open_batches
-from upflux_etl.warehouse.meta.source_sessions import SourceSession
+from upflux_etl.pipeline.context import LoadContext
+from upflux_etl.pipeline.source_checks import SourceFindings, inspect_source
+from upflux_etl.quality.outcome import CheckOutcome
+from upflux_etl.quality.source_schema import Columns, drift_outcome
+from upflux_etl.warehouse.meta.source_columns import previous_source_columns, write_source_columns
+from upflux_etl.warehouse.meta.source_sessions import SourceSession, write_sessions
 from upflux_etl.warehouse.staging import land
+
+if TYPE_CHECKING:
+    from upflux_etl.pipeline.datasets import SourceQuery
 
 log = logging.getLogger("upflux.pipeline")
 
@@ -147,3 +158,64 @@ def _final_error(exc: SourceError, attempts: Attempts, total: int) -> SourceErro
     return SourceError(
         f"{exc} (after {made} of {total} attempt(s); {reasons})", transient=exc.transient
     )
+
+
+@dataclass(frozen=True)
+class SourceRead:
+    """What reading one dataset from its source did: the catalog's answers and the sessions."""
+
+    findings: SourceFindings
+    previous_columns: Columns | None
+    sessions: tuple[SourceSession, ...]
+
+    def drift(self, dataset: str) -> CheckOutcome:
+        """The dataset's schema-drift check."""
+        return drift_outcome(
+            dataset,
+            self.findings.columns,
+            self.previous_columns,
+            error=self.findings.error,
+            unsupported=self.findings.unsupported,
+        )
+
+
+def read_source(
+    con: duckdb.DuckDBPyConnection,
+    ctx: LoadContext,
+    spec: DatasetSpec,
+    query: SourceQuery,
+    protect: Protect,
+) -> SourceRead:
+    """Ask the source's catalog about the query, then land its rows (retried when transient).
+
+    The catalog's columns go to `meta.source_columns`, every session to `meta.source_sessions`;
+    an incremental column without an index is logged as a warning.
+    """
+    source = ctx.client.sources[spec.source]
+    session = session_options(source, ctx.client.slug)
+    findings = inspect_source(
+        spec.source, spec.name, query.url, query.schema, query.sql, spec.incremental_column, session
+    )
+    for column in findings.unindexed:
+        log.warning(
+            "%s: incremental column %s has no index in the source: every incremental load "
+            "scans that table (ask the hospital's DBA for an index)",
+            spec.name,
+            column,
+        )
+    previous = previous_source_columns(con, ctx.run_id, spec.source, list(findings.columns))
+    write_source_columns(con, ctx.run_id, spec.source, findings.columns)
+    extraction = Extraction(
+        spec.source,
+        spec.name,
+        query.url,
+        query.sql,
+        query.schema,
+        query.batch_rows,
+        session,
+        source.retry,
+    )
+    attempts = extract_with_retries(con, extraction, protect)
+    sessions = ([findings.session] if findings.session else []) + attempts.sessions
+    write_sessions(con, ctx.run_id, sessions)
+    return SourceRead(findings, previous, tuple(sessions))
