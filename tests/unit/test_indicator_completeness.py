@@ -73,3 +73,26 @@ def test_trend_follows_the_headline_measure_without_breakdown():
     broken.append(value("mortality_rate", "2024-01-01", dims='{"scope":"institucional"}', v=2.0))
     assert trend_points(broken, "mortality_rate") == [("2024-01", 3.0)]
     assert "<circle" in str(sparkline([("2024-01", 5.0)]))
+
+
+def test_the_process_map_draws_every_activity_and_the_most_frequent_edges():
+    from upflux_etl.reports.process_map import Activity, Edge, process_map
+
+    activities = [
+        Activity("chegada", 10, 0.0),
+        Activity("triagem", 10, 1.0),
+        Activity("atendimento <médico>", 9, 2.0),
+        Activity("exame", 4, 2.2),
+    ]
+    edges = [
+        Edge("chegada", "triagem", 10),
+        Edge("triagem", "atendimento <médico>", 9),
+        Edge("atendimento <médico>", "exame", 4),
+        Edge("exame", "atendimento <médico>", 3),  # back: drawn as an arc below
+    ]
+    svg = str(process_map(activities, edges))
+    assert svg.startswith('<svg class="process-map"') and svg.endswith("</svg>")
+    assert svg.count('class="activity"') == 4 and svg.count('class="edge"') == 4
+    assert "atendimento &lt;médico&gt;" in svg  # names are escaped
+    assert str(process_map([], [])) == ""
+    assert str(process_map(activities, edges, max_edges=2)).count('class="edge"') == 2

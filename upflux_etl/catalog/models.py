@@ -207,6 +207,13 @@ class TriageSpec(Strict):
     }
 
 
+class ExportSpec(Strict):
+    """The platform export each publication writes (`warehouse/export.py`)."""
+
+    enabled: bool = True
+    keep_loads: int = Field(default=14, ge=1)
+
+
 class DemoSpec(Strict):
     """How `upflux demo` builds this client's ERP (demo clients only)."""
 
@@ -240,6 +247,10 @@ class ClientSpec(Strict):
     triage: TriageSpec = TriageSpec()
     indicators: list[str] = []
     datasets: dict[str, DatasetOverride] = {}
+    export: ExportSpec = ExportSpec()
+    # The hospital's reference model for conformance (assets/reference_models/<name>.bpmn);
+    # null: the nightly process mining reports no fitness.
+    reference_model: str | None = "encounter"
     demo: DemoSpec | None = None
     queries: dict[str, str] = Field(default_factory=dict, exclude=True)
 

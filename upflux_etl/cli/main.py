@@ -16,8 +16,10 @@ from upflux_etl.catalog.errors import ConfigError
 from upflux_etl.catalog.validation import validate_project
 from upflux_etl.cli import actions, checklist, onboarding
 from upflux_etl.cli.console import console, errors, friendly_errors, show_progress
+from upflux_etl.cli.eventlog import eventlog
 from upflux_etl.cli.health import health
 from upflux_etl.cli.lookup import find_client, find_runnable_client
+from upflux_etl.cli.mine import mine
 from upflux_etl.cli.radar import overview, radar
 from upflux_etl.settings import Settings
 
@@ -31,6 +33,8 @@ app.add_typer(actions.app, name="actions")
 app.command("health")(health)
 app.command("radar")(radar)
 app.command("overview", hidden=True)(overview)
+app.command("mine")(mine)
+app.command("eventlog")(eventlog)
 app.command("connect-test")(onboarding.connect_test)
 app.command("discover")(onboarding.discover)
 # Every command imports what it runs inside its own function (here and in cli/*): Dagster and

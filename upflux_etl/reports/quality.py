@@ -14,6 +14,7 @@ from upflux_etl.indicators.completeness import IndicatorCompleteness, completene
 from upflux_etl.reports.charts import sparkline, trend_points
 from upflux_etl.reports.files import ID_PLACEHOLDER, seal, write_atomic
 from upflux_etl.reports.labels import LOAD_MODE, LOAD_STATUS, local_time
+from upflux_etl.reports.process_map import Activity, Edge, process_map
 from upflux_etl.reports.quality_data import CheckRow, DatasetSection, read_sections
 from upflux_etl.reports.render import render
 from upflux_etl.warehouse.meta.indicators import read_indicator_coverage, read_indicator_values
@@ -53,6 +54,7 @@ def render_quality_report(
     cap: int = DEFAULT_CAP,
     now: datetime | None = None,
     indicators: dict[str, IndicatorSpec] | None = None,
+    mining: dict | None = None,
 ) -> ReportInfo:
     """Write the quality report of `load_id` to `out_path` (atomically) and return its id.
 
@@ -67,6 +69,8 @@ def render_quality_report(
         now: the generation instant (default: the clock).
         indicators: the catalog's indicators; with them, the report shows whether each of the
             client's indicators was computed per month, and its coverage.
+        mining: the load's process-mining summary (`pipeline/mining.py`): the process map,
+            variants and conformance.
     """
     header = read_header(con, load_id)
     sections = read_sections(con, load_id, canonical, cap)
@@ -81,7 +85,7 @@ def render_quality_report(
         )
         trends = {name: sparkline(trend_points(values, name)) for name in client.indicators}
     html = _render(
-        client, header, sections, failing, generated_at, cap, labels, computed, trends
+        client, header, sections, failing, generated_at, cap, labels, computed, trends, mining
     ).replace(DBA_PLACEHOLDER, _dba_section(con, load_id))
     sealed, report_id = seal(html)
     write_atomic(out_path, sealed)
@@ -106,6 +110,7 @@ def _render(
     labels: dict[str, str],
     indicators: list[IndicatorCompleteness],
     trends: dict[str, Markup],
+    mining: dict | None,
 ) -> str:
     totals = {
         key: sum(getattr(s, key) for s in sections)
@@ -130,7 +135,18 @@ def _render(
         cap=cap,
         indicators=indicators,
         trends=trends,
+        mining=mining,
+        process_map=_map(mining),
         dba_section=DBA_PLACEHOLDER,
+    )
+
+
+def _map(mining: dict | None) -> Markup:
+    if not mining or "map" not in mining:
+        return Markup("")
+    return process_map(
+        [Activity(a["name"], a["count"], a["mean_position"]) for a in mining["map"]["activities"]],
+        [Edge(e["source"], e["target"], e["count"]) for e in mining["map"]["edges"]],
     )
 
 
