@@ -176,7 +176,6 @@ def test_the_nightly_process_mining_writes_the_event_log_and_the_report_shows_th
     client, result, _ = demo
     root = client.settings.client_dir("demo")
     assert (root / "eventlog" / "event_log.parquet").is_file()
-    assert (root / "eventlog" / "event_log.xes").is_file()
     summary = json.loads((root / "mining" / f"{result.run_id}.json").read_text(encoding="utf-8"))
     assert "error" not in summary, summary.get("error")
     assert summary["cases"] > 0 and summary["variants"] > 0 and 0 < summary["fitness"] <= 1

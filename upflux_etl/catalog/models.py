@@ -9,6 +9,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from upflux_etl.catalog.client_options import (
+    CheckSetting,
+    CodeSystems,
+    EstablishmentFilter,
+    LocalTimes,
+)
+
 ColumnType = Literal[
     "string", "integer", "double", "decimal", "boolean", "timestamp", "date", "time"
 ]
@@ -104,6 +111,8 @@ class ProfileSpec(Strict):
     # (`datasets.<dataset>.query`) or switches the dataset off.
     datasets: dict[str, str | None]
     mappings: dict[str, dict[str, str]] = {}
+    # source table -> its establishment column, for hospital groups sharing one database.
+    establishment_columns: dict[str, str] = {}
     queries: dict[str, str] = Field(default_factory=dict, exclude=True)
     source: str = Field(default="erp", exclude=True)
 
@@ -139,7 +148,11 @@ SOURCE_ENCODINGS = {
 class SourceSpec(Strict):
     """A source database of a client."""
 
-    profile: str
+    # None: no ERP profile; the client gives every dataset's query itself.
+    profile: str | None = None
+    # The SQL dialect of the client's own queries (default: the profile's, else the URL's).
+    dialect: str | None = None
+    establishment: EstablishmentFilter | None = None
     url: str | None = None
     url_env: str | None = None
     # The password alone from the environment, the rest of the URL in the file.
@@ -225,10 +238,23 @@ class DemoSpec(Strict):
 
 
 class DatasetOverride(Strict):
-    """A client's own query for one dataset (a path relative to the client file)."""
+    """A client's own query for one dataset, where it runs, and its columns' text formats.
+
+    `query`: a file relative to the client file, or `sql`: inline; `source`: the client's
+    source it runs on (default: the dataset's canonical source); `formats`: column -> format.
+    """
 
     query: str | None = None
+    sql: str | None = None
+    source: str | None = None
     enabled: bool = True
+    formats: dict[str, str] = {}
+
+    @model_validator(mode="after")
+    def _one_query(self) -> DatasetOverride:
+        if self.query and self.sql:
+            raise ValueError("give either query (a file) or sql (inline), not both")
+        return self
 
 
 class ClientSpec(Strict):
@@ -247,6 +273,10 @@ class ClientSpec(Strict):
     triage: TriageSpec = TriageSpec()
     indicators: list[str] = []
     datasets: dict[str, DatasetOverride] = {}
+    # dataset -> check name -> the client's threshold or switch-off, with its reason.
+    checks: dict[str, dict[str, CheckSetting]] = {}
+    code_systems: CodeSystems = CodeSystems()
+    local_times: LocalTimes = LocalTimes()
     export: ExportSpec = ExportSpec()
     # The hospital's reference model for conformance (assets/reference_models/<name>.bpmn);
     # null: the nightly process mining reports no fitness.

@@ -259,7 +259,9 @@ def read_client(path: Path, catalog: Catalog) -> ClientSpec:
     problems = Problems()
     queries = {}
     for dataset, override in client.datasets.items():
-        if override.query and dataset in catalog.canonical.datasets:
+        if override.sql and dataset in catalog.canonical.datasets:
+            queries[dataset] = override.sql
+        elif override.query and dataset in catalog.canonical.datasets:
             try:
                 queries[dataset] = read_sql(
                     path.parent / override.query, doc, f"datasets.{dataset}.query"

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from upflux_etl.catalog.clients import client_datasets
+from upflux_etl.catalog.client_problems import client_options_problems
+from upflux_etl.catalog.clients import client_datasets, dataset_source
 from upflux_etl.catalog.errors import ConfigError, ConfigProblems
 from upflux_etl.catalog.models import MIN_KEY_LENGTH, ClientSpec
 from upflux_etl.catalog.reader import (
@@ -97,6 +98,7 @@ def client_problems(client: ClientSpec, catalog: Catalog, doc: YamlDoc) -> list[
         *mapping_problems(client.mappings, catalog.canonical, doc),
         *_dataset_problems(client, catalog, doc),
         *_indicator_problems(client, catalog, doc),
+        *client_options_problems(client, catalog, doc),
         *_reference_model_problems(client, catalog, doc),
     ]
 
@@ -147,6 +149,8 @@ def environment_problems(client: ClientSpec, environ: Mapping[str, str]) -> list
 def _source_problems(client: ClientSpec, catalog: Catalog, doc: YamlDoc) -> Iterator[ConfigError]:
     kinds = sorted({d.source for d in catalog.canonical.datasets.values()})
     for name, source in client.sources.items():
+        if source.profile is None:
+            continue  # a profile-free source may have any name (client_options_problems)
         if name not in kinds:
             yield doc.error(
                 f"sources.{name}",
@@ -172,14 +176,17 @@ def _dataset_problems(client: ClientSpec, catalog: Catalog, doc: YamlDoc) -> Ite
         where = f"datasets.{name}"
         if name not in datasets:
             yield doc.error(where, unknown("dataset", name, datasets))
-        elif override.query and datasets[name].source not in client.sources:
+        elif (override.query or override.sql) and (
+            dataset_source(client, datasets[name]) not in client.sources
+        ):
+            field_name = "source" if override.source else ("sql" if override.sql else "query")
             yield doc.error(
-                f"{where}.query",
-                f"{name} is read from the {datasets[name].source!r} source, "
+                f"{where}.{field_name}",
+                f"{name} is read from the {dataset_source(client, datasets[name])!r} source, "
                 "which this client does not declare under sources",
             )
     for source_name, source in client.sources.items():
-        profile = catalog.profiles.get(source.profile)
+        profile = catalog.profiles.get(source.profile) if source.profile else None
         if profile is None or profile.source != source_name:
             continue
         for name in profile.datasets:
@@ -233,4 +240,4 @@ def _reference_model_problems(
 
 
 def _sources_known(client: ClientSpec, catalog: Catalog) -> bool:
-    return all(s.profile in catalog.profiles for s in client.sources.values())
+    return all(s.profile is None or s.profile in catalog.profiles for s in client.sources.values())

@@ -4,6 +4,7 @@
 # of asset functions at definition time and rejects string annotations.
 import dagster as dg
 
+from upflux_etl.catalog.client_checks import client_checks
 from upflux_etl.catalog.clients import client_datasets
 from upflux_etl.catalog.errors import ConfigError
 from upflux_etl.catalog.models import ClientSpec
@@ -29,7 +30,7 @@ def dataset_asset(
     """Extraction, in-stream protection, validation and quarantine split of one dataset."""
     spec = catalog.canonical.datasets[dataset]
     key = dataset_key(client, dataset)
-    expectations = catalog.checks[dataset]
+    expectations = client_checks(client, catalog, dataset)
     refs = sorted(
         {e.value_set_from.split(".")[0] for e in expectations if e.value_set_from} - {dataset}
     )

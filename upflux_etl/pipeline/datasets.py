@@ -10,9 +10,13 @@ from dataclasses import dataclass
 import duckdb
 import pyarrow as pa
 
-from upflux_etl.catalog.clients import merged_mappings
+from upflux_etl.catalog.client_checks import client_checks
+from upflux_etl.catalog.clients import dataset_source, merged_mappings
 from upflux_etl.catalog.models import DatasetSpec
+from upflux_etl.catalog.queries import client_query
+from upflux_etl.extract.establishment import filter_establishment
 from upflux_etl.extract.pii import protect_batch
+from upflux_etl.extract.readable import flag_unreadable
 from upflux_etl.extract.sql import QueryError, incremental, translate
 from upflux_etl.extract.urls import dialect_of, resolve_url
 from upflux_etl.pipeline.context import LoadContext
@@ -30,6 +34,7 @@ from upflux_etl.warehouse.staging import (
     landing_columns,
     register_mappings,
     staged_sql,
+    with_unreadable_reasons,
 )
 
 log = logging.getLogger("upflux.pipeline")
@@ -62,27 +67,22 @@ class SourceQuery:
 
 def source_query(ctx: LoadContext, spec: DatasetSpec, watermark: str | None) -> SourceQuery:
     """The profile's (or the client's own) query for `spec`, translated, incremental if asked."""
-    source = ctx.client.sources[spec.source]
-    profile = ctx.catalog.profiles[source.profile]
-    if spec.name in ctx.client.queries:
-        sql, name = ctx.client.queries[spec.name], f"{ctx.client.file}: datasets.{spec.name}.query"
-    else:
-        sql, name = (
-            profile.queries[spec.name],
-            f"connectors/{profile.name}/{profile.datasets[spec.name]}",
-        )
+    source = ctx.client.sources[dataset_source(ctx.client, spec)]
+    query = client_query(ctx.client, ctx.catalog, spec.name)
     url = resolve_url(source, ctx.settings.data_dir, ctx.client.file)
     try:
         write = dialect_of(url)
+        read = query.dialect or write
+        sql = query.sql
+        if query.establishment_value is not None:
+            sql = filter_establishment(sql, read, query.establishment, query.establishment_value)
         if watermark and not ctx.full:
-            translated = incremental(
-                sql, profile.dialect, spec.incremental_column, watermark, write
-            )
+            translated = incremental(sql, read, spec.incremental_column, watermark, write)
         else:
-            translated = translate(sql, profile.dialect, write)
+            translated = translate(sql, read, write)
     except QueryError as exc:
-        raise QueryError(f"dataset {spec.name}: {name}: {exc}") from None
-    return SourceQuery(url, translated, name, source.schema_, source.batch_rows)
+        raise QueryError(f"dataset {spec.name}: {query.name}: {exc}") from None
+    return SourceQuery(url, translated, query.name, source.schema_, source.batch_rows)
 
 
 def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
@@ -100,9 +100,15 @@ def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
         check_columns(spec, landed, query.name)
         mappings = merged_mappings(ctx.client, ctx.catalog)
         register_mappings(con, mappings)
-        con.execute(
-            f'create or replace table staging."{name}" as {staged_sql(spec, landed, ctx.client.timezone, set(mappings))}'
+        staged = staged_sql(
+            spec,
+            landed,
+            ctx.client.timezone,
+            set(mappings),
+            formats=_formats(ctx, name),
+            local_times=ctx.client.local_times,
         )
+        con.execute(f'create or replace table staging."{name}" as {staged}')
         outcome = _validate(con, ctx, spec)
         outcome = SuiteOutcome(outcome.dataset, (*outcome.checks, read.drift(name)))
         hold = bool(outcome.blocking_failures())
@@ -111,7 +117,7 @@ def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
             spec,
             load_id=ctx.run_id,
             full=ctx.full,
-            quarantine=outcome.quarantined_row_ids(),
+            quarantine=with_unreadable_reasons(con, name, outcome.quarantined_row_ids()),
             hold=hold,
         )
         ledger = Ledger(**{**ledger.as_dict(), "duration_s": round(time.monotonic() - started, 3)})
@@ -145,11 +151,16 @@ def _protected(
 ) -> Iterator[pa.RecordBatch]:
     rows, next_report = 0, PROGRESS_EVERY
     for batch in batches:
-        yield protect_batch(batch, spec, key)
+        yield protect_batch(flag_unreadable(batch), spec, key)
         rows += batch.num_rows
         if rows >= next_report:
             log.info("%s: %s rows extracted so far", spec.name, f"{rows:,}")
             next_report += PROGRESS_EVERY
+
+
+def _formats(ctx: LoadContext, name: str) -> dict[str, str]:
+    own = ctx.client.datasets.get(name)
+    return dict(own.formats) if own else {}
 
 
 def _validate(con: duckdb.DuckDBPyConnection, ctx: LoadContext, spec: DatasetSpec) -> SuiteOutcome:
@@ -157,7 +168,7 @@ def _validate(con: duckdb.DuckDBPyConnection, ctx: LoadContext, spec: DatasetSpe
     # (which reuses `source_query`) must answer within seconds.
     from upflux_etl.quality.gx_bridge import run_suite
 
-    expectations = ctx.catalog.checks[spec.name]
+    expectations = client_checks(ctx.client, ctx.catalog, spec.name)
     wanted = {e.value_set_from for e in expectations if e.value_set_from}
     value_sets = {ref: _value_set(con, ref) for ref in wanted}
     frame = con.sql(f'select * from staging."{spec.name}"').df().set_index("_row_id", drop=False)

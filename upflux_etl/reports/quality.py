@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 from markupsafe import Markup
 
+from upflux_etl.catalog.client_checks import applied_settings
 from upflux_etl.catalog.models import CanonicalModel, ClientSpec, IndicatorSpec
 from upflux_etl.indicators.completeness import IndicatorCompleteness, completeness
 from upflux_etl.reports.charts import sparkline, trend_points
@@ -133,6 +134,9 @@ def _render(
         failing=failing,
         blocking_failing=[c for c in failing if c.check.blocking],
         cap=cap,
+        check_settings=applied_settings(client),
+        code_systems=client.code_systems,
+        local_times=client.local_times,
         indicators=indicators,
         trends=trends,
         mining=mining,
