@@ -12,7 +12,7 @@ import datetime as dt
 import time
 from dataclasses import asdict, dataclass, field
 
-from upflux_etl.catalog.clients import client_datasets
+from upflux_etl.catalog.clients import client_datasets, dataset_source
 from upflux_etl.catalog.models import ClientSpec, DatasetSpec
 from upflux_etl.catalog.reader import Catalog
 from upflux_etl.extract.errors import SourceError
@@ -125,7 +125,7 @@ def connect_test(settings: Settings, catalog: Catalog, client: ClientSpec) -> Co
         specs = [
             catalog.canonical.datasets[d]
             for d in wanted
-            if catalog.canonical.datasets[d].source == name
+            if dataset_source(client, catalog.canonical.datasets[d]) == name
         ]
         checks.append(_source(ctx, name, specs))
     return ConnectTest(client.slug, at, time.monotonic() - started, checks)

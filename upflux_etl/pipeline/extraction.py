@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import duckdb
 import pyarrow as pa
 
+from upflux_etl.catalog.clients import dataset_source
 from upflux_etl.catalog.models import DatasetSpec, RetrySpec
 from upflux_etl.extract.errors import SourceError
 from upflux_etl.extract.session_options import SessionOptions, session_options
@@ -191,10 +192,11 @@ def read_source(
     The catalog's columns go to `meta.source_columns`, every session to `meta.source_sessions`;
     an incremental column without an index is logged as a warning.
     """
-    source = ctx.client.sources[spec.source]
+    name = dataset_source(ctx.client, spec)
+    source = ctx.client.sources[name]
     session = session_options(source, ctx.client.slug)
     findings = inspect_source(
-        spec.source, spec.name, query.url, query.schema, query.sql, spec.incremental_column, session
+        name, spec.name, query.url, query.schema, query.sql, spec.incremental_column, session
     )
     for column in findings.unindexed:
         log.warning(
@@ -203,10 +205,10 @@ def read_source(
             spec.name,
             column,
         )
-    previous = previous_source_columns(con, ctx.run_id, spec.source, list(findings.columns))
-    write_source_columns(con, ctx.run_id, spec.source, findings.columns)
+    previous = previous_source_columns(con, ctx.run_id, name, list(findings.columns))
+    write_source_columns(con, ctx.run_id, name, findings.columns)
     extraction = Extraction(
-        spec.source,
+        name,
         spec.name,
         query.url,
         query.sql,
