@@ -18,6 +18,7 @@ from upflux_etl.warehouse.meta.indicators import read_indicator_coverage, read_i
 from upflux_etl.warehouse.meta.ledger import read_ledger
 from upflux_etl.warehouse.meta.loads import last_published
 from upflux_etl.warehouse.meta.reconciliation import read_reconciliation
+from upflux_etl.warehouse.meta.source_sessions import read_dba_view, read_retries
 
 # How far back `upflux status` looks for the last load that wrote a quality report.
 RUNS_LOOKED_AT = 30
@@ -131,6 +132,9 @@ def _warehouse_status(settings: Settings, client: ClientSpec, catalog: Catalog) 
         for dataset, figures in read_reconciliation(con, load_id).items():
             status["datasets"].setdefault(dataset, {})["reconciliation"] = figures.as_dict()
         status["checks"] = [c.as_dict(STATUS_CHECK_FIELDS) for c in read_checks(con, load_id)]
+        # What each source's DBA saw of the load, and the extractions it retried (and why).
+        status["sources"] = read_dba_view(con, load_id)
+        status["retries"] = read_retries(con, load_id)
         values = read_indicator_values(con, load_id)
         status["indicators"] = [{**v, "dimensions": json.loads(v["dimensions"])} for v in values]
         computed = {v["indicator"] for v in values}

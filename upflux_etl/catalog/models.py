@@ -128,6 +128,23 @@ _ODBC_PASSWORD = re.compile(r"(?i)(^|[;/])\s*(pwd|password)\s*=")
 MAX_CONCURRENT_QUERIES = 4
 
 
+class RetrySpec(Strict):
+    """How a dataset's failed extraction is retried: transient errors only, backoff with jitter."""
+
+    attempts: int = Field(default=3, ge=1, le=10)
+    backoff_s: float = Field(default=2.0, ge=0)
+    max_backoff_s: float = Field(default=60.0, ge=0)
+
+
+# PostgreSQL's names of the encodings ERPs use -> Python codecs.
+SOURCE_ENCODINGS = {
+    "UTF8": "utf-8",
+    "LATIN1": "latin-1",
+    "WIN1252": "cp1252",
+    "LATIN9": "iso8859-15",
+}
+
+
 class SourceSpec(Strict):
     """A source database of a client."""
 
@@ -138,14 +155,28 @@ class SourceSpec(Strict):
     establishment: EstablishmentFilter | None = None
     url: str | None = None
     url_env: str | None = None
+    # The password alone from the environment, the rest of the URL in the file.
+    password_env: str | None = None
     schema_: str | None = Field(default=None, alias="schema")
     batch_rows: int = 100_000
+    # The encoding of the source's text (LATIN1/WIN1252 ERPs are common); the session asks the
+    # server for UTF-8 where it can convert, and decodes with it where it cannot (ODBC).
+    encoding: str = "UTF8"
+    connect_timeout_s: int = Field(default=15, ge=1, le=600)
+    statement_timeout_s: int = Field(default=3600, ge=1)
+    retry: RetrySpec = RetrySpec()
     # Runs reading this database at once (the run queue's per-source limit, deploy/dagster.yaml);
     # one: a hospital's ERP serves its own staff first. The yaml has limits up to this bound.
     max_concurrent_queries: int = Field(default=1, ge=1, le=MAX_CONCURRENT_QUERIES)
 
     @model_validator(mode="after")
     def _one_url(self) -> SourceSpec:
+        if self.encoding.upper() not in SOURCE_ENCODINGS:
+            raise ValueError(
+                f"encoding {self.encoding!r} is not one of {', '.join(SOURCE_ENCODINGS)}"
+            )
+        if self.password_env and not self.url:
+            raise ValueError("password_env goes with url (a URL without its password)")
         if bool(self.url) == bool(self.url_env):
             raise ValueError(
                 "give exactly one of url (no secrets) or url_env (an environment variable)"

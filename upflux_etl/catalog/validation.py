@@ -129,6 +129,15 @@ def environment_problems(client: ClientSpec, environ: Mapping[str, str]) -> list
                     f"environment variable {source.url_env} is not set (it holds the source's URL)",
                 )
             )
+        if source.password_env and not environ.get(source.password_env):
+            found.append(
+                ConfigError(
+                    client.file,
+                    f"sources.{name}.password_env",
+                    f"environment variable {source.password_env} is not set (it holds the "
+                    "source's password)",
+                )
+            )
     env = client.pseudonymisation.key_env
     key = environ.get(env) if env else None  # an undeclared variable is the file's problem
     if env and not key:

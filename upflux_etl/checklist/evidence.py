@@ -10,6 +10,7 @@ from typing import Any, Literal
 import duckdb
 
 from upflux_etl.catalog.models import ClientSpec
+from upflux_etl.onboarding.records import ConnectTestRecord
 from upflux_etl.state.records import RunRecord
 from upflux_etl.warehouse.meta.indicators import INDICATOR_VALUES, indicator_counts_until
 
@@ -24,6 +25,8 @@ class EvidenceContext:
     runs: list[RunRecord]  # ended by `at`, newest first
     warehouse: duckdb.DuckDBPyConnection | None
     at: datetime
+    # `upflux connect-test` results (onboarding/records.py), newest first.
+    connect_tests: tuple[ConnectTestRecord, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -51,16 +54,26 @@ def _when(ctx: EvidenceContext, run: RunRecord) -> str:
 
 
 def connection_ok(ctx: EvidenceContext, _params: dict[str, Any]) -> Evidence:
-    """A load whose connection test passed."""
+    """A passing `upflux connect-test`, or a load whose connection test passed."""
+    tests = [t for t in ctx.connect_tests if t.at <= ctx.at]
+    passed = [t for t in tests if t.ok]
+    if passed:
+        when = passed[-1].at.astimezone(ctx.client.zone).strftime("%d/%m/%Y %H:%M")
+        return Evidence(
+            "met",
+            f"upflux connect-test aprovado em {when}: {passed[-1].sources} fonte(s) alcançada(s), "
+            "acesso somente leitura comprovado, consultas alinhadas ao modelo canônico.",
+        )
     ok = [r for r in ctx.runs if r.connection_ok]
     if ok:
         first = ok[-1]
         return Evidence(
             "met", f"Teste de conexão aprovado na carga {first.load_id} ({_when(ctx, first)})."
         )
-    if ctx.runs:
+    if ctx.runs or tests:
         return Evidence(
-            "none", f"Nenhum teste de conexão aprovado em {len(ctx.runs)} tentativa(s)."
+            "none",
+            f"Nenhum teste de conexão aprovado em {len(ctx.runs) + len(tests)} tentativa(s).",
         )
     return Evidence("none", "Nenhuma carga executada ainda.")
 

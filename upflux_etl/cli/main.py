@@ -14,7 +14,7 @@ from rich.markup import escape
 
 from upflux_etl.catalog.errors import ConfigError
 from upflux_etl.catalog.validation import validate_project
-from upflux_etl.cli import actions, checklist
+from upflux_etl.cli import actions, checklist, onboarding
 from upflux_etl.cli.console import console, errors, friendly_errors, refuse, show_progress
 from upflux_etl.cli.eventlog import eventlog
 from upflux_etl.cli.health import health
@@ -37,6 +37,8 @@ app.command("overview", hidden=True)(overview)
 app.command("mine")(mine)
 app.command("eventlog")(eventlog)
 app.command("purge")(purge)
+app.command("connect-test")(onboarding.connect_test)
+app.command("discover")(onboarding.discover)
 # Every command imports what it runs inside its own function (here and in cli/*): Dagster and
 # Great Expectations (~8 s), the state store and warehouse (SQLAlchemy, DuckDB, Arrow) would
 # otherwise be paid by `upflux validate`, which must answer in under 3 s. The demo ERP

@@ -11,12 +11,18 @@ from upflux_etl.catalog.models import ClientSpec
 from upflux_etl.catalog.reader import Catalog
 from upflux_etl.definitions.dagster_run import load_context_of, pool
 from upflux_etl.definitions.downstream import downstream_assets
+from upflux_etl.definitions.extraction_metadata import extraction_metadata
 from upflux_etl.definitions.run_tags import CLIENT_TAG, client_run_tags
 from upflux_etl.definitions.scrubbed import scrubbed_errors
 from upflux_etl.definitions.writer import writer_key, writer_resource
 from upflux_etl.pipeline.indicators import compute_indicator_step
 from upflux_etl.pipeline.publish import publish_step
-from upflux_etl.quality.dagster_checks import check_results, check_specs, reconciliation_spec
+from upflux_etl.quality.dagster_checks import (
+    check_results,
+    check_specs,
+    reconciliation_spec,
+    source_check_specs,
+)
 from upflux_etl.settings import Settings
 
 
@@ -42,7 +48,11 @@ def dataset_asset(
         group_name=client.slug,
         description=f"{spec.label}: {spec.description}",
         deps=deps,
-        check_specs=[*check_specs(key, expectations), reconciliation_spec(key)],
+        check_specs=[
+            *check_specs(key, expectations),
+            reconciliation_spec(key),
+            *source_check_specs(key),
+        ],
         kinds={"duckdb"},
         tags={CLIENT_TAG: client.slug},
         pool=pool(client.slug),
@@ -65,6 +75,8 @@ def dataset_asset(
                 "held": result.held,
                 "duration_s": round(result.seconds, 2),
                 "query": result.query_name,
+                # The extraction's own retries (no run-level retry redoes a load).
+                **extraction_metadata(result.sessions, result.unindexed),
             },
             check_results=check_results(key, result.outcome),
         )

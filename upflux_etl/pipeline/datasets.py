@@ -17,12 +17,12 @@ from upflux_etl.catalog.queries import client_query
 from upflux_etl.extract.establishment import filter_establishment
 from upflux_etl.extract.pii import protect_batch
 from upflux_etl.extract.readable import flag_unreadable
-from upflux_etl.extract.source import open_batches
 from upflux_etl.extract.sql import QueryError, incremental, translate
 from upflux_etl.extract.urls import dialect_of, resolve_url
 from upflux_etl.pipeline.context import LoadContext
 from upflux_etl.pipeline.deletes import DeleteScan, deletes_due, scan_deletes
 from upflux_etl.pipeline.exclusions import exclusion_for
+from upflux_etl.pipeline.extraction import read_source
 from upflux_etl.pipeline.keys import ensure_key_continuity
 from upflux_etl.pipeline.reconcile import reconcile
 from upflux_etl.quality.gx_bridge import run_suite
@@ -34,11 +34,11 @@ from upflux_etl.warehouse.files import first_row, has_table
 from upflux_etl.warehouse.merged import merged_query
 from upflux_etl.warehouse.meta.checks import write_checks
 from upflux_etl.warehouse.meta.ledger import write_ledger
+from upflux_etl.warehouse.meta.source_sessions import SourceSession
 from upflux_etl.warehouse.meta.watermarks import read_watermark, write_watermark
 from upflux_etl.warehouse.split import Ledger, split_load
 from upflux_etl.warehouse.staging import (
     check_columns,
-    land,
     landing_columns,
     register_mappings,
     staged_sql,
@@ -58,6 +58,8 @@ class DatasetLoad:
     held: bool
     query_name: str
     seconds: float
+    sessions: tuple[SourceSession, ...] = ()
+    unindexed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -131,11 +133,12 @@ def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
         exclusion = exclusion_for(ctx, spec)
         since = f", changed since {watermark}" if watermark else ""
         log.info("%s: extracting (%s%s)", name, query.name, since)
-        with open_batches(
-            query.url, query.sql, schema=query.schema, batch_rows=query.batch_rows
-        ) as batches:
+
+        def protect(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
             protected = _protected(batches, spec, key, query.name)
-            land(con, name, exclusion.filter(protected) if exclusion else protected)
+            return exclusion.filter(protected) if exclusion else protected
+
+        read = read_source(con, ctx, spec, query, protect)
         landed = landing_columns(con, name)
         check_columns(spec, landed, query.name)
         mappings = merged_mappings(ctx.client, ctx.catalog)
@@ -152,6 +155,7 @@ def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
         validating = time.monotonic()
         outcome = _validate(con, ctx, spec)
         log.info("%s: validated in %.1f s", name, time.monotonic() - validating)
+        outcome = SuiteOutcome(outcome.dataset, (*outcome.checks, read.drift(name)))
         hold = bool(outcome.blocking_failures())
         if exclusion:  # rows published before the patient was excluded
             exclusion.remove_from_build(con, name)
@@ -185,7 +189,15 @@ def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
             f"{ledger.held:,}",
             time.monotonic() - started,
         )
-    return DatasetLoad(ledger, outcome, hold, query.name, time.monotonic() - started)
+    return DatasetLoad(
+        ledger,
+        outcome,
+        hold,
+        query.name,
+        time.monotonic() - started,
+        read.sessions,
+        tuple(read.findings.unindexed),
+    )
 
 
 def _protected(
@@ -208,6 +220,9 @@ def _formats(ctx: LoadContext, name: str) -> dict[str, str]:
 
 
 def _validate(con: duckdb.DuckDBPyConnection, ctx: LoadContext, spec: DatasetSpec) -> SuiteOutcome:
+    # Imported here: Great Expectations takes seconds to import, and `upflux connect-test`
+    # (which reuses `source_query`) must answer within seconds.
+
     expectations = client_checks(ctx.client, ctx.catalog, spec.name)
     wanted = {e.value_set_from for e in expectations if e.value_set_from}
     where = SqlSuiteInput(

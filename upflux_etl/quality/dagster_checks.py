@@ -13,6 +13,7 @@ from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetK
 from upflux_etl.catalog.models import ExpectationSpec
 from upflux_etl.quality.outcome import DATASET, ERROR, NOT_APPLICABLE, CheckResult, SuiteOutcome
 from upflux_etl.quality.reconciliation import DESCRIPTION, FIX_HINT, RECONCILIATION_CHECK
+from upflux_etl.quality.source_schema import DRIFT_CHECK, DRIFT_DESCRIPTION, DRIFT_FIX
 
 NOT_APPLICABLE_TEXT = "Não se aplica nesta carga"
 
@@ -43,6 +44,18 @@ def reconciliation_spec(asset_key: AssetKey) -> AssetCheckSpec:
         description=DESCRIPTION,
         metadata={"level": DATASET, "blocking": False, "fix_hint": FIX_HINT},
     )
+
+
+def source_check_specs(asset_key: AssetKey) -> list[AssetCheckSpec]:
+    """The checks every dataset gets from its source's catalog (schema drift)."""
+    return [
+        AssetCheckSpec(
+            name=DRIFT_CHECK,
+            asset=asset_key,
+            description=DRIFT_DESCRIPTION,
+            metadata={"level": DATASET, "blocking": False, "fix_hint": DRIFT_FIX},
+        )
+    ]
 
 
 def check_results(asset_key: AssetKey, outcome: SuiteOutcome) -> list[AssetCheckResult]:

@@ -21,6 +21,7 @@ from upflux_etl.reports.render import render
 from upflux_etl.warehouse.meta.indicators import read_indicator_coverage, read_indicator_values
 from upflux_etl.warehouse.meta.loads import LoadHeader, read_header
 from upflux_etl.warehouse.meta.reconciliation import Reconciliation, read_reconciliation
+from upflux_etl.warehouse.meta.source_sessions import read_dba_view, read_retries
 
 DEFAULT_CAP = 50
 
@@ -97,7 +98,7 @@ def render_quality_report(
         trends,
         mining,
         reconciliation=list(read_reconciliation(con, load_id).values()),
-    )
+    ).replace(DBA_PLACEHOLDER, _dba_section(con, load_id))
     sealed, report_id = seal(html)
     write_atomic(out_path, sealed)
     return ReportInfo(
@@ -153,6 +154,7 @@ def _render(
         reconciliation=reconciliation or [],
         mining=mining,
         process_map=_map(mining),
+        dba_section=DBA_PLACEHOLDER,
     )
 
 
@@ -162,4 +164,17 @@ def _map(mining: dict | None) -> Markup:
     return process_map(
         [Activity(a["name"], a["count"], a["mean_position"]) for a in mining["map"]["activities"]],
         [Edge(e["source"], e["target"], e["count"]) for e in mining["map"]["edges"]],
+    )
+
+
+# What the DBA saw of the load: its own template, rendered from `meta.source_sessions`.
+DBA_PLACEHOLDER = "<!-- upflux: o que o DBA vê -->"
+
+
+def _dba_section(con: duckdb.DuckDBPyConnection, load_id: str) -> str:
+    return render(
+        "dba_view.html.j2",
+        None,
+        sources=read_dba_view(con, load_id),
+        retries=read_retries(con, load_id),
     )

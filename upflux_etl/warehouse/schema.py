@@ -51,6 +51,12 @@ create table if not exists meta.delete_scans (
     dataset varchar, load_id varchar, scanned_at timestamptz, source_keys bigint,
     tombstoned bigint);
 create table if not exists meta.schema_version (version integer, migrated_at timestamptz);
+create table if not exists meta.source_sessions (
+    load_id varchar, source varchar, dataset varchar, purpose varchar, attempt integer,
+    started_at timestamptz, seconds double, rows_read bigint, outcome varchar, reason varchar);
+create table if not exists meta.source_columns (
+    load_id varchar, source varchar, table_name varchar, column_name varchar,
+    column_type varchar);
 """
 
 # The version of the warehouse this code writes. Version 1 is every warehouse written before
@@ -62,9 +68,9 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     # 1 -> 2: meta.indicator_coverage and meta.schema_version (both in META_DDL); nothing to
     # transform.
     2: (),
-    # 2 -> 3: meta.reconciliation, meta.tombstones and meta.delete_scans; meta.check_results
-    # status, observed, expected (all in META_DDL); older rows keep a null status, read as
-    # derived from passed/error.
+    # 2 -> 3: meta.reconciliation, meta.tombstones, meta.delete_scans, meta.source_sessions
+    # and meta.source_columns; meta.check_results status, observed, expected (all in
+    # META_DDL); older rows keep a null status, read as derived from passed/error.
     3: (),
 }
 
