@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from tests.dbservers import mariadb_url, postgres_url
 from tests.support.databases import admin, database_demo, unique_name
-from upflux_etl.catalog.models import ClientSpec, RetrySpec, SourceSpec
+from upflux_etl.catalog.models import ClientSpec, DatasetOverride, RetrySpec, SourceSpec
 from upflux_etl.catalog.reader import read_catalog
 from upflux_etl.extract.errors import SourceError
 from upflux_etl.extract.session_options import SessionOptions
@@ -488,10 +488,16 @@ def test_every_column_mismatch_is_explained_with_the_query_file_and_column(env, 
     )
     assert wrong != sql
     client = pg_demo[2].client
-    client = client.model_copy(update={"queries": {**client.queries, "exams": wrong}})
+    own = DatasetOverride(sql=wrong)  # the client's own query, inline in its file
+    client = client.model_copy(
+        update={
+            "queries": {**client.queries, "exams": wrong},
+            "datasets": {**client.datasets, "exams": own},
+        }
+    )
     exams = _run(settings, client).as_dict()["sources"]["erp"]["datasets"]["exams"]
     assert exams["columns_ok"] is False
-    where = f"{client.file}: datasets.exams.query"
+    where = f"{client.file}: datasets.exams.sql"
     assert exams["query"] == where
     problems = exams["problems"]
     assert len(problems) == 3, problems

@@ -24,10 +24,12 @@ _OBJECT_WORDS = (
 )
 _NAMED = re.compile(rf"(?i)\b(?:{_OBJECT_WORDS})\s+$")
 _IDENTIFIER = re.compile(r"[A-Za-z_][\w.$]{0,62}")
+_MYSQL_MESSAGE = re.compile(r'\((\d{4}), "([^"\n]*)"\)')
+_SINGLE_QUOTED = re.compile(r"'[^'\n]*'")
 _QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"|`[^`\n]*`")
 _SCRUBS = (
     (re.compile(r"(\w+://)[^/\s@]+@"), r"\1***@"),  # credentials in a URL
-    (re.compile(r"(?i)\b(password|pwd|secret|token|key)\s*[=:]\s*[^\s;]+"), r"\1=***"),
+    (re.compile(r"(?i)\b(password|pwd|secret|token|key)\s*[=:]\s*[^\s;)\"]+"), r"\1=***"),
     (re.compile(r"(?i)\b(pwd|password)=\{[^}]*\}"), r"\1=***"),  # an ODBC PWD={...}
     (re.compile(r"\(([^()\n]*)\)=\([^()\n]*\)"), rf"(\1)=({VALUE})"),  # Key (col)=(value)
     (re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+"), "<e-mail>"),
@@ -46,7 +48,15 @@ def scrub_values(text: str) -> str:
     run of six or more digits, e-mail addresses, credentials in URLs and `password=` pairs.
     """
     text = _VALUE_LINES.sub("", text)
-    text = _QUOTED.sub(_quoted, text)
+    # MySQL/MariaDB drivers print (code, "message"): the message is the server's own words
+    # (kept), its single-quoted parts may be values (scrubbed like any literal).
+    parts, at = [], 0
+    for m in _MYSQL_MESSAGE.finditer(text):
+        parts.append(_QUOTED.sub(_quoted, text[at : m.start()]))
+        parts.append(f'({m.group(1)}, "{_SINGLE_QUOTED.sub(_quoted, m.group(2))}")')
+        at = m.end()
+    parts.append(_QUOTED.sub(_quoted, text[at:]))
+    text = "".join(parts)
     for pattern, replacement in _SCRUBS:
         text = pattern.sub(replacement, text)
     return "\n".join(line for line in text.splitlines() if line.strip())

@@ -72,6 +72,10 @@ def drift_outcome(
         failing_row_ids=(),
         description=description,
         fix_hint=DRIFT_FIX,
-        expectation_type="",
+        expectation_type="upflux_source_schema",
         error=error,
+        # Nothing to compare on a first load or a source whose catalog we cannot read.
+        status="not_applicable" if error is None and (previous is None or unsupported) else "",
+        observed=float(len(changes)),
+        expected="0 mudanças de colunas ou tipos",
     )
