@@ -14,6 +14,7 @@ from upflux_etl.warehouse.meta.checks import read_checks
 from upflux_etl.warehouse.meta.indicators import read_indicator_values
 from upflux_etl.warehouse.meta.ledger import read_ledger
 from upflux_etl.warehouse.meta.loads import last_published
+from upflux_etl.warehouse.quarantine_open import open_counts
 
 # The JSON shape of one check in `upflux status --json`.
 STATUS_CHECK_FIELDS = (
@@ -102,6 +103,9 @@ def _warehouse_status(settings: Settings, client: ClientSpec) -> dict:
             "status": header.status,
         }
         status["datasets"] = _ledger(con, load_id)
+        for dataset, count in open_counts(con).items():
+            # Open now, whatever load quarantined them (the ledger counts this load's only).
+            status["datasets"].setdefault(dataset, {})["quarantine_open"] = count
         status["checks"] = [c.as_dict(STATUS_CHECK_FIELDS) for c in read_checks(con, load_id)]
         status["indicators"] = [
             {**v, "dimensions": json.loads(v["dimensions"])}

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from upflux_etl.catalog.clients import client_datasets
+from upflux_etl.catalog.corrections import correction_problems
 from upflux_etl.catalog.errors import ConfigError, ConfigProblems
 from upflux_etl.catalog.models import MIN_KEY_LENGTH, ClientSpec
 from upflux_etl.catalog.reader import (
@@ -97,6 +98,7 @@ def client_problems(client: ClientSpec, catalog: Catalog, doc: YamlDoc) -> list[
         *mapping_problems(client.mappings, catalog.canonical, doc),
         *_dataset_problems(client, catalog, doc),
         *_indicator_problems(client, catalog, doc),
+        *correction_problems(client, catalog.canonical, doc),
     ]
 
 

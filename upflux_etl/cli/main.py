@@ -18,6 +18,7 @@ from upflux_etl.cli import actions, checklist
 from upflux_etl.cli.console import console, errors, friendly_errors, show_progress
 from upflux_etl.cli.health import health
 from upflux_etl.cli.lookup import find_client, find_runnable_client
+from upflux_etl.cli.quarantine import quarantine
 from upflux_etl.cli.radar import overview, radar
 from upflux_etl.settings import Settings
 
@@ -30,6 +31,7 @@ app.add_typer(checklist.app, name="checklist")
 app.add_typer(actions.app, name="actions")
 app.command("health")(health)
 app.command("radar")(radar)
+app.command("quarantine")(quarantine)
 app.command("overview", hidden=True)(overview)
 # Every command imports what it runs inside its own function (here and in cli/*): Dagster and
 # Great Expectations (~8 s), the state store and warehouse (SQLAlchemy, DuckDB, Arrow) would

@@ -57,11 +57,12 @@ def dataset_asset(
                 "rows_published": ledger.published,
                 "rows_quarantined": ledger.quarantined,
                 "rows_held": ledger.held,
+                "quarantine_open": result.quarantine_open,
                 "held": result.held,
                 "duration_s": round(result.seconds, 2),
                 "query": result.query_name,
             },
-            check_results=check_results(key, result.outcome),
+            check_results=check_results(key, result.outcome, result.open_quarantine),
         )
 
     return _dataset

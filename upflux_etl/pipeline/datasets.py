@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 import pyarrow as pa
@@ -17,13 +17,21 @@ from upflux_etl.extract.source import open_batches
 from upflux_etl.extract.sql import QueryError, incremental, translate
 from upflux_etl.extract.urls import dialect_of, resolve_url
 from upflux_etl.pipeline.context import LoadContext
+from upflux_etl.pipeline.corrections import apply_corrections
 from upflux_etl.quality.gx_bridge import run_suite
 from upflux_etl.quality.outcome import SuiteOutcome
 from upflux_etl.warehouse.build import build_connection
-from upflux_etl.warehouse.files import first_row, has_table
+from upflux_etl.warehouse.files import first_row, has_table, scalar
 from upflux_etl.warehouse.meta.checks import write_checks
 from upflux_etl.warehouse.meta.ledger import write_ledger
 from upflux_etl.warehouse.meta.watermarks import read_watermark, write_watermark
+from upflux_etl.warehouse.quarantine import (
+    drop_superseded,
+    ensure_quarantine_shape,
+    reland_open,
+    staging_select,
+)
+from upflux_etl.warehouse.quarantine_open import open_by_check, open_counts
 from upflux_etl.warehouse.split import Ledger, split_load
 from upflux_etl.warehouse.staging import (
     check_columns,
@@ -46,6 +54,9 @@ class DatasetLoad:
     held: bool
     query_name: str
     seconds: float
+    # check name -> (records open in quarantine failing it, earliest first seen), after the load
+    open_quarantine: dict[str, tuple[int, str]] = field(default_factory=dict)
+    quarantine_open: int = 0  # rows in quarantine.<dataset> after the load
 
 
 @dataclass(frozen=True)
@@ -100,11 +111,17 @@ def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
             land(con, name, _protected(batches, spec, key))
         landed = landing_columns(con, name)
         check_columns(spec, landed, query.name)
+        batch_rows = scalar(con, f'select count(*) from landing."{name}"')
+        ensure_quarantine_shape(con, spec, ctx.client.timezone)
+        rechecked = reland_open(con, spec, landed, full=ctx.full)
         mappings = merged_mappings(ctx.client, ctx.catalog)
         register_mappings(con, mappings)
+        staged = staged_sql(spec, landed, ctx.client.timezone, set(mappings))
         con.execute(
-            f'create or replace table staging."{name}" as {staged_sql(spec, landed, ctx.client.timezone, set(mappings))}'
+            f'create or replace table staging."{name}" as {staging_select(staged, batch_rows)}'
         )
+        drop_superseded(con, spec)
+        apply_corrections(con, ctx, spec)
         outcome = _validate(con, ctx, spec)
         hold = bool(outcome.blocking_failures())
         ledger = split_load(
@@ -114,12 +131,18 @@ def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
             full=ctx.full,
             quarantine=outcome.quarantined_row_ids(),
             hold=hold,
+            timezone=ctx.client.timezone,
+            now=ctx.now,
         )
+        if rechecked:
+            log.info("%s: %s open quarantined rows checked again", name, f"{rechecked:,}")
         ledger = Ledger(**{**ledger.as_dict(), "duration_s": round(time.monotonic() - started, 3)})
         write_ledger(con, ctx.run_id, ledger)
         write_checks(con, ctx.run_id, outcome.dataset, outcome.results())
         if not hold:
             _advance_watermark(con, spec, ctx)
+        opened = open_by_check(con, name)
+        still_open = open_counts(con).get(name, 0)
         con.execute("checkpoint")
         log.info(
             "%s: %s extracted, %s published, %s quarantined, %s held (%.1f s)",
@@ -130,7 +153,9 @@ def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
             f"{ledger.held:,}",
             time.monotonic() - started,
         )
-    return DatasetLoad(ledger, outcome, hold, query.name, time.monotonic() - started)
+    return DatasetLoad(
+        ledger, outcome, hold, query.name, time.monotonic() - started, opened, still_open
+    )
 
 
 def _protected(

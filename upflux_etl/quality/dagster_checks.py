@@ -6,6 +6,8 @@ still run on the previous publication.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey
 
 from upflux_etl.catalog.models import ExpectationSpec
@@ -30,9 +32,32 @@ def check_specs(asset_key: AssetKey, expectations: list[ExpectationSpec]) -> lis
     ]
 
 
-def check_results(asset_key: AssetKey, outcome: SuiteOutcome) -> list[AssetCheckResult]:
-    """One result per check of the outcome: counts and shares only, never a column value."""
-    return [_result(asset_key, check) for check in outcome.results()]
+def check_results(
+    asset_key: AssetKey,
+    outcome: SuiteOutcome,
+    open_quarantine: Mapping[str, tuple[int, str]] | None = None,
+) -> list[AssetCheckResult]:
+    """One result per check of the outcome: counts and shares only, never a column value.
+
+    `open_quarantine`: check name -> (records open in quarantine failing it, the earliest
+    first-seen date). A row-level check with open records does not pass, whatever load
+    quarantined them: the UI stays red until they are fixed or released.
+    """
+    opened = open_quarantine or {}
+    return [_result(asset_key, check, opened.get(check.name)) for check in outcome.results()]
+
+
+def _open_note(check: CheckResult, opened: tuple[int, str] | None) -> tuple[bool, str, dict]:
+    """Passed, description and metadata once the open quarantine is taken into account."""
+    if check.level == DATASET:
+        return check.passed, check.description, {}
+    count, since = opened or (0, "")
+    metadata = {"quarantine_open": count, "quarantine_open_since": since}
+    if not count:
+        return check.passed, check.description, metadata
+    note = f"{count} registro(s) em quarentena aguardando correção (desde {since[:10]})"
+    text = f"{check.description} — {note}" if check.description else note
+    return False, text, metadata
 
 
 def severity(check: CheckResult) -> AssetCheckSeverity:
@@ -46,14 +71,18 @@ def severity(check: CheckResult) -> AssetCheckSeverity:
     return AssetCheckSeverity.WARN
 
 
-def _result(asset_key: AssetKey, check: CheckResult) -> AssetCheckResult:
+def _result(
+    asset_key: AssetKey, check: CheckResult, opened: tuple[int, str] | None = None
+) -> AssetCheckResult:
+    passed, description, quarantine = _open_note(check, opened)
     return AssetCheckResult(
-        passed=check.passed,
+        passed=passed,
         asset_key=asset_key,
         check_name=check.name,
         severity=severity(check),
-        description=check.description or None,
+        description=description or None,
         metadata={
+            **quarantine,
             "failing_count": check.failing_count,
             "element_count": check.element_count,
             "failing_share": round(check.failing_share, 6),

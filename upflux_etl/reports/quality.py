@@ -12,6 +12,8 @@ from upflux_etl.catalog.models import CanonicalModel, ClientSpec
 from upflux_etl.reports.files import ID_PLACEHOLDER, seal, write_atomic
 from upflux_etl.reports.labels import LOAD_MODE, LOAD_STATUS, local_time
 from upflux_etl.reports.quality_data import CheckRow, DatasetSection, read_sections
+from upflux_etl.reports.quarantine_csv import write_quarantine_csv
+from upflux_etl.reports.quarantine_data import QuarantineSummary, read_quarantine_summary
 from upflux_etl.reports.render import render
 from upflux_etl.warehouse.meta.loads import LoadHeader, read_header
 
@@ -27,6 +29,8 @@ class ReportInfo:
         sha256: the report's id: the SHA-256 of the file with the id written as 64 zeros
             (`upflux_etl.reports.report_id` checks it); hospital IT signs off against it.
         failing_checks: checks that failed on the load; failing_records: their failing counts.
+        quarantine_csv: every record open in quarantine, for hospital IT (beside the report).
+        quarantine_open: how many records are open in quarantine now.
     """
 
     path: Path
@@ -36,6 +40,8 @@ class ReportInfo:
     generated_at: datetime
     failing_checks: int
     failing_records: int
+    quarantine_csv: Path | None = None
+    quarantine_open: int = 0
 
 
 def render_quality_report(
@@ -65,7 +71,15 @@ def render_quality_report(
     generated_at = now or datetime.now(UTC)
     failing = [c for s in sections for c in s.checks if not c.check.passed]
     labels = {name: d.label for name, d in canonical.datasets.items()} if canonical else {}
-    html = _render(client, header, sections, failing, generated_at, cap, labels)
+    descriptions = {(s.name, c.check.name): c.description for s in sections for c in s.checks}
+    quarantine = read_quarantine_summary(con, client, load_id, canonical, descriptions)
+    csv_path = write_quarantine_csv(
+        out_path.with_name(f"{out_path.stem}-quarentena.csv"),
+        quarantine.new + quarantine.still_open,
+    )
+    html = _render(client, header, sections, failing, generated_at, cap, labels).replace(
+        _QUARANTINE_SLOT, _quarantine_html(quarantine, csv_path.name, cap, labels)
+    )
     sealed, report_id = seal(html)
     write_atomic(out_path, sealed)
     return ReportInfo(
@@ -76,7 +90,19 @@ def render_quality_report(
         generated_at=generated_at,
         failing_checks=len(failing),
         failing_records=sum(c.check.failing_count for c in failing),
+        quarantine_csv=csv_path,
+        quarantine_open=quarantine.open_total,
     )
+
+
+# The template leaves this slot for the quarantine's sections, rendered by their own template.
+_QUARANTINE_SLOT = "<!-- upflux:quarantine -->"
+
+
+def _quarantine_html(
+    quarantine: QuarantineSummary, csv_name: str, cap: int, labels: dict[str, str]
+) -> str:
+    return render("quarantine_section.html.j2", labels, q=quarantine, csv_name=csv_name, cap=cap)
 
 
 def _render(

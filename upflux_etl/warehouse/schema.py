@@ -33,6 +33,12 @@ create table if not exists meta.watermarks (
     dataset varchar primary key, column_name varchar, value varchar);
 create table if not exists meta.publication (
     version varchar, published_at timestamptz, load_id varchar);
+create table if not exists meta.quarantine_resolved (
+    load_id varchar, dataset varchar, record_key varchar, reasons varchar[],
+    first_seen_load varchar, first_seen_at timestamptz, resolution varchar,
+    resolved_at timestamptz);
+create table if not exists meta.corrections_applied (
+    load_id varchar, dataset varchar, correction varchar, rows_changed bigint, status varchar);
 """
 
 

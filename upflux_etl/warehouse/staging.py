@@ -121,7 +121,8 @@ def staged_sql(
             selects.append(f'({src} is not null and {typed} is null) as "_{name}_unparseable"')
         if col.validate_:
             selects.append(f'l."{name}_valid" as "{name}_valid"')
-    body = ",\n    ".join(["row_number() over () as _row_id", *selects])
+    # The landed row's own id: the quarantine keeps that row (`_source`) to check it again.
+    body = ",\n    ".join(["l.rowid as _row_id", *selects])
     return f'select\n    {body}\nfrom landing."{spec.name}" as l\n' + "\n".join(joins)
 
 
