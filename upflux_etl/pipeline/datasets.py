@@ -114,6 +114,7 @@ def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
         batch_rows = scalar(con, f'select count(*) from landing."{name}"')
         ensure_quarantine_shape(con, spec, ctx.client.timezone)
         rechecked = reland_open(con, spec, landed, full=ctx.full)
+        landed = landing_columns(con, name)
         mappings = merged_mappings(ctx.client, ctx.catalog)
         register_mappings(con, mappings)
         staged = staged_sql(spec, landed, ctx.client.timezone, set(mappings))

@@ -85,6 +85,8 @@ def reland_open(
 ) -> int:
     """Append the open records to `landing.<dataset>`, to be checked again; returns how many.
 
+    Read the landing's columns again afterwards: after an empty batch they are text.
+
     Not on a full load (the source gives every row again), nor records without a stored
     source row or with a null key (they cannot be told apart from the batch's rows).
     """
@@ -93,17 +95,52 @@ def reland_open(
         return 0
     if "_source" not in _table_columns(con, "quarantine", ds):
         return 0
+    before = int(scalar(con, f'select count(*) from landing."{ds}"'))
+    if before == 0:
+        landed = _untyped_landing(con, ds, landed)
+    keyed = " and ".join(f'q."{k}" is not null' for k in spec.primary_key)
+    chosen = f"q._source is not null and {keyed}"
+    landed = _widened(con, ds, landed, chosen)
     values = ", ".join(
         f'try_cast(json_extract_string(q._source, \'$."{c}"\') as {t}) as "{c}"'
         for c, t in landed.items()
     )
-    keyed = " and ".join(f'q."{k}" is not null' for k in spec.primary_key)
-    before = scalar(con, f'select count(*) from landing."{ds}"')
     con.execute(
-        f'insert into landing."{ds}" select {values} from quarantine."{ds}" as q '
-        f"where q._source is not null and {keyed}"
+        f'insert into landing."{ds}" select {values} from quarantine."{ds}" as q where {chosen}'
     )
-    return int(scalar(con, f'select count(*) from landing."{ds}"')) - int(before)
+    return int(scalar(con, f'select count(*) from landing."{ds}"')) - before
+
+
+def _widened(
+    con: duckdb.DuckDBPyConnection, ds: str, landed: dict[str, str], chosen: str
+) -> dict[str, str]:
+    # A batch's column types can be guesses (SQLite types a column from its first values):
+    # a column that cannot hold a stored value becomes text, which staging types as usual.
+    out = dict(landed)
+    for column, kind in landed.items():
+        if kind in ("VARCHAR", "BOOLEAN"):
+            continue
+        value = f"json_extract_string(q._source, '$.\"{column}\"')"
+        lost = scalar(
+            con,
+            f'select count(*) from quarantine."{ds}" as q where {chosen} '
+            f"and {value} is not null and try_cast({value} as {kind}) is null",
+        )
+        if lost:
+            con.execute(f'alter table landing."{ds}" alter column "{column}" type varchar')
+            out[column] = "VARCHAR"
+    return out
+
+
+def _untyped_landing(
+    con: duckdb.DuckDBPyConnection, ds: str, landed: dict[str, str]
+) -> dict[str, str]:
+    # An empty batch's column types are guesses (SQLite has no result types without rows):
+    # land the stored rows as text, which staging types like any text source.
+    types = {c: "BOOLEAN" if c.endswith("_valid") else "VARCHAR" for c in landed}
+    cols = ", ".join(f'cast("{c}" as {t}) as "{c}"' for c, t in types.items())
+    con.execute(f'create or replace table landing."{ds}" as select {cols} from landing."{ds}"')
+    return types
 
 
 def staging_select(staged: str, batch_rows: int) -> str:
