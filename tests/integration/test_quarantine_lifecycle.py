@@ -289,3 +289,52 @@ def _evaluations(result):
         for e in result.all_events
         if e.event_type_value == "ASSET_CHECK_EVALUATION"
     }
+
+
+def test_a_warehouse_written_before_the_lifecycle_opens_reports_and_loads(demo):
+    instance = dg.DagsterInstance.ephemeral()
+    first = run(demo, instance, full=True).run_id
+    # Today's shape: quarantine tables with _load_id, _reasons, _quarantined_at only, and no
+    # meta table of resolved records or corrections.
+    con = duckdb.connect(str(demo.warehouse))
+    tables = [
+        t
+        for (t,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'quarantine'"
+        ).fetchall()
+    ]
+    for table in tables:
+        for column in (
+            "_first_seen_load",
+            "_first_seen_at",
+            "_last_seen_load",
+            "_last_seen_at",
+            "_source",
+        ):
+            con.execute(f'alter table quarantine."{table}" drop column {column}')
+    con.execute("drop table meta.quarantine_resolved")
+    con.execute("drop table meta.corrections_applied")
+    before = {
+        t: con.execute(f'select count(*) from quarantine."{t}"').fetchall()[0][0] for t in tables
+    }
+    con.close()
+    status = read_status(demo.settings, demo.client, read_catalog(demo.settings))
+    assert status["datasets"]["encounters"]["quarantine_open"] == before["encounters"]
+
+    second = run(demo, instance).run_id
+    after = {t: rows(demo, f'select count(*) from quarantine."{t}"')[0][0] for t in tables}
+    assert after == before
+    seen = rows(
+        demo,
+        "select distinct _first_seen_load, _last_seen_load from quarantine.encounters "
+        "where _source is not null",
+    )
+    assert seen == [(first, second)]
+    # The raw value of an unparseable timestamp was never stored: such rows wait for the
+    # source (not re-checked) instead of being released with a null.
+    garbage = defect(demo, "garbage_timestamp")
+    assert sorted(
+        open_ids(demo, "er_visits", "encounter_id", "first_medical_contact_at_parseable")
+    ) == sorted(garbage["record_ids"])
+    html, _ = report_of(demo, second)
+    assert "Ainda em aberto" in html
