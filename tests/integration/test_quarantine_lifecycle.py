@@ -130,7 +130,7 @@ def test_quarantine_stays_open_across_loads_until_fixed_or_released(demo):
         assert record_id in still
     assert "Nenhum registro novo em quarentena" in section(html, "Novos nesta carga")
     csv_path = path.with_name(f"{path.stem}-quarentena.csv")
-    assert f'href="{csv_path.name}"' in html
+    assert f'download="{csv_path.name}"' in html
     raw = csv_path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     listed = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))

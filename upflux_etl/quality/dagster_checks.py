@@ -43,15 +43,19 @@ def check_results(
     first-seen date). A row-level check with open records does not pass, whatever load
     quarantined them: the UI stays red until they are fixed or released.
     """
-    opened = open_quarantine or {}
-    return [_result(asset_key, check, opened.get(check.name)) for check in outcome.results()]
+    if open_quarantine is None:
+        return [_result(asset_key, check) for check in outcome.results()]
+    return [
+        _result(asset_key, check, open_quarantine.get(check.name, (0, "")))
+        for check in outcome.results()
+    ]
 
 
 def _open_note(check: CheckResult, opened: tuple[int, str] | None) -> tuple[bool, str, dict]:
     """Passed, description and metadata once the open quarantine is taken into account."""
-    if check.level == DATASET:
+    if check.level == DATASET or opened is None:
         return check.passed, check.description, {}
-    count, since = opened or (0, "")
+    count, since = opened
     metadata = {"quarantine_open": count, "quarantine_open_since": since}
     if not count:
         return check.passed, check.description, metadata

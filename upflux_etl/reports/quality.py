@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,7 +13,7 @@ from upflux_etl.catalog.models import CanonicalModel, ClientSpec
 from upflux_etl.reports.files import ID_PLACEHOLDER, seal, write_atomic
 from upflux_etl.reports.labels import LOAD_MODE, LOAD_STATUS, local_time
 from upflux_etl.reports.quality_data import CheckRow, DatasetSection, read_sections
-from upflux_etl.reports.quarantine_csv import write_quarantine_csv
+from upflux_etl.reports.quarantine_csv import quarantine_csv
 from upflux_etl.reports.quarantine_data import QuarantineSummary, read_quarantine_summary
 from upflux_etl.reports.render import render
 from upflux_etl.warehouse.meta.loads import LoadHeader, read_header
@@ -73,12 +74,11 @@ def render_quality_report(
     labels = {name: d.label for name, d in canonical.datasets.items()} if canonical else {}
     descriptions = {(s.name, c.check.name): c.description for s in sections for c in s.checks}
     quarantine = read_quarantine_summary(con, client, load_id, canonical, descriptions)
-    csv_path = write_quarantine_csv(
-        out_path.with_name(f"{out_path.stem}-quarentena.csv"),
-        quarantine.new + quarantine.still_open,
-    )
+    csv_text = quarantine_csv(quarantine.new + quarantine.still_open)
+    csv_path = out_path.with_name(f"{out_path.stem}-quarentena.csv")
+    write_atomic(csv_path, csv_text)
     html = _render(client, header, sections, failing, generated_at, cap, labels).replace(
-        _QUARANTINE_SLOT, _quarantine_html(quarantine, csv_path.name, cap, labels)
+        _QUARANTINE_SLOT, _quarantine_html(quarantine, csv_path.name, csv_text, cap, labels)
     )
     sealed, report_id = seal(html)
     write_atomic(out_path, sealed)
@@ -100,9 +100,18 @@ _QUARANTINE_SLOT = "<!-- upflux:quarantine -->"
 
 
 def _quarantine_html(
-    quarantine: QuarantineSummary, csv_name: str, cap: int, labels: dict[str, str]
+    quarantine: QuarantineSummary, csv_name: str, csv_text: str, cap: int, labels: dict[str, str]
 ) -> str:
-    return render("quarantine_section.html.j2", labels, q=quarantine, csv_name=csv_name, cap=cap)
+    # The CSV is also inside the report (a data: link): the report stays one file to email.
+    data = base64.b64encode(csv_text.encode("utf-8")).decode("ascii")
+    return render(
+        "quarantine_section.html.j2",
+        labels,
+        q=quarantine,
+        csv_name=csv_name,
+        csv_data=data,
+        cap=cap,
+    )
 
 
 def _render(

@@ -145,7 +145,7 @@ def _untyped_landing(
 
 def staging_select(staged: str, batch_rows: int) -> str:
     """The staged select with the `_recheck` flag (landing rows after the batch's)."""
-    return f"select *, _row_id >= {int(batch_rows)} as {RECHECK} from (\n{staged}\n)"
+    return f"select *, _row_id > {int(batch_rows)} as {RECHECK} from (\n{staged}\n)"
 
 
 def drop_superseded(con: duckdb.DuckDBPyConnection, spec: DatasetSpec) -> None:
@@ -204,7 +204,7 @@ def update_quarantine(
         "? as _last_seen_load, ? as _last_seen_at, "
         "case when s._recheck then p.source else to_json(l) end as _source "
         f'from staging."{ds}" as s join _q as q using (_row_id) '
-        f'join landing."{ds}" as l on l.rowid = s._row_id '
+        f'join landing."{ds}" as l on l.rowid + 1 = s._row_id '
         f"left join _prev as p on {key_match(spec, 'p')}",
         [load_id, load_id, now, now, load_id, now, load_id, now],
     )

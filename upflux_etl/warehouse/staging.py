@@ -122,7 +122,7 @@ def staged_sql(
         if col.validate_:
             selects.append(f'l."{name}_valid" as "{name}_valid"')
     # The landed row's own id: the quarantine keeps that row (`_source`) to check it again.
-    body = ",\n    ".join(["l.rowid as _row_id", *selects])
+    body = ",\n    ".join(["l.rowid + 1 as _row_id", *selects])
     return f'select\n    {body}\nfrom landing."{spec.name}" as l\n' + "\n".join(joins)
 
 
