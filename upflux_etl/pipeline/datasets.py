@@ -111,18 +111,7 @@ def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
             land(con, name, _protected(batches, spec, key))
         landed = landing_columns(con, name)
         check_columns(spec, landed, query.name)
-        batch_rows = scalar(con, f'select count(*) from landing."{name}"')
-        ensure_quarantine_shape(con, spec, ctx.client.timezone)
-        rechecked = reland_open(con, spec, landed, full=ctx.full)
-        landed = landing_columns(con, name)
-        mappings = merged_mappings(ctx.client, ctx.catalog)
-        register_mappings(con, mappings)
-        staged = staged_sql(spec, landed, ctx.client.timezone, set(mappings))
-        con.execute(
-            f'create or replace table staging."{name}" as {staging_select(staged, batch_rows)}'
-        )
-        drop_superseded(con, spec)
-        apply_corrections(con, ctx, spec)
+        rechecked = _stage(con, ctx, spec, landed)
         outcome = _validate(con, ctx, spec)
         hold = bool(outcome.blocking_failures())
         ledger = split_load(
@@ -157,6 +146,28 @@ def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
     return DatasetLoad(
         ledger, outcome, hold, query.name, time.monotonic() - started, opened, still_open
     )
+
+
+def _stage(
+    con: duckdb.DuckDBPyConnection, ctx: LoadContext, spec: DatasetSpec, landed: dict[str, str]
+) -> int:
+    """Stage the batch and the open quarantined records after it; declared corrections applied.
+
+    Returns how many open records are checked again with the batch.
+    """
+    name = spec.name
+    batch_rows = scalar(con, f'select count(*) from landing."{name}"')
+    ensure_quarantine_shape(con, spec, ctx.client.timezone)
+    rechecked = reland_open(con, spec, landed, full=ctx.full)
+    landed = landing_columns(con, name)
+    mappings = merged_mappings(ctx.client, ctx.catalog)
+    register_mappings(con, mappings)
+    staged = staged_sql(spec, landed, ctx.client.timezone, set(mappings))
+    con.execute(f'create or replace table staging."{name}" as {staging_select(staged, batch_rows)}')
+    if rechecked:
+        drop_superseded(con, spec)
+    apply_corrections(con, ctx, spec)
+    return rechecked
 
 
 def _protected(
