@@ -107,6 +107,10 @@ def test_quarantine_stays_open_across_loads_until_fixed_or_released(demo):
         for ds in {d["dataset"] for d in demo.defects["defects"]}
     }
     assert all(opened.values())
+    html, _ = report_of(demo, first)
+    for record_id in defect(demo, "discharge_before_admission")["record_ids"]:
+        assert record_id in section(html, "Novos nesta carga")
+    assert "Nenhum registro de cargas anteriores" in section(html, "Ainda em aberto")
 
     # Load 2, nothing changed at the source: every record is still open, first seen on load 1.
     result = run(demo, instance)
