@@ -6,15 +6,20 @@ import json
 
 from upflux_etl.catalog.models import ClientSpec
 from upflux_etl.catalog.reader import Catalog
+from upflux_etl.indicators.completeness import completeness, indicator_set_status
 from upflux_etl.pipeline.reporting import checklist_step, published
 from upflux_etl.pipeline.run_records import state_store
 from upflux_etl.settings import Settings
+from upflux_etl.state.records import RunRecord
 from upflux_etl.warehouse.files import WarehouseFiles
 from upflux_etl.warehouse.meta.checks import read_checks
-from upflux_etl.warehouse.meta.indicators import read_indicator_values
+from upflux_etl.warehouse.meta.indicators import read_indicator_coverage, read_indicator_values
 from upflux_etl.warehouse.meta.ledger import read_ledger
 from upflux_etl.warehouse.meta.loads import last_published
 from upflux_etl.warehouse.quarantine_open import open_counts
+
+# How far back `upflux status` looks for the last load that wrote a quality report.
+RUNS_LOOKED_AT = 30
 
 # The JSON shape of one check in `upflux status --json`.
 STATUS_CHECK_FIELDS = (
@@ -37,12 +42,15 @@ def read_status(settings: Settings, client: ClientSpec, catalog: Catalog) -> dic
     Ledger per dataset, every check and indicator value, with the quality report, the health
     score (and its history) and the checklist.
     """
-    status = _warehouse_status(settings, client)
+    status = _warehouse_status(settings, client, catalog)
     with state_store(settings) as store:
-        run = store.runs(client.slug, limit=1)
+        runs = store.runs(client.slug, limit=RUNS_LOOKED_AT)
         history = store.health_history(client.slug, days=30)
-    if run:
-        status["report"] = {"path": run[0].report_path, "report_id": run[0].report_sha256}
+    if runs:
+        status["last_run"] = _last_run(runs[0])
+    reported = next((r for r in runs if r.report_path), None)
+    if reported:
+        status["report"] = {"path": reported.report_path, "report_id": reported.report_sha256}
     if history:
         last = history[-1]
         status["health"] = {
@@ -79,7 +87,19 @@ def read_status(settings: Settings, client: ClientSpec, catalog: Catalog) -> dic
     return status
 
 
-def _warehouse_status(settings: Settings, client: ClientSpec) -> dict:
+def _last_run(run: RunRecord) -> dict:
+    """The newest load, whatever its outcome: a failed one carries its step and reason."""
+    return {
+        "load_id": run.load_id,
+        "status": run.status,
+        "mode": run.mode,
+        "started_at": run.started_at.isoformat(),
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "error": run.error,
+    }
+
+
+def _warehouse_status(settings: Settings, client: ClientSpec, catalog: Catalog) -> dict:
     files = WarehouseFiles(settings.client_dir(client.slug))
     status: dict = {
         "client": client.slug,
@@ -107,9 +127,18 @@ def _warehouse_status(settings: Settings, client: ClientSpec) -> dict:
             # Open now, whatever load quarantined them (the ledger counts this load's only).
             status["datasets"].setdefault(dataset, {})["quarantine_open"] = count
         status["checks"] = [c.as_dict(STATUS_CHECK_FIELDS) for c in read_checks(con, load_id)]
-        status["indicators"] = [
-            {**v, "dimensions": json.loads(v["dimensions"])}
-            for v in read_indicator_values(con, load_id)
+        values = read_indicator_values(con, load_id)
+        status["indicators"] = [{**v, "dimensions": json.loads(v["dimensions"])} for v in values]
+        computed = {v["indicator"] for v in values}
+        status["indicator_sets"] = [
+            indicator_set_status(s, client.indicators, computed)
+            for s in catalog.indicator_sets.values()
+        ]
+        status["indicator_completeness"] = [
+            c.as_dict()
+            for c in completeness(
+                client.indicators, catalog.indicators, values, read_indicator_coverage(con, load_id)
+            )
         ]
     return status
 

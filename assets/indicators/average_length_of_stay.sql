@@ -1,34 +1,40 @@
--- media de permanencia: patient-days / saidas (altas + obitos + transferencias externas),
--- per month.
-with monthly_patient_days as (
-    select
-        cast(date_trunc('month', day) as date) as period,
-        sum(patient_days) as patient_days
-    from census_days()
-    group by 1
+-- media de permanencia: patient-days / saidas, per month with census days. A month with
+-- census days and no saida has no value (division by zero), but its patient_days and saidas
+-- are reported, so the month is visible and its completeness says why.
+with months as (
+    select * from census_months()
 ),
 
 exits as (
     select
-        cast(date_trunc('month', discharged_at) as date) as period,
+        period,
         count(*) as saidas
-    from main.encounters
-    where
-        encounter_type = 'inpatient'
-        and status = 'active'
-        and admitted_at is not null
-        and discharge_type in ('alta', 'obito', 'transferencia_externa')
-    group by 1
+    from saidas()
+    group by period
+),
+
+joined as (
+    select
+        m.period,
+        m.patient_days,
+        coalesce(e.saidas, 0) as saidas
+    from months as m
+    left join exits as e on m.period = e.period
 ),
 
 final as (
     select
-        d.period,
+        j.period,
         '{}' as dimensions,
-        'value' as measure,
-        d.patient_days / e.saidas as value
-    from monthly_patient_days as d
-    inner join exits as e on d.period = e.period
+        v.measure,
+        v.value
+    from joined as j
+    cross join lateral (
+        values
+        ('value', j.patient_days / nullif(j.saidas, 0)),
+        ('patient_days', j.patient_days),
+        ('saidas', j.saidas)
+    ) as v (measure, value)
 )
 
 select * from final

@@ -52,3 +52,62 @@ create or replace temp macro census_days() as table
     )
 
     select * from final;
+
+-- Operational bed-days per census day and unit (the bed's unit): beds whose status period
+-- covers the census instant and is operational, plus extra beds occupied at that instant
+-- (blocked beds do not count).
+create or replace temp macro operational_bed_days_by_unit() as table
+    with census as (
+        select * from census_days()
+    ),
+
+    bed_status as (
+        select
+            c.day,
+            b.bed_id,
+            b.unit_code,
+            b.status
+        from census as c
+        inner join main.beds as b
+            on c.census_at >= b.valid_from
+            and (b.valid_to is null or c.census_at < b.valid_to)
+    ),
+
+    occupied_beds as (
+        select distinct
+            c.day,
+            m.bed_id
+        from census as c
+        inner join main.bed_movements as m
+            on c.census_at > m.started_at
+            and (m.ended_at is null or c.census_at <= m.ended_at)
+    ),
+
+    final as (
+        select
+            s.day,
+            s.unit_code,
+            count(*) as beds
+        from bed_status as s
+        left join occupied_beds as o on s.day = o.day and s.bed_id = o.bed_id
+        where s.status = 'operational' or (s.status = 'extra' and o.bed_id is not null)
+        group by all
+    )
+
+    select * from final;
+
+-- The same, all units together.
+create or replace temp macro operational_bed_days() as table
+    with by_unit as (
+        select * from operational_bed_days_by_unit()
+    ),
+
+    final as (
+        select
+            day,
+            sum(beds) as beds
+        from by_unit
+        group by all
+    )
+
+    select * from final;

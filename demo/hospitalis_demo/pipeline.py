@@ -15,8 +15,8 @@ from types import MappingProxyType
 
 import numpy as np
 
+from hospitalis_demo import codes, exam_chunks, platform, reference, tables, tables_ops, truth
 from hospitalis_demo import defects as junk_rows
-from hospitalis_demo import exam_chunks, platform, reference, tables, tables_ops, truth
 from hospitalis_demo.arrow import for_backend, to_arrow
 from hospitalis_demo.rng import stream
 from hospitalis_demo.schema import ERP_TABLES, PLATFORM_TABLES
@@ -71,17 +71,57 @@ def _core_tables(sim: Simulation, seed: int) -> dict[str, dict]:
     return out
 
 
+def _bed_units(leito: dict[str, np.ndarray]) -> dict[int, str]:
+    """Each bed (cd_leito) -> its canonical unit, from the bed's sector."""
+    units = codes.unit_map()
+    return {
+        int(b): units[str(s)]
+        for b, s in zip(leito["cd_leito"], leito["cd_setor"], strict=True)
+        if str(s) in units
+    }
+
+
 def _ground_truth(h: Horizon, core: dict, tat: truth.ExamTat) -> list[dict]:
     enc, tri = core["atendimento"], core["triagem_ps"]
     er_rows = np.flatnonzero(enc["ie_tipo_atendimento"] == 3)
+    er_ids = enc["cd_atendimento"][er_rows]
     first = np.unique(tri["cd_atendimento"], return_index=True)
-    triage_start = np.full(len(enc["cd_atendimento"]) + 1, truth.NAT, dtype=np.int64)
-    triage_start[first[0]] = tri["dt_inicio_triagem"][first[1]]
+    size = len(enc["cd_atendimento"]) + 1
+
+    def first_triage(column: str, missing) -> np.ndarray:
+        values = np.full(size, missing, dtype=tri[column].dtype if missing is truth.NAT else object)
+        values[first[0]] = tri[column][first[1]]
+        return values[er_ids]
+
+    colours = codes.canonical_map(codes.TRIAGE_COLOURS)
+    colour = np.array(
+        [
+            colours.get(str(c)) if c is not None else None
+            for c in first_triage("cd_classificacao", None)
+        ],
+        dtype=object,
+    )
     arrival = enc["dt_entrada"][er_rows]
+    beds, moves = core["leito_situacao"], core["movimentacao_leito"]
+    exits = truth.inpatient_exits(enc, core["paciente"])
+    data_end_day = int(enc["dt_entrada"][enc["dt_entrada"] != truth.NAT].max() // truth.DAY)
     return (
-        truth.census(h, enc, core["leito_situacao"], core["movimentacao_leito"])
-        + truth.door_to_triage(h, arrival, triage_start[enc["cd_atendimento"][er_rows]])
+        truth.census(h, enc, beds, moves, _bed_units(core["leito"]))
+        + truth.length_of_stay_and_turnover(h, enc, beds, moves, exits)
+        + truth.mortality(h, exits)
+        + truth.readmission(h, enc, core["paciente"], exits)
+        + truth.door_to_triage(h, arrival, first_triage("dt_inicio_triagem", truth.NAT))
+        + truth.triage_to_doctor(
+            h,
+            arrival,
+            first_triage("dt_fim_triagem", truth.NAT),
+            colour,
+            enc["dt_atend_medico"][er_rows],
+        )
+        + truth.er_length_of_stay(h, arrival, enc["dt_alta"][er_rows])
         + truth.exam_turnaround(h, tat)
+        + truth.surgery(h, core["cirurgia"], core["sala_cirurgica_horario"], data_end_day)
+        + truth.billing(h, core["conta_paciente"], enc)
     )
 
 

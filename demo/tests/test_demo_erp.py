@@ -139,7 +139,11 @@ def test_er_arrivals_peak_late_morning_and_evening(erp):
 
 
 def test_occupancy_in_target_band(truth):
-    values = [r["value"] for r in truth["indicators"] if r["indicator"] == "occupancy_rate"]
+    values = [
+        r["value"]
+        for r in truth["indicators"]
+        if r["indicator"] == "occupancy_rate" and not r["dimensions"]
+    ]
     assert len(values) == 3
     assert all(50 <= v <= 100 for v in values)
     assert 60 <= statistics.mean(values) <= 100
@@ -374,9 +378,21 @@ def test_ground_truth_equals_an_independent_computation_on_the_profile_rows(erp,
         p50, p90 = _p50_p90(values)
         expected[("exam_turnaround", month, dims, "p50")] = p50
         expected[("exam_turnaround", month, dims, "p90")] = p90
+    # The first four indicators, recomputed here; the others are checked against our SQL by
+    # tests/integration/test_demo_pipeline.py and by hand-built fixtures.
+    recomputed = {
+        ("occupancy_rate", "value"),
+        ("average_length_of_stay", "value"),
+        ("door_to_triage", "p50"),
+        ("door_to_triage", "p90"),
+        ("exam_turnaround", "p50"),
+        ("exam_turnaround", "p90"),
+    }
     actual = {
         (r["indicator"], r["period"], json.dumps(r["dimensions"]), r["measure"]): r["value"]
         for r in truth["indicators"]
+        if (r["indicator"], r["measure"]) in recomputed
+        and (r["indicator"] != "occupancy_rate" or not r["dimensions"])
     }
     assert actual.keys() == expected.keys()
     for key, value in expected.items():

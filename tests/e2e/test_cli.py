@@ -30,7 +30,8 @@ DATASETS = {
     "billing",
     "platform_usage",
 }
-INDICATORS = {"occupancy_rate", "average_length_of_stay", "door_to_triage", "exam_turnaround"}
+# Every indicator of the catalog: the demo configures them all.
+INDICATORS = {p.stem for p in (Path(__file__).parents[2] / "assets" / "indicators").glob("*.yaml")}
 PASSWORD = "S3cr3t-Pa55"
 
 
@@ -110,6 +111,15 @@ def test_status_json_has_the_ledger_checks_indicators_health_and_checklist(demo_
         assert isinstance(value["value"], int | float) and value["unit"], value
         assert re.fullmatch(r"\d{4}-\d{2}-01", value["period"]) and value["measure"], value
         assert isinstance(value["dimensions"], dict)
+
+    # Each configured indicator, per month: computed or not, and its coverage.
+    completeness = {c["indicator"]: c for c in state["indicator_completeness"]}
+    assert set(completeness) == INDICATORS
+    for c in completeness.values():
+        assert c["computed_periods"] >= 1 and 0 < c["coverage"] <= 1, c
+    (pm_qualiss,) = state["indicator_sets"]
+    assert pm_qualiss["set"] == "pm_qualiss" and pm_qualiss["total"] == len(pm_qualiss["items"])
+    assert pm_qualiss["computed"] == sum(i["computable"] for i in pm_qualiss["items"]) > 0
 
     health = state["health"]
     assert 0 <= health["score"] <= 100 and health["band"] in {"green", "yellow", "red"}

@@ -8,6 +8,7 @@ from tests.support.demo import make_demo, materialize_client
 from upflux_etl.catalog.reader import read_catalog, read_client
 from upflux_etl.runner import run_client
 from upflux_etl.state.store import StateStore
+from upflux_etl.status import read_status
 
 
 def failure_messages(result) -> str:
@@ -32,6 +33,12 @@ def test_a_missing_source_fails_the_load_with_the_path_and_is_recorded(
     store = StateStore(settings.state_url)
     assert store.last_run("demo").status == "failed"
     assert not demo.warehouse.exists()
+    # `upflux status` shows the failed load and its reason, although nothing was published.
+    catalog = read_catalog(settings)
+    state = read_status(settings, read_client(settings.clients_dir / "demo.yaml", catalog), catalog)
+    assert state["load"] is None
+    assert state["last_run"]["status"] == "failed"
+    assert "erp.sqlite not found" in state["last_run"]["error"]
 
 
 def test_a_broken_client_query_names_the_dataset_and_file(settings, pseudonym_key):

@@ -177,6 +177,13 @@ class TriageSpec(Strict):
     }
 
 
+class ExportSpec(Strict):
+    """The platform export each publication writes (`warehouse/export.py`)."""
+
+    enabled: bool = True
+    keep_loads: int = Field(default=14, ge=1)
+
+
 class DemoSpec(Strict):
     """How `upflux demo` builds this client's ERP (demo clients only)."""
 
@@ -240,6 +247,10 @@ class ClientSpec(Strict):
     triage: TriageSpec = TriageSpec()
     indicators: list[str] = []
     datasets: dict[str, DatasetOverride] = {}
+    export: ExportSpec = ExportSpec()
+    # The hospital's reference model for conformance (assets/reference_models/<name>.bpmn);
+    # null: the nightly process mining reports no fitness.
+    reference_model: str | None = "encounter"
     demo: DemoSpec | None = None
     corrections: list[CorrectionSpec] = []
     queries: dict[str, str] = Field(default_factory=dict, exclude=True)
@@ -302,16 +313,52 @@ class SuiteSpec(Strict):
 # --- indicators (assets/indicators/<name>.yaml + .sql) ---------------------------------
 
 
+class CoverageSpec(Strict):
+    """Which rows an indicator needs, and which of their fields, to judge its completeness.
+
+    Per month of `period_column`, the indicator's coverage is the share of the dataset's rows
+    (those `where` selects) that have every one of `columns` filled.
+    """
+
+    dataset: str
+    period_column: str
+    columns: list[str]
+    where: str = "true"
+
+
+class IndicatorSetItem(Strict):
+    """One indicator of an external set: computable from the canonical datasets or not, why."""
+
+    name: str
+    computable: bool
+    indicator: str | None = None
+    why: str = ""
+    note: str = ""
+
+
+class IndicatorSetSpec(Strict):
+    """An external indicator set (ANS's PM-QUALISS Hospitalar) mapped onto our catalog."""
+
+    name: str = ""
+    title: str
+    reference: str
+    items: list[IndicatorSetItem]
+
+
 class IndicatorSpec(Strict):
     """One indicator: its definition and the SQL that computes it."""
 
     name: str = ""
     title: str
+    title_en: str
     formula: str
     unit: str
     grain: str
+    grains: list[Literal["hospital", "month", "unit", "colour", "kind", "priority", "reason"]]
     direction: Literal["higher_is_better", "lower_is_better", "target"]
     target: float | None = None
     depends_on: list[str]
     reference: str = ""
+    coverage: CoverageSpec
+    edge_cases: list[str] = []
     sql: str = Field(default="", exclude=True)

@@ -22,6 +22,7 @@ from upflux_etl.catalog.models import (
     CanonicalModel,
     ClientSpec,
     ExpectationSpec,
+    IndicatorSetSpec,
     IndicatorSpec,
     ProfileSpec,
     SuiteSpec,
@@ -42,6 +43,7 @@ class Catalog:
     suites: dict[str, SuiteSpec]
     checks: dict[str, list[ExpectationSpec]]
     indicators: dict[str, IndicatorSpec]
+    indicator_sets: dict[str, IndicatorSetSpec]
     macros: tuple[str, ...]
     health: HealthConfig
     rounds: Rounds
@@ -144,12 +146,49 @@ def read_indicators(
                     raise doc.error(
                         f"depends_on.{i}", unknown("dataset", dataset, canonical.datasets)
                     )
+            _check_coverage(spec, canonical, doc)
             sql = read_sql(path.with_suffix(".sql"), doc, "")
         except ConfigError as exc:
             problems.add(exc)
             continue
         indicators[path.stem] = spec.model_copy(update={"name": path.stem, "sql": sql})
     return indicators
+
+
+def read_indicator_sets(
+    root: Path, indicators: dict[str, IndicatorSpec], problems: Problems
+) -> dict[str, IndicatorSetSpec]:
+    """Every `assets/indicator_sets/<name>.yaml`; a computable item names a real indicator."""
+    sets = {}
+    for path in sorted((root / "assets" / "indicator_sets").glob("*.yaml")):
+        try:
+            doc = read_yaml(path)
+            spec = parse(IndicatorSetSpec, doc)
+            for i, item in enumerate(spec.items):
+                if item.computable and item.indicator not in indicators:
+                    raise doc.error(
+                        f"items.{i}.indicator",
+                        unknown("indicator", str(item.indicator), indicators),
+                    )
+                if not item.computable and not item.why:
+                    raise doc.error(f"items.{i}.why", "say why it cannot be computed")
+        except ConfigError as exc:
+            problems.add(exc)
+            continue
+        sets[path.stem] = spec.model_copy(update={"name": path.stem})
+    return sets
+
+
+def _check_coverage(spec: IndicatorSpec, canonical: CanonicalModel, doc: YamlDoc) -> None:
+    """An indicator's coverage names one of its datasets and real columns of it."""
+    coverage = spec.coverage
+    if coverage.dataset not in spec.depends_on:
+        raise doc.error("coverage.dataset", f"{coverage.dataset!r} is not in depends_on")
+    columns = canonical.datasets[coverage.dataset].columns
+    for i, column in enumerate([coverage.period_column, *coverage.columns]):
+        if column not in columns:
+            where = "coverage.period_column" if i == 0 else f"coverage.columns.{i - 1}"
+            raise doc.error(where, unknown("column", column, columns))
 
 
 def read_macros(root: Path) -> tuple[str, ...]:
@@ -194,6 +233,7 @@ def read_catalog(settings: Settings) -> Catalog:
         suites=suites,
         checks=checks,
         indicators=indicators,
+        indicator_sets=read_indicator_sets(root, indicators, problems),
         macros=read_macros(root),
         health=health,
         rounds=rounds,

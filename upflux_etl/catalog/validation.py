@@ -99,6 +99,7 @@ def client_problems(client: ClientSpec, catalog: Catalog, doc: YamlDoc) -> list[
         *_dataset_problems(client, catalog, doc),
         *_indicator_problems(client, catalog, doc),
         *correction_problems(client, catalog.canonical, doc),
+        *_reference_model_problems(client, catalog, doc),
     ]
 
 
@@ -206,6 +207,22 @@ def _indicator_problems(
             else "that no source of this client provides"
         )
         yield doc.error(f"indicators.{i}", f"{name} needs datasets {missing} {why}")
+
+
+def _reference_model_problems(
+    client: ClientSpec, catalog: Catalog, doc: YamlDoc
+) -> Iterator[ConfigError]:
+    name = client.reference_model
+    if name is None:
+        return
+    models = catalog.root / "assets" / "reference_models"
+    if not (models / f"{name}.bpmn").is_file():
+        known = sorted(p.stem for p in models.glob("*.bpmn"))
+        yield doc.error(
+            "reference_model",
+            f"no assets/reference_models/{name}.bpmn; known: {', '.join(known) or 'none'} "
+            "(null: no conformance)",
+        )
 
 
 def _sources_known(client: ClientSpec, catalog: Catalog) -> bool:

@@ -25,9 +25,17 @@ def expected_errors() -> tuple[type[Exception], ...]:
     from upflux_etl.catalog.errors import ConfigError
     from upflux_etl.extract.errors import SourceError
     from upflux_etl.extract.sql import QueryError
+    from upflux_etl.mining.errors import EventLogError
     from upflux_etl.pipeline.context import LoadConfigError
 
-    return (ConfigError, SourceError, QueryError, LoadConfigError, FileNotFoundError)
+    return (
+        ConfigError,
+        SourceError,
+        QueryError,
+        LoadConfigError,
+        EventLogError,
+        FileNotFoundError,
+    )
 
 
 def show_progress(verbose: bool = False) -> None:

@@ -16,8 +16,10 @@ from upflux_etl.catalog.errors import ConfigError
 from upflux_etl.catalog.validation import validate_project
 from upflux_etl.cli import actions, checklist
 from upflux_etl.cli.console import console, errors, friendly_errors, show_progress
+from upflux_etl.cli.eventlog import eventlog
 from upflux_etl.cli.health import health
 from upflux_etl.cli.lookup import find_client, find_runnable_client
+from upflux_etl.cli.mine import mine
 from upflux_etl.cli.quarantine import quarantine
 from upflux_etl.cli.radar import overview, radar
 from upflux_etl.settings import Settings
@@ -33,6 +35,8 @@ app.command("health")(health)
 app.command("radar")(radar)
 app.command("quarantine")(quarantine)
 app.command("overview", hidden=True)(overview)
+app.command("mine")(mine)
+app.command("eventlog")(eventlog)
 # Every command imports what it runs inside its own function (here and in cli/*): Dagster and
 # Great Expectations (~8 s), the state store and warehouse (SQLAlchemy, DuckDB, Arrow) would
 # otherwise be paid by `upflux validate`, which must answer in under 3 s. The demo ERP
@@ -100,6 +104,12 @@ def status(
     if as_json:
         sys.stdout.write(json.dumps(state, indent=2, default=str, ensure_ascii=False) + "\n")
         return
+    last_run = state.get("last_run")
+    if last_run and last_run["status"] == "failed":
+        errors.print(
+            f"{spec.slug}: the last load ({last_run['load_id']}, {last_run['started_at']}) "
+            f"failed: {last_run['error'] or 'no reason recorded'}"
+        )
     if not state["load"]:
         errors.print(f"{spec.slug}: nothing published yet (run `upflux run {spec.slug}`)")
         raise typer.Exit(1)

@@ -83,13 +83,33 @@ def _checks_table(failing: list[dict]) -> Table:
     return table
 
 
+# The measures an indicator is read by; the others (patient_days, saidas, counts, the Pareto's
+# amounts) are its components, in `upflux status --json` and the report.
+HEADLINE_MEASURES = ("value", "p50", "p90", "within_target")
+PERCENT_MEASURES = ("within_target", "share")
+
+
 def _indicator_table(state: dict) -> Table:
+    """One line per indicator: its headline measures in the latest month.
+
+    The overall series when there is one, else the first breakdown (named in the line).
+    """
     latest = max((v["period"] for v in state["indicators"]), default=None)
     table = Table(title=f"indicators, {latest or 'no values'}")
-    for col in ("indicator", "dimensions", "measure", "value", "unit"):
-        table.add_column(col)
+    table.add_column("indicator", no_wrap=True)
+    table.add_column("latest month")
+    table.add_column("unit")
+    rows: dict[str, dict[str, list[dict]]] = {}
     for v in state["indicators"]:
-        if v["period"] == latest:
+        if v["period"] == latest and v["measure"] in HEADLINE_MEASURES:
             dims = ", ".join(f"{k}={x}" for k, x in v["dimensions"].items())
-            table.add_row(v["indicator"], dims, v["measure"], f"{v['value']:.2f}", v["unit"])
+            rows.setdefault(v["indicator"], {}).setdefault(dims, []).append(v)
+    for indicator, series in sorted(rows.items()):
+        dims = "" if "" in series else sorted(series)[0]
+        values = sorted(series[dims], key=lambda v: HEADLINE_MEASURES.index(v["measure"]))
+        text = "  ".join(
+            f"{v['measure']} {v['value']:.2f}{'%' if v['measure'] in PERCENT_MEASURES else ''}"
+            for v in values
+        )
+        table.add_row(indicator, f"{text}  ({dims})" if dims else text, values[0]["unit"])
     return table

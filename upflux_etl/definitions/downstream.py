@@ -1,4 +1,4 @@
-"""Assets that read the published warehouse: quality report, health score, checklist."""
+"""Assets that read the published warehouse: process mining, quality report, health, checklist."""
 
 # No `from __future__ import annotations` here: Dagster checks the `context` annotation
 # of asset functions at definition time and rejects string annotations.
@@ -13,6 +13,7 @@ from upflux_etl.catalog.reader import Catalog
 from upflux_etl.definitions.dagster_run import load_context_of, pool
 from upflux_etl.definitions.run_tags import CLIENT_TAG
 from upflux_etl.health.view import health_metadata, open_actions
+from upflux_etl.pipeline.mining import process_mining_step
 from upflux_etl.pipeline.reporting import checklist_step, health_step, quality_report_step
 from upflux_etl.settings import Settings
 from upflux_etl.state.store import StateStore
@@ -37,8 +38,21 @@ def downstream_assets(
     }
 
     @dg.asset(
-        key=[client.slug, "quality_report"],
+        key=[client.slug, "process_mining"],
         deps=[warehouse_key],
+        kinds={"parquet"},
+        **common,
+        description="Log de eventos (caso = atendimento; Parquet e XES), mapa do processo, "
+        "variantes e conformidade com o modelo de referência.",
+    )
+    def _mining(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        summary = process_mining_step(settings, client, context.run_id)
+        keys = ("cases", "events", "variants", "edges", "fitness", "fitting_cases", "error")
+        return dg.MaterializeResult(metadata={k: summary[k] for k in keys if k in summary})
+
+    @dg.asset(
+        key=[client.slug, "quality_report"],
+        deps=[warehouse_key, _mining.key],
         kinds={"html"},
         **common,
         description="Relatório de qualidade da carga para a TI do hospital (HTML, português).",
@@ -95,7 +109,7 @@ def downstream_assets(
             }
         )
 
-    return [_report, _health, _checklist]
+    return [_mining, _report, _health, _checklist]
 
 
 def previous_band(settings: Settings, client: str, as_of: dt.date) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from upflux_etl.catalog.models import IndicatorSpec
+from upflux_etl.catalog.models import IndicatorSpec, TriageSpec
 
 OUTPUT_COLUMNS = ["period", "dimensions", "measure", "value"]
 
@@ -18,6 +18,40 @@ def create_macros(con: duckdb.DuckDBPyConnection, macros: tuple[str, ...]) -> No
     """Create the shared SQL macros (`Catalog.macros`, e.g. the midnight census)."""
     for sql in macros:
         con.execute(sql)
+
+
+def register_parameters(con: duckdb.DuckDBPyConnection, triage: TriageSpec) -> None:
+    """The client's parameters indicators read as tables: `triage_targets(colour, target_minutes)`."""
+    targets = pa.table(
+        {
+            "colour": pa.array(list(triage.targets_minutes), pa.string()),
+            "target_minutes": pa.array([float(m) for m in triage.targets_minutes.values()]),
+        }
+    )
+    con.register("_triage_targets", targets)
+    try:
+        con.execute("create or replace temp table triage_targets as select * from _triage_targets")
+    finally:
+        con.unregister("_triage_targets")
+
+
+def compute_coverage(con: duckdb.DuckDBPyConnection, spec: IndicatorSpec) -> pa.Table:
+    """Per month, the rows the indicator needs and how many have every field it reads.
+
+    Columns: period (first day of the month, in the session's zone), rows, covered.
+    """
+    c = spec.coverage
+    filled = " and ".join(f'"{col}" is not null' for col in c.columns) or "true"
+    sql = (
+        f"select cast(date_trunc('month', \"{c.period_column}\") as date) as period, "
+        f"count(*) as rows, count(*) filter (where {filled}) as covered "
+        f'from main."{c.dataset}" where "{c.period_column}" is not null and ({c.where}) '
+        "group by 1 order by 1"
+    )
+    try:
+        return con.sql(sql).to_arrow_table()
+    except duckdb.Error as exc:
+        raise IndicatorError(f"assets/indicators/{spec.name}.yaml: coverage: {exc}") from None
 
 
 def compute_indicator(con: duckdb.DuckDBPyConnection, spec: IndicatorSpec) -> pa.Table:

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from upflux_etl.pipeline.context import LoadContext
 from upflux_etl.warehouse.build import build_connection, publish
+from upflux_etl.warehouse.export import write_export
+from upflux_etl.warehouse.files import connect
 from upflux_etl.warehouse.meta.checks import read_checks
 from upflux_etl.warehouse.meta.ledger import read_ledger
 
@@ -33,4 +35,24 @@ def publish_step(ctx: LoadContext) -> Publication:
         ]
     version = publish(ctx.files, ctx.run_id, ctx.client.timezone)
     log.info("%s: published %s (version %s)", ctx.client.slug, ctx.files.published, version[:8])
+    if ctx.client.export.enabled:
+        export_step(ctx, sorted(ledger))
     return Publication(version, ledger, blocking)
+
+
+def export_step(ctx: LoadContext, datasets: list[str]) -> None:
+    """Write the platform export of the load just published (`warehouse/export.py`)."""
+    con = connect(ctx.files.published, ctx.client.timezone, read_only=True)
+    try:
+        folder = write_export(
+            con,
+            ctx.files.export,
+            client=ctx.client.slug,
+            load_id=ctx.run_id,
+            mode=ctx.mode,
+            datasets=datasets,
+            keep_loads=ctx.client.export.keep_loads,
+        )
+    finally:
+        con.close()
+    log.info("%s: platform export %s", ctx.client.slug, folder)

@@ -16,24 +16,18 @@ from upflux_etl.catalog.reader import Catalog
 from upflux_etl.checklist import ChecklistStatus, checklist_status
 from upflux_etl.health import HealthScore, backfill, score_client
 from upflux_etl.pipeline.context import LoadContext
+from upflux_etl.pipeline.mining import read_mining
 from upflux_etl.pipeline.run_records import run_record, state_store
 from upflux_etl.reports import ReportInfo, render_quality_report
 from upflux_etl.settings import Settings
-from upflux_etl.warehouse.files import WarehouseFiles, connect
+from upflux_etl.warehouse.files import WarehouseFiles, open_published
 
 
 @contextmanager
 def published(settings: Settings, client: ClientSpec) -> Iterator[duckdb.DuckDBPyConnection | None]:
     """A read-only connection to the hospital's published warehouse (None before the first)."""
-    path = WarehouseFiles(settings.client_dir(client.slug)).published
-    if not path.exists():
-        yield None
-        return
-    con = connect(path, client.timezone, read_only=True)
-    try:
+    with open_published(WarehouseFiles(settings.client_dir(client.slug)), client.timezone) as con:
         yield con
-    finally:
-        con.close()
 
 
 def quality_report_step(ctx: LoadContext) -> ReportInfo:
@@ -43,7 +37,13 @@ def quality_report_step(ctx: LoadContext) -> ReportInfo:
         if con is None:
             raise RuntimeError(f"{ctx.client.slug}: no published warehouse to report on")
         report = render_quality_report(
-            con, ctx.client, ctx.run_id, out, canonical=ctx.catalog.canonical
+            con,
+            ctx.client,
+            ctx.run_id,
+            out,
+            canonical=ctx.catalog.canonical,
+            indicators=ctx.catalog.indicators,
+            mining=read_mining(ctx.settings, ctx.client, ctx.run_id),
         )
         store.record_run(run_record(con, ctx.client, ctx.run_id, report))
     return report

@@ -8,14 +8,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+from markupsafe import Markup
 
-from upflux_etl.catalog.models import CanonicalModel, ClientSpec
+from upflux_etl.catalog.models import CanonicalModel, ClientSpec, IndicatorSpec
+from upflux_etl.indicators.completeness import IndicatorCompleteness, completeness
+from upflux_etl.reports.charts import sparkline, trend_points
 from upflux_etl.reports.files import ID_PLACEHOLDER, seal, write_atomic
 from upflux_etl.reports.labels import LOAD_MODE, LOAD_STATUS, local_time
+from upflux_etl.reports.process_map import Activity, Edge, process_map
 from upflux_etl.reports.quality_data import CheckRow, DatasetSection, read_sections
 from upflux_etl.reports.quarantine_csv import quarantine_csv
 from upflux_etl.reports.quarantine_data import QuarantineSummary, read_quarantine_summary
 from upflux_etl.reports.render import render
+from upflux_etl.warehouse.meta.indicators import read_indicator_coverage, read_indicator_values
 from upflux_etl.warehouse.meta.loads import LoadHeader, read_header
 
 DEFAULT_CAP = 50
@@ -54,6 +59,8 @@ def render_quality_report(
     canonical: CanonicalModel | None = None,
     cap: int = DEFAULT_CAP,
     now: datetime | None = None,
+    indicators: dict[str, IndicatorSpec] | None = None,
+    mining: dict | None = None,
 ) -> ReportInfo:
     """Write the quality report of `load_id` to `out_path` (atomically) and return its id.
 
@@ -66,6 +73,10 @@ def render_quality_report(
             by the `*_id` columns); pseudonyms and CPF/CNS hashes are never listed.
         cap: failing records listed per check (the total is always given).
         now: the generation instant (default: the clock).
+        indicators: the catalog's indicators; with them, the report shows whether each of the
+            client's indicators was computed per month, and its coverage.
+        mining: the load's process-mining summary (`pipeline/mining.py`): the process map,
+            variants and conformance.
     """
     header = read_header(con, load_id)
     sections = read_sections(con, load_id, canonical, cap)
@@ -77,9 +88,16 @@ def render_quality_report(
     csv_text = quarantine_csv(quarantine.new + quarantine.still_open)
     csv_path = out_path.with_name(f"{out_path.stem}-quarentena.csv")
     write_atomic(csv_path, csv_text)
-    html = _render(client, header, sections, failing, generated_at, cap, labels).replace(
-        _QUARANTINE_SLOT, _quarantine_html(quarantine, csv_path.name, csv_text, cap, labels)
-    )
+    computed, trends = [], {}
+    if indicators is not None:
+        values = read_indicator_values(con, load_id)
+        computed = completeness(
+            client.indicators, indicators, values, read_indicator_coverage(con, load_id)
+        )
+        trends = {name: sparkline(trend_points(values, name)) for name in client.indicators}
+    html = _render(
+        client, header, sections, failing, generated_at, cap, labels, computed, trends, mining
+    ).replace(_QUARANTINE_SLOT, _quarantine_html(quarantine, csv_path.name, csv_text, cap, labels))
     sealed, report_id = seal(html)
     write_atomic(out_path, sealed)
     return ReportInfo(
@@ -122,6 +140,9 @@ def _render(
     generated_at: datetime,
     cap: int,
     labels: dict[str, str],
+    indicators: list[IndicatorCompleteness],
+    trends: dict[str, Markup],
+    mining: dict | None,
 ) -> str:
     totals = {
         key: sum(getattr(s, key) for s in sections)
@@ -144,4 +165,17 @@ def _render(
         failing=failing,
         blocking_failing=[c for c in failing if c.check.blocking],
         cap=cap,
+        indicators=indicators,
+        trends=trends,
+        mining=mining,
+        process_map=_map(mining),
+    )
+
+
+def _map(mining: dict | None) -> Markup:
+    if not mining or "map" not in mining:
+        return Markup("")
+    return process_map(
+        [Activity(a["name"], a["count"], a["mean_position"]) for a in mining["map"]["activities"]],
+        [Edge(e["source"], e["target"], e["count"]) for e in mining["map"]["edges"]],
     )

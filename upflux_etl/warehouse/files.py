@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,9 +40,29 @@ class WarehouseFiles:
         """The folder of the hospital's reports."""
         return self.root / "reports"
 
+    @property
+    def export(self) -> Path:
+        """The folder of the platform exports, one folder per published load."""
+        return self.root / "export"
+
     def build(self, run_id: str) -> Path:
         """The build file of run `run_id`."""
         return self.builds / f"{run_id}.duckdb"
+
+
+@contextmanager
+def open_published(
+    files: WarehouseFiles, timezone: str
+) -> Iterator[duckdb.DuckDBPyConnection | None]:
+    """A read-only connection to the published warehouse (None before the first publication)."""
+    if not files.published.exists():
+        yield None
+        return
+    con = connect(files.published, timezone, read_only=True)
+    try:
+        yield con
+    finally:
+        con.close()
 
 
 def connect(path: Path, timezone: str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:

@@ -29,6 +29,8 @@ alter table meta.check_results add column if not exists expectation_type varchar
 create table if not exists meta.indicator_values (
     load_id varchar, indicator varchar, period date, dimensions varchar, measure varchar,
     value double, unit varchar);
+create table if not exists meta.indicator_coverage (
+    load_id varchar, indicator varchar, period date, rows bigint, covered bigint);
 create table if not exists meta.watermarks (
     dataset varchar primary key, column_name varchar, value varchar);
 create table if not exists meta.publication (
@@ -39,9 +41,61 @@ create table if not exists meta.quarantine_resolved (
     resolved_at timestamptz);
 create table if not exists meta.corrections_applied (
     load_id varchar, dataset varchar, correction varchar, rows_changed bigint, status varchar);
+create table if not exists meta.schema_version (version integer, migrated_at timestamptz);
 """
+
+# The version of the warehouse this code writes. Version 1 is every warehouse written before
+# `meta.schema_version` existed (commit 541f13c and earlier). Additive changes (a table, a
+# column) go into `META_DDL` with `if not exists`; a change that must transform data goes into
+# `MIGRATIONS` under the version it leads to. Bump `SCHEMA_VERSION` with either.
+SCHEMA_VERSION = 3
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    # 1 -> 2: meta.indicator_coverage and meta.schema_version (both in META_DDL); nothing to
+    # transform.
+    2: (),
+    # 2 -> 3: meta.quarantine_resolved and meta.corrections_applied (in META_DDL). The
+    # quarantine tables gain their lifecycle columns when a load first stages their dataset
+    # (`warehouse/quarantine.py`: rebuilding `_source` needs the canonical model).
+    3: (),
+}
+
+
+class WarehouseTooNew(RuntimeError):
+    """The warehouse was written by a newer version of UpFlux ETL than this one."""
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The warehouse's schema version (1 before it was recorded; None for an empty file)."""
+    tables = {
+        (schema, name)
+        for schema, name in con.execute(
+            "select schema_name, table_name from duckdb_tables() where schema_name = 'meta'"
+        ).fetchall()
+    }
+    if ("meta", "schema_version") in tables:
+        row = con.execute("select max(version) from meta.schema_version").fetchall()
+        if row and row[0][0] is not None:
+            return int(row[0][0])
+    return 1 if ("meta", "loads") in tables else None
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the warehouse's schemas and meta tables where missing."""
+    """Create the warehouse's schemas and meta tables where missing; migrate an older one.
+
+    Raises:
+        WarehouseTooNew: the file was written by a newer version (never downgraded).
+    """
+    found = schema_version(con)
+    if found is not None and found > SCHEMA_VERSION:
+        raise WarehouseTooNew(
+            f"the warehouse has schema version {found}, newer than this UpFlux ETL's "
+            f"({SCHEMA_VERSION}): upgrade UpFlux ETL before loading it"
+        )
     con.execute(META_DDL)
+    for version in range(found or SCHEMA_VERSION, SCHEMA_VERSION):
+        for statement in MIGRATIONS[version + 1]:
+            con.execute(statement)
+    if found != SCHEMA_VERSION:
+        con.execute(
+            "insert into meta.schema_version values (?, current_timestamp)", [SCHEMA_VERSION]
+        )

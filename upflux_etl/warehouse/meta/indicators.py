@@ -47,6 +47,42 @@ def write_indicator_values(
     )
 
 
+def write_indicator_coverage(
+    con: duckdb.DuckDBPyConnection, load_id: str, indicator: str, coverage: pa.Table
+) -> None:
+    """Replace one indicator's coverage of `load_id` (columns period, rows, covered)."""
+    con.execute(
+        "delete from meta.indicator_coverage where load_id = ? and indicator = ?",
+        [load_id, indicator],
+    )
+    con.register("_coverage", coverage)
+    try:
+        con.execute(
+            "insert into meta.indicator_coverage select ?, ?, period, rows, covered from _coverage",
+            [load_id, indicator],
+        )
+    finally:
+        con.unregister("_coverage")
+
+
+def read_indicator_coverage(con: duckdb.DuckDBPyConnection, load_id: str) -> list[dict]:
+    """The coverage of every indicator of a load, per month, oldest first.
+
+    Older warehouses (before coverage was kept) give an empty list.
+    """
+    if not has_table(con, "meta", "indicator_coverage"):
+        return []
+    rows = con.execute(
+        "select indicator, strftime(period, '%Y-%m-%d'), rows, covered "
+        "from meta.indicator_coverage where load_id = ? order by 1, 2",
+        [load_id],
+    ).fetchall()
+    return [
+        {"indicator": i, "period": p, "rows": r, "covered": c, "coverage": c / r if r else None}
+        for i, p, r, c in rows
+    ]
+
+
 def read_indicator_values(con: duckdb.DuckDBPyConnection, load_id: str) -> list[dict]:
     """The indicator values of a load, as plain dicts (period as ISO date text)."""
     rows = con.execute(

@@ -1,0 +1,94 @@
+"""A warehouse written by an earlier version opens, migrates forward and keeps loading.
+
+`tests/fixtures/warehouse_v1.duckdb.gz` was published by the code of commit 541f13c (schema
+version 1, before the version was recorded); it stands for the warehouses hospitals have.
+"""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from tests.support.demo import make_demo, materialize_client
+from upflux_etl.catalog.reader import read_catalog
+from upflux_etl.status import read_status
+from upflux_etl.warehouse.schema import SCHEMA_VERSION, WarehouseTooNew, ensure_schema
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "warehouse_v1.duckdb.gz"
+# The parameters the fixture was built with (tests/fixtures/README.md).
+FIXTURE_DEMO = {"beds": 20, "months": 1, "scale": 0.05}
+FIXTURE_KEY = "fixture-key-" + "0" * 32
+
+
+def unpack(target: Path) -> Path:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(FIXTURE) as src, target.open("wb") as dst:
+        shutil.copyfileobj(src, dst)
+    return target
+
+
+def version_of(path: Path) -> list[int]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return [r[0] for r in con.execute("select version from meta.schema_version").fetchall()]
+    finally:
+        con.close()
+
+
+def test_a_version_1_warehouse_is_read_migrated_and_loaded_on(settings, monkeypatch):
+    monkeypatch.setenv("UPFLUX_PSEUDONYM_KEY", FIXTURE_KEY)
+    demo = make_demo(settings, **FIXTURE_DEMO)
+    published = unpack(demo.warehouse)
+    catalog = read_catalog(settings)
+
+    # Readers open it as it is (read-only, never migrated in place).
+    before = read_status(settings, demo.client, catalog)
+    assert before["load"]["status"] == "published"
+    assert before["indicator_completeness"] and all(
+        c["coverage"] is None for c in before["indicator_completeness"]
+    )  # version 1 kept no coverage: shown as unknown, not as an error
+
+    # An incremental load on top: its build migrates the copy, publication makes it current.
+    result = materialize_client(demo, full=False, instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    assert version_of(published) == [SCHEMA_VERSION]
+    after = read_status(settings, demo.client, catalog)
+    assert after["load"]["load_id"] != before["load"]["load_id"]
+    assert after["load"]["mode"] == "incremental"
+    assert all(row["balanced"] for row in after["datasets"].values())
+    # The history of version 1 is still there.
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        loads = [r[0] for r in con.execute("select load_id from meta.loads").fetchall()]
+    finally:
+        con.close()
+    assert before["load"]["load_id"] in loads
+    # Its quarantine (today's shape then) is brought forward: every record still open, first
+    # seen on the version-1 load (issue 7).
+    assert before["datasets"]["encounters"]["quarantine_open"] > 0
+    for dataset, row in before["datasets"].items():
+        assert after["datasets"][dataset]["quarantine_open"] == row["quarantine_open"], dataset
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        first = con.execute(
+            "select distinct _first_seen_load from quarantine.encounters"
+        ).fetchall()
+    finally:
+        con.close()
+    assert first == [(before["load"]["load_id"],)]
+
+
+def test_a_warehouse_from_a_newer_version_is_refused(tmp_path):
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    try:
+        ensure_schema(con)
+        con.execute("insert into meta.schema_version values (?, current_timestamp)", [99])
+        with pytest.raises(WarehouseTooNew, match="schema version 99"):
+            ensure_schema(con)
+    finally:
+        con.close()

@@ -1,0 +1,68 @@
+"""pm4py (AGPL-3.0, test-only extra) as the independent implementation the mining tests use.
+
+Its alignments use costs 10000 per log or visible model move and 1 per silent move, and its
+"log_fitness" counts those silent moves; the standard definition (silent moves cost 0) is
+recovered from its alignments by integer division by 10000 (docs/DECISIONS.md).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+STD = 10000
+
+
+def pm4py():
+    with contextlib.redirect_stdout(io.StringIO()):  # its import prints a licence banner
+        import pm4py as module
+    return module
+
+
+def frame(traces: list[tuple[str, list[str]]]) -> pd.DataFrame:
+    """An event frame from (case, activities) with one minute between events."""
+    start = pd.Timestamp("2024-01-01", tz="UTC")
+    rows = [
+        {
+            "case:concept:name": case,
+            "concept:name": activity,
+            "time:timestamp": start + pd.Timedelta(minutes=i),
+        }
+        for case, activities in traces
+        for i, activity in enumerate(activities)
+    ]
+    return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class Pm4pyConformance:
+    fitness: float
+    raw_log_fitness: float
+    fitting_share: float
+    by_variant: dict[tuple[str, ...], tuple[int, int]]  # deviations, worst case
+
+
+def conformance(events: pd.DataFrame, bpmn: Path) -> Pm4pyConformance:
+    """pm4py's alignments of every case of `events` with the BPMN file read by pm4py."""
+    pm = pm4py()
+    net, im, fm = pm.convert_to_petri_net(pm.read_bpmn(str(bpmn)))
+    log = pm.convert_to_event_log(events)
+    alignments = pm.conformance_diagnostics_alignments(log, net, im, fm)
+    raw = pm.fitness_alignments(log, net, im, fm)
+    traces = [tuple(event["concept:name"] for event in trace) for trace in log]
+    by_variant = {
+        trace: (a["cost"] // STD, a["bwc"] // STD)
+        for trace, a in zip(traces, alignments, strict=True)
+    }
+    deviations = sum(a["cost"] // STD for a in alignments)
+    worst = sum(a["bwc"] // STD for a in alignments)
+    return Pm4pyConformance(
+        fitness=1 - deviations / worst,
+        raw_log_fitness=raw["log_fitness"],
+        fitting_share=raw["percentage_of_fitting_traces"] / 100,
+        by_variant=by_variant,
+    )
