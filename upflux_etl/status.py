@@ -123,9 +123,10 @@ def _warehouse_status(settings: Settings, client: ClientSpec, catalog: Catalog) 
             "status": header.status,
         }
         status["datasets"] = _ledger(con, load_id)
-        for dataset, count in open_counts(con).items():
+        opened = open_counts(con)
+        for dataset, row in status["datasets"].items():
             # Open now, whatever load quarantined them (the ledger counts this load's only).
-            status["datasets"].setdefault(dataset, {})["quarantine_open"] = count
+            row["quarantine_open"] = opened.get(dataset, 0)
         status["checks"] = [c.as_dict(STATUS_CHECK_FIELDS) for c in read_checks(con, load_id)]
         values = read_indicator_values(con, load_id)
         status["indicators"] = [{**v, "dimensions": json.loads(v["dimensions"])} for v in values]
