@@ -138,7 +138,7 @@ def extraction(url: str, scale: float, reuse: bool) -> None:
 def demo() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "UPFLUX_DATA_DIR": tmp, "DAGSTER_HOME": f"{tmp}/dagster"}
-        env.setdefault("UPFLUX_PSEUDONYM_KEY", "bench-key-" + "0" * 32)
+        env.setdefault("UPFLUX_PSEUDONYM_KEY_DEMO", "bench-key-" + "0" * 32)  # clients/demo.yaml
         started = time.perf_counter()
         subprocess.run(
             ["/usr/bin/time", "-f", "%M", str(Path(sys.executable).parent / "upflux"), "demo"],

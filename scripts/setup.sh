@@ -53,12 +53,10 @@ if [ "$what" = test ]; then
   apt_install unixodbc odbc-postgresql odbc-mariadb chromium || true
 fi
 
-if [ ! -f .env ]; then
-  # A random key for the demo only; real deployments set UPFLUX_PSEUDONYM_KEY themselves.
-  say "writing a demo pseudonymisation key to .env (gitignored)"
-  printf 'UPFLUX_PSEUDONYM_KEY=%s\n' "$(.venv/bin/python -c 'import secrets; print(secrets.token_hex(32))')" > .env
-  chmod 600 .env
-fi
+# One random key per demo client (clients/*.yaml with a demo: section) in .env (gitignored,
+# mode 600), never printed; keys already there are kept. Real hospitals' keys are set by
+# their operators (docs/OPERATIONS.md).
+.venv/bin/python -m upflux_etl.demo_keys .env
 
 if [ "$what" = test ]; then
   # The database tests use the machine's PostgreSQL and MariaDB; start them if they are

@@ -12,8 +12,9 @@ from upflux_etl.settings import Settings, project_root
 
 @pytest.fixture
 def pseudonym_key(monkeypatch: pytest.MonkeyPatch) -> str:
+    """The demo test client's key (tests/support/demo.py: one variable per client)."""
     key = "test-key-" + "0" * 32
-    monkeypatch.setenv("UPFLUX_PSEUDONYM_KEY", key)
+    monkeypatch.setenv("UPFLUX_PSEUDONYM_KEY_DEMO", key)
     return key
 
 

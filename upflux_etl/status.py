@@ -9,6 +9,7 @@ from upflux_etl.catalog.reader import Catalog
 from upflux_etl.indicators.completeness import completeness, indicator_set_status
 from upflux_etl.pipeline.reporting import checklist_step, published
 from upflux_etl.pipeline.run_records import state_store
+from upflux_etl.run_history import recent_loads
 from upflux_etl.settings import Settings
 from upflux_etl.state.records import RunRecord
 from upflux_etl.warehouse.files import WarehouseFiles
@@ -16,6 +17,8 @@ from upflux_etl.warehouse.meta.checks import read_checks
 from upflux_etl.warehouse.meta.indicators import read_indicator_coverage, read_indicator_values
 from upflux_etl.warehouse.meta.ledger import read_ledger
 from upflux_etl.warehouse.meta.loads import last_published
+from upflux_etl.warehouse.meta.reconciliation import read_reconciliation
+from upflux_etl.warehouse.meta.source_sessions import read_dba_view, read_retries
 from upflux_etl.warehouse.quarantine_open import open_counts
 
 # How far back `upflux status` looks for the last load that wrote a quality report.
@@ -33,6 +36,9 @@ STATUS_CHECK_FIELDS = (
     "error",
     "description",
     "fix_hint",
+    "status",
+    "observed",
+    "expected",
 )
 
 
@@ -40,9 +46,10 @@ def read_status(settings: Settings, client: ClientSpec, catalog: Catalog) -> dic
     """The status of the last published load.
 
     Ledger per dataset, every check and indicator value, with the quality report, the health
-    score (and its history) and the checklist.
+    score (and its history), the checklist and the recent loads (whoever started them).
     """
     status = _warehouse_status(settings, client, catalog)
+    status["recent_loads"] = recent_loads(settings, client.slug)
     with state_store(settings) as store:
         runs = store.runs(client.slug, limit=RUNS_LOOKED_AT)
         history = store.health_history(client.slug, days=30)
@@ -127,7 +134,12 @@ def _warehouse_status(settings: Settings, client: ClientSpec, catalog: Catalog) 
         for dataset, row in status["datasets"].items():
             # Open now, whatever load quarantined them (the ledger counts this load's only).
             row["quarantine_open"] = opened.get(dataset, 0)
+        for dataset, figures in read_reconciliation(con, load_id).items():
+            status["datasets"].setdefault(dataset, {})["reconciliation"] = figures.as_dict()
         status["checks"] = [c.as_dict(STATUS_CHECK_FIELDS) for c in read_checks(con, load_id)]
+        # What each source's DBA saw of the load, and the extractions it retried (and why).
+        status["sources"] = read_dba_view(con, load_id)
+        status["retries"] = read_retries(con, load_id)
         values = read_indicator_values(con, load_id)
         status["indicators"] = [{**v, "dimensions": json.loads(v["dimensions"])} for v in values]
         computed = {v["indicator"] for v in values}

@@ -20,9 +20,15 @@ class Table(NamedTuple):
     indexes: tuple[str, ...] = ()
 
 
+# The columns incremental loads filter on: a real ERP indexes them (a nightly "changed since"
+# query would otherwise scan the whole table).
+CHANGE_COLUMNS = ("dt_atualizacao", "updated_at", "usage_day")
+
+
 def _t(name: str, cols: str, pk: tuple[str, ...] = (), idx: tuple[str, ...] = ()) -> Table:
     pairs = tuple(tuple(item.split()) for item in cols.split(","))
-    return Table(name, pairs, pk, idx)  # type: ignore[arg-type]
+    changed = tuple(c for c, _ in pairs if c in CHANGE_COLUMNS and c not in idx)
+    return Table(name, pairs, pk, idx + changed)  # type: ignore[arg-type]
 
 
 ERP_TABLES = (

@@ -12,11 +12,11 @@ from typing import NamedTuple
 
 import pytest
 
-from tests.support.demo import write_demo_client
+from tests.support.demo import client_keys, write_demo_client
 
 UPFLUX = Path(sys.executable).with_name("upflux")
+# Every client names its own key variable (tests/support/demo.py: UPFLUX_PSEUDONYM_KEY_<STEM>).
 KEY_ENV = "UPFLUX_PSEUDONYM_KEY"
-KEY = "e2e-key-" + "0" * 32
 # Every `upflux` call imports Great Expectations (~8-10 s); a whole demo run takes ~30-60 s.
 TIMEOUT_S = 300
 # Variables that would point a call at another checkout's clients, data or instance.
@@ -26,7 +26,6 @@ FOREIGN = (
     "UPFLUX_STATE_URL",
     "UPFLUX_ROOT",
     "DAGSTER_HOME",
-    KEY_ENV,
     "COLUMNS",
     "LINES",
     "FORCE_COLOR",
@@ -69,7 +68,9 @@ class World:
         return self.root / "dagster"
 
     def environ(self, *, key: bool = True) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k not in FOREIGN}
+        env = {
+            k: v for k, v in os.environ.items() if k not in FOREIGN and not k.startswith(KEY_ENV)
+        }
         env.update(
             UPFLUX_CLIENTS_DIR=str(self.clients),
             UPFLUX_DATA_DIR=str(self.data),
@@ -77,14 +78,17 @@ class World:
             NO_COLOR="1",
         )
         if key:
-            env[KEY_ENV] = KEY
+            env.update(client_keys(self.clients))
         return env
 
-    def start(self, *args: str, key: bool = True, **popen) -> subprocess.Popen:
-        """Start `upflux <args>` without waiting (for calls that may run side by side)."""
+    def start(
+        self, *args: str, key: bool = True, env_extra: dict[str, str] | None = None, **popen
+    ) -> subprocess.Popen:
+        """Start `upflux <args>` without waiting (for calls that may run side by side);
+        `env_extra` adds to (or overrides) the world's environment."""
         return subprocess.Popen(
             [str(UPFLUX), *args],
-            env=self.environ(key=key),
+            env={**self.environ(key=key), **(env_extra or {})},
             cwd=self.root,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

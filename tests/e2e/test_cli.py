@@ -102,9 +102,16 @@ def test_status_json_has_the_ledger_checks_indicators_health_and_checklist(demo_
         assert isinstance(check["passed"], bool), check  # the check's status: passed or failed
         assert isinstance(check["failing_count"], int) and check["failing_count"] >= 0, check
         assert check["passed"] == (check["failing_count"] == 0) or check["level"] == "dataset"
+        assert check["status"] in {"passed", "failed", "not_applicable", "error"}, check
+        assert check["passed"] == (check["status"] in {"passed", "not_applicable"}), check
+        if check["level"] == "row":
+            assert (check["status"] == "failed") == (check["failing_count"] > 0), check
+        else:
+            assert check["observed"] is not None and check["expected"], check
     by_name = {(c["dataset"], c["name"]): c for c in state["checks"]}
     discharge = by_name[("encounters", "discharge_after_admission")]
     assert discharge["passed"] is False and discharge["failing_count"] > 0
+    assert discharge["status"] == "failed"
 
     assert {v["indicator"] for v in state["indicators"]} == INDICATORS
     for value in state["indicators"]:

@@ -258,6 +258,8 @@ def test_materialize_all_from_the_ui_publishes_a_load(browser, ui, page, tmp_pat
 
     run = _wait_for_run(ui.world.dagster_home, prefix)
     assert run.status == dg.DagsterRunStatus.SUCCESS, f"run {run.run_id}: {run.status}"
+    # named for what it is, with the hospital's tag (not Dagster's untagged __ASSET_JOB)
+    assert (run.job_name, run.tags.get("upflux/client")) == ("Load__demo", "demo")
     warehouse = ui.world.data / "demo" / "warehouse.duckdb"
     with duckdb.connect(str(warehouse), read_only=True) as con:
         loads = con.execute(

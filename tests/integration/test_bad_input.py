@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dagster as dg
+import pytest
 
-from tests.support.demo import make_demo, materialize_client
+from tests.support.demo import make_demo, materialize_client, write_demo_client
+from upflux_etl.catalog.errors import ConfigProblems
 from upflux_etl.catalog.reader import read_catalog, read_client
 from upflux_etl.runner import run_client
 from upflux_etl.state.store import StateStore
@@ -42,15 +44,15 @@ def test_a_missing_source_fails_the_load_with_the_path_and_is_recorded(
 
 
 def test_a_broken_client_query_names_the_dataset_and_file(settings, pseudonym_key):
-    demo = make_demo(settings, months=2, scale=0.2)
-    path = settings.clients_dir / "demo.yaml"
+    path = write_demo_client(settings.clients_dir, "demo", months=2, scale=0.2)
     (settings.clients_dir / "exams.sql").write_text("select from where (", encoding="utf-8")
     path.write_text(path.read_text() + "datasets:\n  exams: {query: exams.sql}\n", encoding="utf-8")
-    demo.client = read_client(path, read_catalog(settings))
-    result = materialize_client(demo, instance=dg.DagsterInstance.ephemeral())
-    assert not result.success
-    message = failure_messages(result)
-    assert "dataset exams" in message and "datasets.exams.query" in message
+    # Refused when the client file is read (upflux validate, the definitions), before any load.
+    with pytest.raises(ConfigProblems) as caught:
+        read_client(path, read_catalog(settings))
+    (problem,) = caught.value.problems
+    assert problem.field == "datasets.exams.query" and "dataset exams" in problem.message
+    assert "cannot parse the query" in problem.message and problem.line is not None
 
 
 def test_a_query_missing_a_canonical_column_is_named(settings, pseudonym_key):
@@ -70,7 +72,7 @@ def test_without_the_pseudonymisation_key_nothing_is_extracted(
     settings, monkeypatch, pseudonym_key
 ):
     demo = make_demo(settings, months=2, scale=0.2)
-    monkeypatch.delenv("UPFLUX_PSEUDONYM_KEY")
+    monkeypatch.delenv("UPFLUX_PSEUDONYM_KEY_DEMO")
     result = materialize_client(demo, instance=dg.DagsterInstance.ephemeral())
-    assert "environment variable UPFLUX_PSEUDONYM_KEY is not set" in failure_messages(result)
+    assert "environment variable UPFLUX_PSEUDONYM_KEY_DEMO is not set" in failure_messages(result)
     assert not demo.warehouse.exists()

@@ -45,7 +45,7 @@ def exported(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("UPFLUX_CLIENTS_DIR", str(tmp / "clients"))
         mp.setenv("UPFLUX_DATA_DIR", str(tmp / "data"))
-        mp.setenv("UPFLUX_PSEUDONYM_KEY", "export-key-" + "0" * 32)
+        mp.setenv("UPFLUX_PSEUDONYM_KEY_DEMO", "export-key-" + "0" * 32)
         mp.delenv("UPFLUX_STATE_URL", raising=False)
         settings = Settings.from_env()
         demo = make_demo(settings, months=1, scale=0.1, beds=30)

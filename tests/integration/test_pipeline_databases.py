@@ -63,7 +63,7 @@ def env(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("UPFLUX_CLIENTS_DIR", str(tmp / "clients"))
         mp.setenv("UPFLUX_DATA_DIR", str(tmp / "data"))
-        mp.setenv("UPFLUX_PSEUDONYM_KEY", "databases-key-" + "0" * 32)
+        mp.setenv("UPFLUX_PSEUDONYM_KEY_DEMO", "databases-key-" + "0" * 32)
         yield Settings.from_env(), mp
 
 

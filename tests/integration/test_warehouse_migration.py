@@ -41,7 +41,7 @@ def version_of(path: Path) -> list[int]:
 
 
 def test_a_version_1_warehouse_is_read_migrated_and_loaded_on(settings, monkeypatch):
-    monkeypatch.setenv("UPFLUX_PSEUDONYM_KEY", FIXTURE_KEY)
+    monkeypatch.setenv("UPFLUX_PSEUDONYM_KEY_DEMO", FIXTURE_KEY)  # the demo client's variable
     demo = make_demo(settings, **FIXTURE_DEMO)
     published = unpack(demo.warehouse)
     catalog = read_catalog(settings)
@@ -52,6 +52,8 @@ def test_a_version_1_warehouse_is_read_migrated_and_loaded_on(settings, monkeypa
     assert before["indicator_completeness"] and all(
         c["coverage"] is None for c in before["indicator_completeness"]
     )  # version 1 kept no coverage: shown as unknown, not as an error
+    # version 1 kept no status: derived from passed/error
+    assert {c["status"] for c in before["checks"]} <= {"passed", "failed", "error"}
 
     # An incremental load on top: its build migrates the copy, publication makes it current.
     result = materialize_client(demo, full=False, instance=dg.DagsterInstance.ephemeral())
@@ -61,6 +63,8 @@ def test_a_version_1_warehouse_is_read_migrated_and_loaded_on(settings, monkeypa
     assert after["load"]["load_id"] != before["load"]["load_id"]
     assert after["load"]["mode"] == "incremental"
     assert all(row["balanced"] for row in after["datasets"].values())
+    statuses = {c["status"] for c in after["checks"]}
+    assert statuses <= {"passed", "failed", "not_applicable", "error"} and "passed" in statuses
     # The history of version 1 is still there.
     con = duckdb.connect(str(published), read_only=True)
     try:

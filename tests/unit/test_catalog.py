@@ -16,6 +16,7 @@ name: Hospital Teste
 timezone: America/Manaus
 sources:
   erp: {profile: hospitalis, url: "sqlite:///{data_dir}/x.sqlite"}
+pseudonymisation: {key_env: UPFLUX_PSEUDONYM_KEY}
 indicators: [occupancy_rate]
 """
 

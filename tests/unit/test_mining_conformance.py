@@ -7,7 +7,7 @@ import pytest
 
 from tests.support import pm4py_oracle
 from tests.support.bpmn import chain, write_bpmn
-from upflux_etl.mining.bpmn import read_bpmn
+from upflux_etl.mining.bpmn import drawn_net, read_bpmn
 from upflux_etl.mining.conformance import conformance
 from upflux_etl.mining.errors import EventLogError
 from upflux_etl.mining.eventlog import EventLog
@@ -76,7 +76,16 @@ def test_fitting_and_deviating_traces_by_hand(tmp_path):
     assert result.fitting_share == pytest.approx(4 / 8)
     deviations = sum(by_variant[tuple(t)].deviations for _, t in TRACES if t)
     worst = sum(len(t) + 3 for _, t in TRACES if t)
-    assert result.fitness == pytest.approx(1 - deviations / worst)
+    assert result.fitness_deviations == pytest.approx(1 - deviations / worst)
+    # Standard costs: 10000 per deviation plus 1 per silent step of the drawn net.
+    cost = sum(by_variant[tuple(t)].cost for _, t in TRACES if t)
+    worst_cost = sum(by_variant[tuple(t)].worst_cost for _, t in TRACES if t)
+    assert by_variant[tuple("abd")].cost // 10000 == 1 and by_variant[tuple("abd")].cost % 10000
+    # a, c, b fits and is a cheapest complete run: its cost is that run's silent steps.
+    cheapest = by_variant[tuple("acb")].cost
+    assert 0 < cheapest < 10000 and by_variant[tuple("abcd")].worst_cost == 70000 + cheapest
+    assert result.fitness == pytest.approx(1 - cost / worst_cost)
+    assert result.fitness < result.fitness_deviations
 
 
 def test_equals_pm4py_on_parallel_loop_xor_and_silent_paths(tmp_path):
@@ -87,10 +96,14 @@ def test_equals_pm4py_on_parallel_loop_xor_and_silent_paths(tmp_path):
     theirs = pm4py_oracle.conformance(pm4py_oracle.frame([t for t in TRACES if t[1]]), bpmn)
     for sequence, alignment in zip(found.sequences, ours.alignments, strict=True):
         assert (alignment.deviations, alignment.worst) == theirs.by_variant[sequence], sequence
-    assert abs(ours.fitness - theirs.fitness) < 1e-9
+    assert abs(ours.fitness_deviations - theirs.fitness) < 1e-9
     assert ours.fitting_share == pytest.approx(theirs.fitting_share)
-    # pm4py's own log_fitness also counts its silent moves (cost 1 against 10000): close.
-    assert abs(ours.fitness - theirs.raw_log_fitness) < 1e-3
+    # pm4py's own log_fitness (silent moves cost 1 against 10000) on the net it reads from
+    # the BPMN file, and on our drawn net: equal to ours.
+    assert abs(ours.fitness - theirs.raw_log_fitness) < 1e-9
+    frame = pm4py_oracle.frame([t for t in TRACES if t[1]])
+    assert abs(ours.fitness - pm4py_oracle.raw_log_fitness_on(frame, drawn_net(bpmn))) < 1e-9
+    assert ours.fitness < ours.fitness_deviations
 
 
 def test_equals_pm4py_on_random_traces(tmp_path):
@@ -104,7 +117,8 @@ def test_equals_pm4py_on_random_traces(tmp_path):
     theirs = pm4py_oracle.conformance(pm4py_oracle.frame(traces), bpmn)
     for sequence, alignment in zip(found.sequences, ours.alignments, strict=True):
         assert (alignment.deviations, alignment.worst) == theirs.by_variant[sequence], sequence
-    assert abs(ours.fitness - theirs.fitness) < 1e-9
+    assert abs(ours.fitness_deviations - theirs.fitness) < 1e-9
+    assert abs(ours.fitness - theirs.raw_log_fitness) < 1e-9
 
 
 def test_alignments_are_cached_per_model_version_and_variant(tmp_path):

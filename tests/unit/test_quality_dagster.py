@@ -100,6 +100,9 @@ def test_result_metadata_is_counts_shares_and_texts():
     )
     meta = {k: v.value for k, v in results[0].metadata.items()}
     assert meta == {
+        "status": "failed",
+        "observed": None,
+        "expected": None,
         "failing_count": 4,
         "element_count": 40,
         "failing_share": 0.1,
@@ -121,3 +124,15 @@ def test_a_check_that_could_not_run_is_an_error_with_its_reason():
     )
     assert results[0].severity == dg.AssetCheckSeverity.ERROR
     assert results[0].metadata["error"].value == "column missing"
+
+
+def test_not_applicable_passes_and_says_so_and_error_fails_with_error_severity():
+    from dataclasses import replace
+
+    na = replace(outcome_of(EXPECTATIONS[2], passed=True), status="not_applicable")
+    broken = replace(outcome_of(EXPECTATIONS[3], passed=False, error="boom"), status="error")
+    results = check_results(KEY, SuiteOutcome("encounters", (na, broken)))
+    assert results[0].passed and results[0].description.startswith("Não se aplica")
+    assert results[0].metadata["status"].value == "not_applicable"
+    assert not results[1].passed and results[1].severity == dg.AssetCheckSeverity.ERROR
+    assert results[1].metadata["status"].value == "error"

@@ -48,6 +48,7 @@ def test_every_canonical_rule_becomes_a_named_row_check():
     got = by_name(generated_expectations(VISITS))
     assert list(got) == [
         "visit_id_unique",
+        "values_readable",
         "visit_id_not_null",
         "cpf_check_digits",
         "colour_mapped",

@@ -57,6 +57,7 @@ def visits_frame() -> pd.DataFrame:
     return pd.DataFrame(
         {
             "_row_id": pd.array([101, 102, 103, 104, 105, 106], dtype="int64"),
+            "_unreadable_found": [False] * 6,
             "visit_id": ["v1", "v2", "v2", "v4", None, "v2"],
             "cpf": ["h1", "h2", None, "h4", "h5", "h6"],
             "cpf_valid": pd.array([True, False, None, True, True, True], dtype="boolean"),
@@ -139,6 +140,7 @@ def test_a_compound_key_marks_every_row_sharing_it():
             "room_id": ["r1", "r1", "r2", "r1"],
             "valid_from": [day, day, day, dt.date(2026, 2, 1)],
             "_valid_from_unparseable": [False] * 4,
+            "_unreadable_found": [False] * 4,
         }
     )
     outcome = run_suite(frame, generated_expectations(ROOMS), dataset="rooms", now=NOW)

@@ -21,6 +21,7 @@ from upflux_etl.health import score_client
 from upflux_etl.reports import render_cs_radar, render_quality_report, report_id
 from upflux_etl.settings import project_root
 from upflux_etl.state import HealthRecord, StateStore
+from upflux_etl.warehouse.schema import ensure_schema
 
 PSEUDONYM = "9f2c" * 16  # what a patient_key HMAC looks like
 CPF_HASH = "77aa" * 16
@@ -284,3 +285,27 @@ def test_the_cs_radar_shows_score_trend_factors_actions_and_checklist(tmp_path, 
         < summary.index("Hospital Beta")
         < summary.index("Hospital Gama")
     )
+
+
+def test_statuses_show_not_applicable_error_and_a_dataset_checks_figures(tmp_path):
+    con = make_warehouse(tmp_path / "w.duckdb", canonical())
+    con.execute("alter table meta.check_results add column if not exists error varchar")
+    ensure_schema(con)  # today's columns: status, observed, expected
+    con.execute("insert into meta.loads values ('L1', 'hosp_a', 'full', now(), now(), 'published')")
+    con.execute("insert into meta.ledger values ('L1', 'encounters', 3, 3, 0, 0, 1.0)")
+    con.execute(
+        "insert into meta.check_results (load_id, dataset, check_name, level, blocking, passed, "
+        "failing_count, element_count, error, expectation_type, status, observed, expected) "
+        "values ('L1', 'encounters', 'triage_filled', 'dataset', false, true, 0, 3, null, "
+        "'expect_column_proportion_of_non_null_values_to_be_between', 'not_applicable', 0, '≥ 0.5'), "
+        "('L1', 'encounters', 'discharged_filled', 'dataset', false, false, 0, 3, null, "
+        "'expect_column_proportion_of_non_null_values_to_be_between', 'failed', 0.25, '≥ 0.5'), "
+        "('L1', 'encounters', 'broken', 'row', false, false, 0, 3, 'column nope missing', "
+        "'expect_column_values_to_not_be_null', 'error', null, null)"
+    )
+    info = render_quality_report(con, make_client(), "L1", tmp_path / "q.html")
+    text = info.path.read_text(encoding="utf-8")
+    assert "NÃO SE APLICA" in text and "ERRO" in text
+    assert "observado 25,00%; esperado ≥ 0.5" in text
+    assert "não pôde ser executada: column nope missing" in text
+    assert info.failing_checks == 2  # the failed one and the error, not the not-applicable one

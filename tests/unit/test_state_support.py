@@ -87,7 +87,15 @@ def ledger(**datasets: tuple[int, int, int, int]) -> dict[str, dict[str, int]]:
     """`ledger(encounters=(10, 8, 2, 0))` -> {dataset: {extracted, published, quarantined,
     held}}."""
     keys = ("extracted", "published", "quarantined", "held")
-    return {name: dict(zip(keys, counts, strict=True)) for name, counts in datasets.items()}
+    # The source counted as many rows as were extracted (what a full load of a still source sees).
+    return {
+        name: {
+            **dict(zip(keys, counts, strict=True)),
+            "source_count": counts[0],
+            "warehouse_count": sum(counts[1:]),
+        }
+        for name, counts in datasets.items()
+    }
 
 
 def make_run(

@@ -20,6 +20,7 @@ name: Hospital Teste
 timezone: America/Manaus
 sources:
   erp: {profile: hospitalis, url: "sqlite:///{data_dir}/x.sqlite"}
+pseudonymisation: {key_env: UPFLUX_PSEUDONYM_KEY}
 indicators: [occupancy_rate, exam_turnaround]
 """
 
@@ -55,7 +56,7 @@ def problems_of(validation, file_part: str) -> dict[str, str]:
 
 
 def test_the_shipped_project_validates(monkeypatch):
-    monkeypatch.setenv("UPFLUX_PSEUDONYM_KEY", KEY)
+    monkeypatch.setenv("UPFLUX_PSEUDONYM_KEY_DEMO", KEY)
     validation = validate_project(Settings.from_env())
     assert validation.ok, [str(p) for p in validation.problems]
     assert [c.slug for c in validation.clients] == ["demo"]

@@ -59,3 +59,44 @@ def test_a_warehouse_from_before_expectation_type_gains_the_column():
     ensure_schema(con)
     write_checks(con, "L1", "encounters", [outcome("new", passed=True, failing=0).result()])
     assert read_checks(con, "L1")[0].expectation_type.startswith("expect_")
+
+
+def test_statuses_and_figures_are_stored_and_older_rows_read_a_derived_status():
+    from dataclasses import replace
+
+    con = duckdb.connect()
+    con.execute("create schema meta")
+    con.execute(
+        "create table meta.check_results (load_id varchar, dataset varchar, check_name varchar, "
+        "level varchar, blocking boolean, passed boolean, failing_count bigint, "
+        "element_count bigint, description varchar, fix_hint varchar, error varchar, "
+        "expectation_type varchar)"
+    )
+    con.execute(
+        "insert into meta.check_results values "
+        "('L0', 'encounters', 'ok', 'row', false, true, 0, 3, null, null, null, null), "
+        "('L0', 'encounters', 'bad', 'row', false, false, 2, 3, null, null, null, null), "
+        "('L0', 'encounters', 'broken', 'row', false, false, 0, 3, null, null, 'boom', null)"
+    )
+    assert {c.name: c.status for c in read_checks(con, "L0")} == {
+        "ok": "passed",
+        "bad": "failed",
+        "broken": "error",
+    }
+    ensure_schema(con)  # the table migrates forward
+    na = replace(outcome("na", passed=True, failing=0), status="not_applicable")
+    share = replace(
+        outcome("share", passed=False, failing=0),
+        level="dataset",
+        status="failed",
+        observed=0.25,
+        expected="≥ 0.5",
+    )
+    write_checks(con, "L1", "encounters", [na.result(), share.result()])
+    back = {c.name: c for c in read_checks(con, "L1")}
+    assert back["na"].status == "not_applicable" and back["na"].passed
+    assert (back["share"].status, back["share"].observed, back["share"].expected) == (
+        "failed",
+        0.25,
+        "≥ 0.5",
+    )

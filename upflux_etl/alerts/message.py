@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass
+
+from upflux_etl.extract.scrub import scrub_values
 
 MAX_REASON = 200
 
-# Values a reason may quote from a row or a connection: none of them may leave in an alert.
-_SCRUBS = (
-    (re.compile(r"(\w+://)[^/\s@]+@"), r"\1***@"),  # credentials in a URL
-    (re.compile(r"(?i)\b(password|pwd|secret|token|key)\s*[=:]\s*\S+"), r"\1=***"),
-    (re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+"), "<e-mail>"),
-    (re.compile(r"'[^']*'|\"[^\"]*\""), "<value>"),  # quoted values (a row's, a name)
-    (re.compile(r"\d{3}\.?\d{3}\.?\d{3}-?\d{2}"), "<number>"),  # CPF-shaped
-    (re.compile(r"\d{6,}"), "<number>"),  # CNS, phone numbers, long ids
-)
-
 
 def scrub(reason: str) -> str:
-    """One line, at most 200 characters, without credentials, quoted values or long numbers."""
-    line = next((part.strip() for part in reason.splitlines() if part.strip()), "")
-    for pattern, replacement in _SCRUBS:
-        line = pattern.sub(replacement, line)
+    """One line, at most 200 characters, without credentials or values (`scrub_values`)."""
+    line = next((part.strip() for part in scrub_values(reason).splitlines() if part.strip()), "")
     return line if len(line) <= MAX_REASON else line[: MAX_REASON - 1] + "…"
 
 

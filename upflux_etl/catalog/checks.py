@@ -36,11 +36,11 @@ def generated_expectations(
             (default: the technical names).
 
     Returns:
-        The primary key's uniqueness first, then per column (in canonical order) not-null,
+        The primary key's uniqueness and the values' readability first, then per column (in canonical order) not-null,
         parseable, mapped, check digits, domain and reference; last the minimum row count
         (`min_rows`, dataset level) when it is above zero.
     """
-    expectations = [_primary_key_unique(dataset)]
+    expectations = [_primary_key_unique(dataset), _values_readable()]
     for name, column in dataset.columns.items():
         expectations.extend(_column_expectations(name, column))
         if column.references:
@@ -127,6 +127,23 @@ def _column_expectations(name: str, column: ColumnSpec) -> list[ExpectationSpec]
     if column.values and not column.map:
         found.append(_in_domain(name, column.values))
     return found
+
+
+def _values_readable() -> ExpectationSpec:
+    # The name is extract/readable.py's READABLE_CHECK; staging writes `_unreadable_found`.
+    return ExpectationSpec(
+        name="values_readable",
+        type=NOT_IN_SET,
+        kwargs={"column": "_unreadable_found", "value_set": [True]},
+        description=(
+            "Valor ilegível (byte NUL, codificação de texto inválida, data zerada 0000-00-00 "
+            "ou horário local inexistente/repetido conforme a regra do hospital)"
+        ),
+        fix_hint=(
+            "Corrigir o valor no ERP. A quarentena guarda, por registro, o campo e o problema "
+            "(motivo 'values_readable: <campo>: <problema>'), nunca o valor."
+        ),
+    )
 
 
 def _not_null(name: str) -> ExpectationSpec:

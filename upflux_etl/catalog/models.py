@@ -10,6 +10,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from upflux_etl.catalog.client_options import (
+    CheckSetting,
+    CodeSystems,
+    EstablishmentFilter,
+    LocalTimes,
+)
+
 ColumnType = Literal[
     "string", "integer", "double", "decimal", "boolean", "timestamp", "date", "time"
 ]
@@ -105,6 +112,8 @@ class ProfileSpec(Strict):
     # (`datasets.<dataset>.query`) or switches the dataset off.
     datasets: dict[str, str | None]
     mappings: dict[str, dict[str, str]] = {}
+    # source table -> its establishment column, for hospital groups sharing one database.
+    establishment_columns: dict[str, str] = {}
     queries: dict[str, str] = Field(default_factory=dict, exclude=True)
     source: str = Field(default="erp", exclude=True)
 
@@ -120,20 +129,55 @@ _ODBC_PASSWORD = re.compile(r"(?i)(^|[;/])\s*(pwd|password)\s*=")
 MAX_CONCURRENT_QUERIES = 4
 
 
+class RetrySpec(Strict):
+    """How a dataset's failed extraction is retried: transient errors only, backoff with jitter."""
+
+    attempts: int = Field(default=3, ge=1, le=10)
+    backoff_s: float = Field(default=2.0, ge=0)
+    max_backoff_s: float = Field(default=60.0, ge=0)
+
+
+# PostgreSQL's names of the encodings ERPs use -> Python codecs.
+SOURCE_ENCODINGS = {
+    "UTF8": "utf-8",
+    "LATIN1": "latin-1",
+    "WIN1252": "cp1252",
+    "LATIN9": "iso8859-15",
+}
+
+
 class SourceSpec(Strict):
     """A source database of a client."""
 
-    profile: str
+    # None: no ERP profile; the client gives every dataset's query itself.
+    profile: str | None = None
+    # The SQL dialect of the client's own queries (default: the profile's, else the URL's).
+    dialect: str | None = None
+    establishment: EstablishmentFilter | None = None
     url: str | None = None
     url_env: str | None = None
+    # The password alone from the environment, the rest of the URL in the file.
+    password_env: str | None = None
     schema_: str | None = Field(default=None, alias="schema")
     batch_rows: int = 100_000
+    # The encoding of the source's text (LATIN1/WIN1252 ERPs are common); the session asks the
+    # server for UTF-8 where it can convert, and decodes with it where it cannot (ODBC).
+    encoding: str = "UTF8"
+    connect_timeout_s: int = Field(default=15, ge=1, le=600)
+    statement_timeout_s: int = Field(default=3600, ge=1)
+    retry: RetrySpec = RetrySpec()
     # Runs reading this database at once (the run queue's per-source limit, deploy/dagster.yaml);
     # one: a hospital's ERP serves its own staff first. The yaml has limits up to this bound.
     max_concurrent_queries: int = Field(default=1, ge=1, le=MAX_CONCURRENT_QUERIES)
 
     @model_validator(mode="after")
     def _one_url(self) -> SourceSpec:
+        if self.encoding.upper() not in SOURCE_ENCODINGS:
+            raise ValueError(
+                f"encoding {self.encoding!r} is not one of {', '.join(SOURCE_ENCODINGS)}"
+            )
+        if self.password_env and not self.url:
+            raise ValueError("password_env goes with url (a URL without its password)")
         if bool(self.url) == bool(self.url_env):
             raise ValueError(
                 "give exactly one of url (no secrets) or url_env (an environment variable)"
@@ -159,9 +203,26 @@ MIN_KEY_LENGTH = 16
 
 
 class PseudonymisationSpec(Strict):
-    """The environment variable that holds the client's HMAC pseudonymisation key."""
+    """The environment variable that holds the client's own HMAC pseudonymisation key.
 
-    key_env: str = "UPFLUX_PSEUDONYM_KEY"
+    Required: one key per hospital, so pseudonyms never link across hospitals. Hospitals of
+    one group that must share pseudonyms share a key only when each names the others in
+    `shared_with` (client file stems); docs/OPERATIONS.md says how keys are kept and rotated.
+    """
+
+    # "" = not declared: `catalog.validation` refuses the client file, naming the field.
+    key_env: str = ""
+    shared_with: list[str] = []
+
+    @field_validator("key_env")
+    @classmethod
+    def _variable_name(cls, value: str) -> str:
+        if value and not re.fullmatch(r"[A-Z_][A-Z0-9_]*", value):
+            raise ValueError(
+                f"{value!r} is not an environment variable name (upper case, digits and _, "
+                "e.g. UPFLUX_PSEUDONYM_KEY_SAO_LUCAS)"
+            )
+        return value
 
 
 class TriageSpec(Strict):
@@ -195,10 +256,83 @@ class DemoSpec(Strict):
 
 
 class DatasetOverride(Strict):
-    """A client's own query for one dataset (a path relative to the client file)."""
+    """A client's own query for one dataset, where it runs, and its columns' text formats.
+
+    `query`: a file relative to the client file, or `sql`: inline; `source`: the client's
+    source it runs on (default: the dataset's canonical source); `formats`: column -> format.
+    """
 
     query: str | None = None
+    sql: str | None = None
+    source: str | None = None
     enabled: bool = True
+    formats: dict[str, str] = {}
+
+    @model_validator(mode="after")
+    def _one_query(self) -> DatasetOverride:
+        if self.query and self.sql:
+            raise ValueError("give either query (a file) or sql (inline), not both")
+        return self
+
+
+_EVERY = re.compile(r"^\s*(\d+)\s*(hours?|days?)\s*$")
+
+
+class DeletesSpec(Strict):
+    """How often rows deleted at the source are looked for (a keys-only comparison).
+
+    `every`: "load" (the default: every load) or "<n> hours" / "<n> days"; `enabled: false`
+    switches the comparison off (deleted rows then stay until a full load).
+    """
+
+    every: str = "load"
+    enabled: bool = True
+    # A comparison that would remove more than this share of the keys is not applied.
+    max_share: float = Field(default=0.5, gt=0, le=1)
+
+    @field_validator("every")
+    @classmethod
+    def _known_interval(cls, value: str) -> str:
+        if value.strip() != "load" and not _EVERY.match(value):
+            raise ValueError(f"{value!r}: expected 'load', '<n> hours' or '<n> days'")
+        return value.strip()
+
+    @property
+    def interval_hours(self) -> float:
+        """Hours between two comparisons (0: every load)."""
+        match = _EVERY.match(self.every)
+        if not match:
+            return 0.0
+        n = int(match.group(1))
+        return float(n * 24 if match.group(2).startswith("day") else n)
+
+
+class RetentionSpec(Strict):
+    """Days kept of a hospital's builds and quality reports (applied at each publication).
+
+    Exports are kept by count: `export.keep_loads`.
+    """
+
+    builds_days: int = Field(default=1, ge=1)
+    reports_days: int = Field(default=365, ge=1)
+
+
+class PrivacySpec(Strict):
+    """Patients whose data the hospital excludes, by source patient id (the prontuario).
+
+    `exclude_patients` lists ids; `exclude_patients_file` names a text file (one id a line,
+    relative to the client file). The ids are pseudonymised with the client's key at each load
+    and never stored; the clear ids are in `excluded_ids` (read by the catalog, never dumped).
+    """
+
+    exclude_patients: list[str] = []
+    exclude_patients_file: str | None = None
+    excluded_ids: tuple[str, ...] = Field(default=(), exclude=True)
+
+    @field_validator("exclude_patients", mode="before")
+    @classmethod
+    def _ids_as_text(cls, value: Any) -> Any:
+        return [str(v) for v in value] if isinstance(value, list) else value
 
 
 class CorrectionSpec(Strict):
@@ -247,12 +381,19 @@ class ClientSpec(Strict):
     triage: TriageSpec = TriageSpec()
     indicators: list[str] = []
     datasets: dict[str, DatasetOverride] = {}
+    # dataset -> check name -> the client's threshold or switch-off, with its reason.
+    checks: dict[str, dict[str, CheckSetting]] = {}
+    code_systems: CodeSystems = CodeSystems()
+    local_times: LocalTimes = LocalTimes()
     export: ExportSpec = ExportSpec()
     # The hospital's reference model for conformance (assets/reference_models/<name>.bpmn);
     # null: the nightly process mining reports no fitness.
     reference_model: str | None = "encounter"
     demo: DemoSpec | None = None
     corrections: list[CorrectionSpec] = []
+    deletes: DeletesSpec = DeletesSpec()
+    retention: RetentionSpec = RetentionSpec()
+    privacy: PrivacySpec = PrivacySpec()
     queries: dict[str, str] = Field(default_factory=dict, exclude=True)
 
     @property

@@ -24,6 +24,7 @@ from upflux_etl.catalog.models import (
     ExpectationSpec,
     IndicatorSetSpec,
     IndicatorSpec,
+    PrivacySpec,
     ProfileSpec,
     SuiteSpec,
     slugify,
@@ -259,18 +260,43 @@ def read_client(path: Path, catalog: Catalog) -> ClientSpec:
     problems = Problems()
     queries = {}
     for dataset, override in client.datasets.items():
-        if override.query and dataset in catalog.canonical.datasets:
+        if override.sql and dataset in catalog.canonical.datasets:
+            queries[dataset] = override.sql
+        elif override.query and dataset in catalog.canonical.datasets:
             try:
                 queries[dataset] = read_sql(
                     path.parent / override.query, doc, f"datasets.{dataset}.query"
                 )
             except ConfigError as exc:
                 problems.add(exc)
-    client = client.model_copy(update={"slug": slug, "file": str(path), "queries": queries})
+    client = client.model_copy(
+        update={
+            "slug": slug,
+            "file": str(path),
+            "queries": queries,
+            "privacy": _with_excluded_ids(client, path, doc, problems),
+        }
+    )
     for problem in client_problems(client, catalog, doc):
         problems.add(problem)
     problems.raise_if_any()
     return client
+
+
+def _with_excluded_ids(
+    client: ClientSpec, path: Path, doc: YamlDoc, problems: Problems
+) -> PrivacySpec:
+    """The client's excluded patient ids: its list plus the file it names (one id a line)."""
+    privacy = client.privacy
+    ids = [i.strip() for i in privacy.exclude_patients if i.strip()]
+    if privacy.exclude_patients_file:
+        file = path.parent / privacy.exclude_patients_file
+        if not file.is_file():
+            problems.add(doc.error("privacy.exclude_patients_file", f"file {file} not found"))
+        else:
+            lines = file.read_text(encoding="utf-8").splitlines()
+            ids += [t for t in (line.split("#", 1)[0].strip() for line in lines) if t]
+    return privacy.model_copy(update={"excluded_ids": tuple(dict.fromkeys(ids))})
 
 
 def read_clients(settings: Settings, catalog: Catalog) -> ClientLoad:

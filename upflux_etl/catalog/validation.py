@@ -13,10 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from upflux_etl.catalog.clients import client_datasets
+from upflux_etl.catalog.client_problems import client_options_problems
+from upflux_etl.catalog.clients import client_datasets, dataset_source
 from upflux_etl.catalog.corrections import correction_problems
 from upflux_etl.catalog.errors import ConfigError, ConfigProblems
-from upflux_etl.catalog.models import MIN_KEY_LENGTH, ClientSpec
+from upflux_etl.catalog.models import MIN_KEY_LENGTH, ClientSpec, slugify
 from upflux_etl.catalog.reader import (
     Catalog,
     ClientLoad,
@@ -75,13 +76,16 @@ def validate_project(
         return ProjectValidation(catalog=None, problems=list(exc.problems))
     loaded = read_clients(settings, catalog)
     clients, errors = list(loaded.clients), dict(loaded.errors)
-    if check_environment:
-        env = os.environ if environ is None else environ
+    env = (os.environ if environ is None else environ) if check_environment else None
+    if env is not None:
         for client in list(clients):
             found = environment_problems(client, env)
             if found:
                 clients.remove(client)
                 errors[client.slug] = ConfigProblems(found)
+    for slug, found in shared_key_problems(clients, env).items():
+        clients = [c for c in clients if c.slug != slug]
+        errors[slug] = ConfigProblems(found)
     problems = [p for slug in sorted(errors) for p in errors[slug].problems]
     return ProjectValidation(catalog, clients, problems, errors)
 
@@ -99,8 +103,20 @@ def client_problems(client: ClientSpec, catalog: Catalog, doc: YamlDoc) -> list[
         *_dataset_problems(client, catalog, doc),
         *_indicator_problems(client, catalog, doc),
         *correction_problems(client, catalog.canonical, doc),
+        *client_options_problems(client, catalog, doc),
         *_reference_model_problems(client, catalog, doc),
+        *_key_problems(client, doc),
     ]
+
+
+def _key_problems(client: ClientSpec, doc: YamlDoc) -> Iterator[ConfigError]:
+    if not client.pseudonymisation.key_env:
+        yield doc.error(
+            "pseudonymisation.key_env",
+            "required: the environment variable holding this hospital's own pseudonymisation "
+            f"key, e.g. {{key_env: UPFLUX_PSEUDONYM_KEY_{client.slug.upper()}}} "
+            "(docs/OPERATIONS.md)",
+        )
 
 
 def environment_problems(client: ClientSpec, environ: Mapping[str, str]) -> list[ConfigError]:
@@ -115,9 +131,18 @@ def environment_problems(client: ClientSpec, environ: Mapping[str, str]) -> list
                     f"environment variable {source.url_env} is not set (it holds the source's URL)",
                 )
             )
+        if source.password_env and not environ.get(source.password_env):
+            found.append(
+                ConfigError(
+                    client.file,
+                    f"sources.{name}.password_env",
+                    f"environment variable {source.password_env} is not set (it holds the "
+                    "source's password)",
+                )
+            )
     env = client.pseudonymisation.key_env
-    key = environ.get(env)
-    if not key:
+    key = environ.get(env) if env else None  # an undeclared variable is the file's problem
+    if env and not key:
         found.append(
             ConfigError(
                 client.file,
@@ -126,7 +151,7 @@ def environment_problems(client: ClientSpec, environ: Mapping[str, str]) -> list
                 "`make demo` writes a demo key to .env)",
             )
         )
-    elif len(key) < MIN_KEY_LENGTH:
+    elif key and len(key) < MIN_KEY_LENGTH:
         found.append(
             ConfigError(
                 client.file,
@@ -137,9 +162,55 @@ def environment_problems(client: ClientSpec, environ: Mapping[str, str]) -> list
     return found
 
 
+def shared_key_problems(
+    clients: list[ClientSpec], environ: Mapping[str, str] | None
+) -> dict[str, list[ConfigError]]:
+    """Clients that would share a pseudonymisation key without both files declaring it.
+
+    Two clients naming the same variable share its key; with `environ`, two variables holding
+    the same key do too (values compared in memory, never shown). Sharing links the pseudonyms
+    of both hospitals: it is allowed only when each lists the other in `shared_with`.
+
+    Returns:
+        client slug -> its problems (both clients of a pair are named).
+    """
+    found: dict[str, list[ConfigError]] = {}
+    for i, a in enumerate(clients):
+        for b in clients[i + 1 :]:
+            how = _shared_how(a, b, environ)
+            if how is None or (_declares(a, b) and _declares(b, a)):
+                continue
+            for one, other in ((a, b), (b, a)):
+                found.setdefault(one.slug, []).append(
+                    ConfigError(
+                        one.file,
+                        "pseudonymisation.key_env",
+                        f"{how} as {other.file}: the two hospitals' pseudonyms would link. "
+                        "Give each hospital its own key, or, for hospitals that must share "
+                        "patients, name each other in pseudonymisation.shared_with in both files",
+                    )
+                )
+    return found
+
+
+def _shared_how(a: ClientSpec, b: ClientSpec, environ: Mapping[str, str] | None) -> str | None:
+    env_a, env_b = a.pseudonymisation.key_env, b.pseudonymisation.key_env
+    if env_a == env_b:
+        return f"the key variable {env_a} is the same"
+    if environ is not None and environ.get(env_a) and environ.get(env_a) == environ.get(env_b):
+        return f"the key in {env_a} is the same as the key in {env_b}"
+    return None
+
+
+def _declares(client: ClientSpec, other: ClientSpec) -> bool:
+    return other.slug in {slugify(s) for s in client.pseudonymisation.shared_with}
+
+
 def _source_problems(client: ClientSpec, catalog: Catalog, doc: YamlDoc) -> Iterator[ConfigError]:
     kinds = sorted({d.source for d in catalog.canonical.datasets.values()})
     for name, source in client.sources.items():
+        if source.profile is None:
+            continue  # a profile-free source may have any name (client_options_problems)
         if name not in kinds:
             yield doc.error(
                 f"sources.{name}",
@@ -165,14 +236,17 @@ def _dataset_problems(client: ClientSpec, catalog: Catalog, doc: YamlDoc) -> Ite
         where = f"datasets.{name}"
         if name not in datasets:
             yield doc.error(where, unknown("dataset", name, datasets))
-        elif override.query and datasets[name].source not in client.sources:
+        elif (override.query or override.sql) and (
+            dataset_source(client, datasets[name]) not in client.sources
+        ):
+            field_name = "source" if override.source else ("sql" if override.sql else "query")
             yield doc.error(
-                f"{where}.query",
-                f"{name} is read from the {datasets[name].source!r} source, "
+                f"{where}.{field_name}",
+                f"{name} is read from the {dataset_source(client, datasets[name])!r} source, "
                 "which this client does not declare under sources",
             )
     for source_name, source in client.sources.items():
-        profile = catalog.profiles.get(source.profile)
+        profile = catalog.profiles.get(source.profile) if source.profile else None
         if profile is None or profile.source != source_name:
             continue
         for name in profile.datasets:
@@ -226,4 +300,4 @@ def _reference_model_problems(
 
 
 def _sources_known(client: ClientSpec, catalog: Catalog) -> bool:
-    return all(s.profile in catalog.profiles for s in client.sources.values())
+    return all(s.profile is None or s.profile in catalog.profiles for s in client.sources.values())

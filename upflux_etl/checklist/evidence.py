@@ -10,6 +10,7 @@ from typing import Any, Literal
 import duckdb
 
 from upflux_etl.catalog.models import ClientSpec
+from upflux_etl.onboarding.records import ConnectTestRecord
 from upflux_etl.state.records import RunRecord
 from upflux_etl.warehouse.meta.indicators import INDICATOR_VALUES, indicator_counts_until
 
@@ -24,6 +25,8 @@ class EvidenceContext:
     runs: list[RunRecord]  # ended by `at`, newest first
     warehouse: duckdb.DuckDBPyConnection | None
     at: datetime
+    # `upflux connect-test` results (onboarding/records.py), newest first.
+    connect_tests: tuple[ConnectTestRecord, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -51,16 +54,26 @@ def _when(ctx: EvidenceContext, run: RunRecord) -> str:
 
 
 def connection_ok(ctx: EvidenceContext, _params: dict[str, Any]) -> Evidence:
-    """A load whose connection test passed."""
+    """A passing `upflux connect-test`, or a load whose connection test passed."""
+    tests = [t for t in ctx.connect_tests if t.at <= ctx.at]
+    passed = [t for t in tests if t.ok]
+    if passed:
+        when = passed[-1].at.astimezone(ctx.client.zone).strftime("%d/%m/%Y %H:%M")
+        return Evidence(
+            "met",
+            f"upflux connect-test aprovado em {when}: {passed[-1].sources} fonte(s) alcançada(s), "
+            "acesso somente leitura comprovado, consultas alinhadas ao modelo canônico.",
+        )
     ok = [r for r in ctx.runs if r.connection_ok]
     if ok:
         first = ok[-1]
         return Evidence(
             "met", f"Teste de conexão aprovado na carga {first.load_id} ({_when(ctx, first)})."
         )
-    if ctx.runs:
+    if ctx.runs or tests:
         return Evidence(
-            "none", f"Nenhum teste de conexão aprovado em {len(ctx.runs)} tentativa(s)."
+            "none",
+            f"Nenhum teste de conexão aprovado em {len(ctx.runs) + len(tests)} tentativa(s).",
         )
     return Evidence("none", "Nenhuma carga executada ainda.")
 
@@ -136,15 +149,16 @@ def indicators_computed(ctx: EvidenceContext, _params: dict[str, Any]) -> Eviden
 
 
 def reconciled_loads(ctx: EvidenceContext, params: dict[str, Any]) -> Evidence:
-    """The ledger closes on N consecutive published loads."""
+    """The warehouse equals the source (counted at every load) on N consecutive published loads."""
     needed = int(params.get("consecutive_loads", 3))
     best = streak = 0
     for run in reversed(ctx.runs):  # oldest first
         streak = streak + 1 if run.status == "published" and run.reconciles else 0
         best = max(best, streak)
     text = (
-        f"Livro-razão fechado (extraídos = publicados + quarentena + retidos) em {best} "
-        f"carga(s) consecutiva(s); mínimo {needed}. Sequência atual: {streak}."
+        f"Conciliação com a origem (total na origem = publicadas + quarentena + retidas, "
+        f"contado em cada conjunto, e livro-razão fechado) em {best} carga(s) "
+        f"consecutiva(s); mínimo {needed}. Sequência atual: {streak}."
     )
     if best >= needed:
         return Evidence("met", text)

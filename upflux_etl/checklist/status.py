@@ -11,6 +11,7 @@ import duckdb
 from upflux_etl.catalog.checklist import ItemSpec, Rounds
 from upflux_etl.catalog.models import ClientSpec
 from upflux_etl.checklist.evidence import Evidence, EvidenceContext, evaluate
+from upflux_etl.onboarding.records import ConnectTestRecord
 from upflux_etl.state.records import ChecklistEvent, RunRecord
 from upflux_etl.state.store import StateStore
 
@@ -75,6 +76,7 @@ def checklist_status(
     rounds: Rounds,
     *,
     at: datetime | None = None,
+    connect_tests: tuple[ConnectTestRecord, ...] = (),
 ) -> ChecklistStatus:
     """Every item's status as of `at` (default now), from runs, the warehouse and events.
 
@@ -84,11 +86,14 @@ def checklist_status(
         warehouse: the hospital's warehouse, or None to judge indicators from the runs.
         rounds: the checklist's rounds and items.
         at: only loads ended and events recorded by this instant count.
+        connect_tests: kept `upflux connect-test` results (Round 1 evidence).
     """
     at = at or datetime.now(UTC)
     runs = [r for r in store.runs(client.slug) if r.ended_at <= at]
     events = [e for e in store.checklist_events(client.slug) if e.recorded_at <= at]
-    ctx = EvidenceContext(client=client, runs=runs, warehouse=warehouse, at=at)
+    ctx = EvidenceContext(
+        client=client, runs=runs, warehouse=warehouse, at=at, connect_tests=connect_tests
+    )
     items = tuple(
         _item_status(number, spec, ctx, [e for e in events if e.item == spec.id])
         for number, spec in rounds.items()

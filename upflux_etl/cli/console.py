@@ -27,6 +27,7 @@ def expected_errors() -> tuple[type[Exception], ...]:
     from upflux_etl.extract.sql import QueryError
     from upflux_etl.mining.errors import EventLogError
     from upflux_etl.pipeline.context import LoadConfigError
+    from upflux_etl.warehouse.lock import WriterBusy
 
     return (
         ConfigError,
@@ -35,6 +36,7 @@ def expected_errors() -> tuple[type[Exception], ...]:
         LoadConfigError,
         EventLogError,
         FileNotFoundError,
+        WriterBusy,
     )
 
 

@@ -14,12 +14,13 @@ from rich.markup import escape
 
 from upflux_etl.catalog.errors import ConfigError
 from upflux_etl.catalog.validation import validate_project
-from upflux_etl.cli import actions, checklist
-from upflux_etl.cli.console import console, errors, friendly_errors, show_progress
+from upflux_etl.cli import actions, checklist, onboarding
+from upflux_etl.cli.console import console, errors, friendly_errors, refuse, show_progress
 from upflux_etl.cli.eventlog import eventlog
 from upflux_etl.cli.health import health
 from upflux_etl.cli.lookup import find_client, find_runnable_client
 from upflux_etl.cli.mine import mine
+from upflux_etl.cli.purge import purge
 from upflux_etl.cli.quarantine import quarantine
 from upflux_etl.cli.radar import overview, radar
 from upflux_etl.settings import Settings
@@ -37,6 +38,9 @@ app.command("quarantine")(quarantine)
 app.command("overview", hidden=True)(overview)
 app.command("mine")(mine)
 app.command("eventlog")(eventlog)
+app.command("purge")(purge)
+app.command("connect-test")(onboarding.connect_test)
+app.command("discover")(onboarding.discover)
 # Every command imports what it runs inside its own function (here and in cli/*): Dagster and
 # Great Expectations (~8 s), the state store and warehouse (SQLAlchemy, DuckDB, Arrow) would
 # otherwise be paid by `upflux validate`, which must answer in under 3 s. The demo ERP
@@ -74,6 +78,12 @@ def run(
     full: bool = typer.Option(
         False, "--full", help="reload everything instead of the incremental window"
     ),
+    rotate_key: bool = typer.Option(
+        False,
+        "--rotate-key",
+        help="with --full: adopt a new pseudonymisation key, re-pseudonymising everything "
+        "(docs/OPERATIONS.md)",
+    ),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
     """Run one client's pipeline in this process."""
@@ -81,9 +91,11 @@ def run(
 
     settings = Settings.from_env()
     show_progress(verbose)
+    if rotate_key and not full:
+        refuse("--rotate-key re-pseudonymises every record: it needs --full")
     with friendly_errors():
         catalog, spec = find_runnable_client(settings, client)
-        result = _run_client(settings, spec.slug, full=full)
+        result = _run_client(settings, spec.slug, full=full, rotate_key=rotate_key)
     print_run_summary(settings, catalog, spec, result)
     if not result.success:
         raise typer.Exit(1)
@@ -213,8 +225,18 @@ def demo_erp(ctx: typer.Context) -> None:
         raise typer.Exit(code)
 
 
-def _run_client(settings: Settings, slug: str, *, full: bool):
-    """The load, in this process (Dagster is imported only once the client is known runnable)."""
-    from upflux_etl.runner import run_client
+def _run_client(settings: Settings, slug: str, *, full: bool, rotate_key: bool = False):
+    """The load, in this process (Dagster is imported only once the client is known runnable).
 
-    return run_client(settings, slug, full=full)
+    SIGTERM stops it like Ctrl-C: the run's build is discarded, one plain line, exit 130.
+    """
+    import signal
+
+    from upflux_etl.runner import RunInterrupted, run_client
+
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        return run_client(settings, slug, full=full, rotate_key=rotate_key)
+    except RunInterrupted as exc:
+        errors.print(f"[bold red]interrupted:[/] {escape(str(exc))}", markup=True, soft_wrap=True)
+        raise typer.Exit(130) from None

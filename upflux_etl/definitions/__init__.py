@@ -14,6 +14,7 @@ from upflux_etl.definitions.factories import (
     client_assets,
     client_job,
     client_schedule,
+    client_ui_job,
     config_error_asset,
 )
 from upflux_etl.definitions.sensors import failed_load_sensor
@@ -44,7 +45,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             continue
         job = client_job(client)
         assets.extend(client_defs)
-        jobs.append(job)
+        jobs.extend([job, client_ui_job(client)])
         schedules.append(client_schedule(client, job))
     return dg.Definitions(
         assets=assets,

@@ -15,6 +15,8 @@ from upflux_etl.pipeline.context import LoadContext
 from upflux_etl.settings import Settings
 
 FULL_TAG = "upflux/full"
+# A full reload that rotates the pseudonymisation key (pipeline/keys.py).
+ROTATE_KEY_TAG = "upflux/rotate_key"
 
 
 def load_context_of(
@@ -22,7 +24,10 @@ def load_context_of(
 ) -> LoadContext:
     """The load this Dagster run is (one run = one load, its id the run id)."""
     full = context.run.tags.get(FULL_TAG, "false").lower() == "true"
-    return LoadContext(settings, catalog, client, context.run_id, full, dt.datetime.now(dt.UTC))
+    rotate = context.run.tags.get(ROTATE_KEY_TAG, "false").lower() == "true"
+    return LoadContext(
+        settings, catalog, client, context.run_id, full, dt.datetime.now(dt.UTC), rotate_key=rotate
+    )
 
 
 def pool(client_slug: str) -> str:

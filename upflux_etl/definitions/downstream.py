@@ -12,6 +12,7 @@ from upflux_etl.catalog.models import ClientSpec
 from upflux_etl.catalog.reader import Catalog
 from upflux_etl.definitions.dagster_run import load_context_of, pool
 from upflux_etl.definitions.run_tags import CLIENT_TAG
+from upflux_etl.definitions.scrubbed import scrubbed_errors
 from upflux_etl.health.view import health_metadata, open_actions
 from upflux_etl.pipeline.mining import process_mining_step
 from upflux_etl.pipeline.reporting import checklist_step, health_step, quality_report_step
@@ -45,6 +46,7 @@ def downstream_assets(
         description="Log de eventos (caso = atendimento; Parquet e XES), mapa do processo, "
         "variantes e conformidade com o modelo de referência.",
     )
+    @scrubbed_errors
     def _mining(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         summary = process_mining_step(settings, client, context.run_id)
         keys = ("cases", "events", "variants", "edges", "fitness", "fitting_cases", "error")
@@ -57,6 +59,7 @@ def downstream_assets(
         **common,
         description="Relatório de qualidade da carga para a TI do hospital (HTML, português).",
     )
+    @scrubbed_errors
     def _report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         report = quality_report_step(load_context_of(context, settings, catalog, client))
         return dg.MaterializeResult(
@@ -73,6 +76,7 @@ def downstream_assets(
         **common,
         description="Health score do hospital para Customer Success (histórico no state store).",
     )
+    @scrubbed_errors
     def _health(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         score = health_step(settings, catalog, client)
         with StateStore(settings.state_url) as store:
@@ -94,6 +98,7 @@ def downstream_assets(
         **common,
         description="Checklist de implantação (Rounds 1-3): evidências automáticas e registros.",
     )
+    @scrubbed_errors
     def _checklist(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         status = checklist_step(settings, catalog, client)
         return dg.MaterializeResult(

@@ -4,16 +4,25 @@
 # of asset functions at definition time and rejects string annotations.
 import dagster as dg
 
+from upflux_etl.catalog.client_checks import client_checks
 from upflux_etl.catalog.clients import client_datasets
 from upflux_etl.catalog.errors import ConfigError
 from upflux_etl.catalog.models import ClientSpec
 from upflux_etl.catalog.reader import Catalog
 from upflux_etl.definitions.dagster_run import load_context_of, pool
 from upflux_etl.definitions.downstream import downstream_assets
+from upflux_etl.definitions.extraction_metadata import extraction_metadata
 from upflux_etl.definitions.run_tags import CLIENT_TAG, client_run_tags
+from upflux_etl.definitions.scrubbed import scrubbed_errors
+from upflux_etl.definitions.writer import writer_key, writer_resource
 from upflux_etl.pipeline.indicators import compute_indicator_step
 from upflux_etl.pipeline.publish import publish_step
-from upflux_etl.quality.dagster_checks import check_results, check_specs
+from upflux_etl.quality.dagster_checks import (
+    check_results,
+    check_specs,
+    reconciliation_spec,
+    source_check_specs,
+)
 from upflux_etl.settings import Settings
 
 
@@ -28,7 +37,7 @@ def dataset_asset(
     """Extraction, in-stream protection, validation and quarantine split of one dataset."""
     spec = catalog.canonical.datasets[dataset]
     key = dataset_key(client, dataset)
-    expectations = catalog.checks[dataset]
+    expectations = client_checks(client, catalog, dataset)
     refs = sorted(
         {e.value_set_from.split(".")[0] for e in expectations if e.value_set_from} - {dataset}
     )
@@ -39,11 +48,17 @@ def dataset_asset(
         group_name=client.slug,
         description=f"{spec.label}: {spec.description}",
         deps=deps,
-        check_specs=check_specs(key, expectations),
+        check_specs=[
+            *check_specs(key, expectations),
+            reconciliation_spec(key),
+            *source_check_specs(key),
+        ],
         kinds={"duckdb"},
         tags={CLIENT_TAG: client.slug},
         pool=pool(client.slug),
+        required_resource_keys={writer_key(client.slug)},
     )
+    @scrubbed_errors
     def _dataset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         # Imported here: it brings Great Expectations (20+ s of imports on a busy machine),
         # which the code server and a run's start need not wait for (docs/DECISIONS.md).
@@ -61,6 +76,8 @@ def dataset_asset(
                 "held": result.held,
                 "duration_s": round(result.seconds, 2),
                 "query": result.query_name,
+                # The extraction's own retries (no run-level retry redoes a load).
+                **extraction_metadata(result.sessions, result.unindexed),
             },
             check_results=check_results(key, result.outcome, result.open_quarantine),
         )
@@ -89,7 +106,9 @@ def indicator_asset(
         kinds={"duckdb"},
         tags={CLIENT_TAG: client.slug},
         pool=pool(client.slug),
+        required_resource_keys={writer_key(client.slug)},
     )
+    @scrubbed_errors
     def _indicator(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         count = compute_indicator_step(load_context_of(context, settings, catalog, client), name)
         return dg.MaterializeResult(metadata={"values": count, "unit": spec.unit})
@@ -110,7 +129,9 @@ def warehouse_asset(
         kinds={"duckdb"},
         tags={CLIENT_TAG: client.slug},
         pool=pool(client.slug),
+        required_resource_keys={writer_key(client.slug)},
     )
+    @scrubbed_errors
     def _warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         ctx = load_context_of(context, settings, catalog, client)
         pub = publish_step(ctx)
@@ -156,10 +177,15 @@ def client_assets(
     indicators = [indicator_asset(client, catalog, settings, n, loaded) for n in client.indicators]
     upstream = [a.key for a in datasets + indicators]
     publication = warehouse_asset(client, catalog, settings, upstream)
+    # The load (datasets, indicators, publication) holds the hospital's writer lock from the
+    # run's start to its end, and runs whole or not at all (definitions/writer.py).
+    writer = {
+        writer_key(client.slug): writer_resource(
+            client.slug, settings, [*upstream, publication.key]
+        )
+    }
     return [
-        *datasets,
-        *indicators,
-        publication,
+        *dg.with_resources([*datasets, *indicators, publication], writer),
         *downstream_assets(client, catalog, settings, publication.key),
     ]
 
@@ -178,6 +204,28 @@ def client_job(client: ClientSpec):
         tags=client_run_tags(client),
         description=f"Carga noturna de {client.name}",
     )
+
+
+def client_ui_job(client: ClientSpec):
+    """The job "Materialize all" on the hospital's group runs as: `Load__<hospital>`.
+
+    The same assets, executor and tags as the nightly job, so UI runs carry the hospital's tag
+    and source limits. The UI launches a selection under the first job, in name order, that
+    holds all its assets; an upper-case name sorts before Dagster's `__ASSET_JOB` (which
+    carries no tags), the nightly job's name does not (docs/DECISIONS.md).
+    """
+    return dg.define_asset_job(
+        name=ui_job_name(client.slug),
+        selection=dg.AssetSelection.groups(client.slug),
+        executor_def=dg.in_process_executor,
+        tags=client_run_tags(client),
+        description=f"Carga de {client.name} lançada pela UI (Materialize all)",
+    )
+
+
+def ui_job_name(slug: str) -> str:
+    """The name of the hospital's job for runs launched from the UI."""
+    return f"Load__{slug}"
 
 
 def client_schedule(client: ClientSpec, job) -> dg.ScheduleDefinition:

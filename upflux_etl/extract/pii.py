@@ -1,17 +1,23 @@
 """In-memory protection of personal data.
 
-Validate clear identifiers, then replace them by a keyed HMAC. Nothing here writes anywhere.
+Check the batch's column names against the canonical dataset (`extract.columns`), validate
+clear identifiers, then replace them by a keyed HMAC. Nothing here writes anywhere, and no
+batch leaves `protect_batch` unchecked. `pseudonymise` is the per-value reference; batches go
+through the vectorised `pii_vector.protect_column`, byte-identical to it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+from functools import partial
 
 import pyarrow as pa
 
 from upflux_etl.catalog.models import MIN_KEY_LENGTH, DatasetSpec
+from upflux_etl.extract.columns import canonical_names
 from upflux_etl.extract.identifiers import cns_is_valid, cpf_is_valid
+from upflux_etl.extract.pii_vector import protect_column
 
 VALIDATORS = {"cpf": cpf_is_valid, "cns": cns_is_valid}
 
@@ -21,6 +27,16 @@ def pseudonym_key(raw: str) -> bytes:
     if len(raw) < MIN_KEY_LENGTH:
         raise ValueError(f"the pseudonymisation key must have at least {MIN_KEY_LENGTH} characters")
     return raw.encode()
+
+
+# Domain separation: the fingerprint is an HMAC of this label, which no pseudonymised value
+# (digits, an ERP id) can equal; it identifies the key without revealing it.
+_FINGERPRINT_LABEL = b"upflux-etl/pseudonymisation-key-fingerprint/v1\x00"
+
+
+def key_fingerprint(key: bytes) -> str:
+    """A fingerprint of the HMAC key (32 hex characters): the same key, the same fingerprint."""
+    return hmac.new(key, _FINGERPRINT_LABEL, hashlib.sha256).hexdigest()[:32]
 
 
 def pseudonymise(values: list, key: bytes, normalise=str.strip) -> list:
@@ -37,25 +53,45 @@ def pseudonymise(values: list, key: bytes, normalise=str.strip) -> list:
     return out
 
 
-def protect_batch(batch: pa.RecordBatch, dataset: DatasetSpec, key: bytes) -> pa.RecordBatch:
-    """Validate `validate:` columns on clear values, then pseudonymise every `pii:` column.
+def protect_batch(
+    batch: pa.RecordBatch, dataset: DatasetSpec, key: bytes, query_name: str = "the query"
+) -> pa.RecordBatch:
+    """Check the column names, validate `validate:` columns, pseudonymise every `pii:` column.
 
-    Returns a new batch where `<c>_valid` flags are added and every clear identifier is gone.
+    Column names are normalised to the canonical model's (case, quotes, spaces) first, so a
+    personal column is protected whatever case the driver returned it in.
+
+    Returns:
+        A new batch with canonical names, `<c>_valid` flags added and every clear identifier gone.
+
+    Raises:
+        extract.columns.ColumnError: a column is undeclared, duplicated or missing.
     """
-    columns = {name: batch.column(name) for name in batch.schema.names}
+    names = canonical_names(batch.schema.names, dataset, query_name)
+    columns = dict(zip(names, batch.columns, strict=True))
     for name, spec in dataset.columns.items():
-        if spec.pii != "pseudonym" or name not in columns:
+        if spec.pii != "pseudonym":
             continue
-        clear = columns[name].to_pylist()
-        if spec.validate_:
-            check = VALIDATORS[spec.validate_]
-            columns[f"{name}_valid"] = pa.array(
-                [None if v is None or not str(v).strip() else check(str(v)) for v in clear],
-                pa.bool_(),
-            )
-        normalise = _digits_only if spec.validate_ else str.strip
-        columns[name] = pa.array(pseudonymise(clear, key, normalise), pa.string())
+        hashed, flags = protect_column(
+            columns[name],
+            key,
+            validate=spec.validate_,
+            fallback=partial(_protect_values, key=key, validate=spec.validate_),
+        )
+        if flags is not None:
+            columns[f"{name}_valid"] = flags
+        columns[name] = hashed
     return pa.RecordBatch.from_arrays(list(columns.values()), names=list(columns))
+
+
+def _protect_values(clear: list, key: bytes, validate: str | None) -> tuple[list, list | None]:
+    """The per-value reference: what `protect_column` computes in SQL for ASCII text."""
+    flags = None
+    if validate:
+        check = VALIDATORS[validate]
+        flags = [None if v is None or not str(v).strip() else check(str(v)) for v in clear]
+    normalise = _digits_only if validate else str.strip
+    return pseudonymise(clear, key, normalise), flags
 
 
 def _digits_only(text: str) -> str:

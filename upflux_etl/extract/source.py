@@ -16,21 +16,29 @@ from upflux_etl.extract.drivers.adbc import postgres_batches, sqlite_batches
 from upflux_etl.extract.drivers.odbc import odbc_batches
 from upflux_etl.extract.drivers.server_cursor import server_cursor_batches
 from upflux_etl.extract.errors import SourceError
+from upflux_etl.extract.session_options import SessionOptions
+from upflux_etl.extract.transient import transient_reason
 from upflux_etl.extract.urls import backend, safe_url, url_secret
 
 
 @contextmanager
 def open_batches(
-    url: str, sql: str, *, schema: str | None, batch_rows: int
+    url: str,
+    sql: str,
+    *,
+    schema: str | None,
+    batch_rows: int,
+    session: SessionOptions | None = None,
 ) -> Iterator[Iterator[pa.RecordBatch]]:
     """Run `sql` read-only and yield an iterator of Arrow record batches.
 
     Failures of the source (connecting, running, streaming) raise `SourceError` naming the
-    source without its password; errors of the caller's own code pass through unchanged.
+    source without its password, marked transient or not (`extract/transient.py`); errors of
+    the caller's own code pass through unchanged. `session` names and bounds the session.
     """
     caller_error: BaseException | None = None
     try:
-        with _session(url, sql, schema, batch_rows) as batches:
+        with _session(url, sql, schema, batch_rows, session or SessionOptions()) as batches:
             try:
                 yield _guarded(batches, url)
             except BaseException as exc:
@@ -44,15 +52,15 @@ def open_batches(
         raise _source_error(url, exc) from None
 
 
-def _session(url: str, sql: str, schema: str | None, batch_rows: int):
+def _session(url: str, sql: str, schema: str | None, batch_rows: int, session: SessionOptions):
     name = backend(url)
     if name == "postgresql":
-        return postgres_batches(url, sql, schema, batch_rows)
+        return postgres_batches(url, sql, schema, batch_rows, session)
     if name == "sqlite":
         return sqlite_batches(url, sql, batch_rows)
     if name == "odbc":
-        return odbc_batches(url, sql, schema, batch_rows)
-    return server_cursor_batches(url, sql, schema, batch_rows)
+        return odbc_batches(url, sql, schema, batch_rows, session)
+    return server_cursor_batches(url, sql, schema, batch_rows, session)
 
 
 def _guarded(batches: Iterator[pa.RecordBatch], url: str) -> Iterator[pa.RecordBatch]:
@@ -68,7 +76,14 @@ def _guarded(batches: Iterator[pa.RecordBatch], url: str) -> Iterator[pa.RecordB
 def _source_error(url: str, exc: Exception) -> SourceError:
     message = f"{safe_url(url)}: {type(exc).__name__}: {_first_line(exc)}"
     secret = url_secret(url)
-    return SourceError(message.replace(secret, "***") if secret else message)
+    return SourceError(
+        message.replace(secret, "***") if secret else message, transient=transient_reason(exc)
+    )
+
+
+def source_error(url: str, exc: Exception) -> SourceError:
+    """`exc` of a driver as the `SourceError` naming `url` without its password."""
+    return _source_error(url, exc)
 
 
 def _first_line(exc: Exception) -> str:

@@ -61,6 +61,56 @@ def incremental(sql: str, read: str, column: str, after: str, write: str) -> str
     return _render(wrapped, write)
 
 
+def _whole(sql: str, read: str, what: str) -> exp.Subquery:
+    inner = parse_one_statement(sql, read)
+    if not isinstance(inner, exp.Query):
+        raise QueryError(f"{what} needs a query (SELECT), not {inner.key}")
+    return inner.subquery("src")
+
+
+def count_query(
+    sql: str, read: str, write: str, excluded: tuple[str, tuple[str, ...]] | None = None
+) -> str:
+    """`select count(*)` of the whole `sql` (no incremental window), in dialect `write`.
+
+    With `excluded` = (column, values), a second column counts the rows whose `column` is one
+    of `values` (rows of patients the hospital excluded); otherwise it is 0.
+    """
+    rows = exp.Count(this=exp.Star())
+    if excluded and excluded[1]:
+        column, values = excluded
+        hit = exp.column(column, table="src").isin(*[exp.Literal.string(v) for v in values])
+        flagged: exp.Expression = exp.Sum(
+            this=exp.If(this=hit, true=exp.Literal.number(1), false=exp.Literal.number(0))
+        )
+    else:
+        flagged = exp.Literal.number(0)
+    query = exp.select(rows.as_("n"), flagged.as_("excluded")).from_(_whole(sql, read, "a count"))
+    return _render(query, write)
+
+
+def keys_query(sql: str, read: str, columns: list[str], write: str) -> str:
+    """Only the `columns` (a primary key) of every row of `sql`, in dialect `write`."""
+    query = exp.select(*[exp.column(c, table="src") for c in columns]).from_(
+        _whole(sql, read, "a keys-only comparison")
+    )
+    return _render(query, write)
+
+
+def values_query(
+    sql: str, read: str, column: str, where: str, values: tuple[str, ...], write: str
+) -> str:
+    """The distinct `column` of the rows of `sql` whose `where` column is one of `values`."""
+    hit = exp.column(where, table="src").isin(*[exp.Literal.string(v) for v in values])
+    query = (
+        exp.select(exp.column(column, table="src"))
+        .distinct()
+        .from_(_whole(sql, read, "an exclusion"))
+        .where(hit)
+    )
+    return _render(query, write)
+
+
 def _timestamp(value: str, write: str) -> exp.Expression:
     literal = exp.Literal.string(value)
     if write == "sqlite":  # SQLite keeps timestamps as ISO text: text order is time order

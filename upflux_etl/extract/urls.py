@@ -45,7 +45,22 @@ def resolve_url(source: SourceSpec, data_dir: Path, owner: str) -> str:
             f"{owner}: the source url holds a password: put the whole URL in an environment "
             "variable (url_env)"
         )
-    return source.url.replace("{data_dir}", str(data_dir))
+    url = source.url.replace("{data_dir}", str(data_dir))
+    return with_password(url, source.password_env, owner) if source.password_env else url
+
+
+def with_password(url: str, env: str, owner: str) -> str:
+    """`url` with the password held by environment variable `env` (its name said, never its value).
+
+    Raises:
+        SourceError: the variable is not set.
+    """
+    password = os.environ.get(env)
+    if not password:
+        raise SourceError(f"{owner}: environment variable {env} (the source's password) is not set")
+    if is_odbc(url):
+        return f"{url.rstrip('; ')};PWD={{{password.replace('}', '}}')}}}"
+    return sa.engine.make_url(url).set(password=password).render_as_string(hide_password=False)
 
 
 def is_odbc(url: str) -> bool:

@@ -162,8 +162,9 @@ def _unbalanced(reconciliation: Factor) -> list[tuple[str, str]]:
     return [
         (
             "livro_razao_desbalanceado",
-            f"Livro-razão não fecha em {len(unbalanced)} carga(s) recente(s) "
-            f"({', '.join(unbalanced)}): investigar linhas perdidas na carga.",
+            f"Warehouse não concilia com a origem em {len(unbalanced)} carga(s) recente(s) "
+            f"({', '.join(unbalanced)}): ver a verificação source_reconciled no relatório "
+            "(linhas fora da janela incremental, apagadas na origem ou perdidas na carga).",
         )
     ]
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from upflux_etl.catalog.health import HealthConfig
 from upflux_etl.health.inputs import DatasetFlow, HealthInputs
 from upflux_etl.health.text import count, num, pct
+from upflux_etl.state.records import RunRecord
 
 TITLES = {
     "freshness": "Atualização dos dados",
@@ -116,23 +117,45 @@ def data_quality(inputs: HealthInputs, config: HealthConfig) -> Factor:
 
 
 def reconciliation(inputs: HealthInputs, config: HealthConfig) -> Factor:
-    """Share of the recent loads whose ledger closes."""
+    """Share of the recent loads whose warehouse holds what the source holds, dataset by dataset.
+
+    Measured, not by construction: each load counts every dataset's whole query at the source
+    and compares it with published + open quarantine + held (`meta.reconciliation`); its
+    ledger must close too.
+    """
     recent = [r for r in inputs.runs if r.ledger][: config.reconciliation.loads]
     if not recent:
         return Factor("reconciliation", None, "Nenhuma carga com livro-razão até esta data.")
-    unbalanced = {r.load_id: r.unbalanced() for r in recent if r.unbalanced()}
-    value = (len(recent) - len(unbalanced)) / len(recent)
+    unreconciled = {r.load_id: r.unreconciled() for r in recent if r.unreconciled()}
+    value = (len(recent) - len(unreconciled)) / len(recent)
     detail = (
-        f"{len(recent) - len(unbalanced)} de {len(recent)} cargas recentes com o livro-razão "
-        "fechado (extraídos = publicados + quarentena + retidos)."
+        f"{len(recent) - len(unreconciled)} de {len(recent)} cargas recentes conciliadas com a "
+        "origem (total na origem = publicadas + quarentena + retidas, em cada conjunto)."
     )
-    if unbalanced:
+    if unreconciled:
         detail += (
-            " Não fecham: "
-            + "; ".join(f"{load} ({', '.join(ds)})" for load, ds in unbalanced.items())
+            " Não conciliam: "
+            + "; ".join(
+                f"{r.load_id} ({', '.join(_differences(r, unreconciled[r.load_id]))})"
+                for r in recent
+                if r.load_id in unreconciled
+            )
             + "."
         )
-    return Factor("reconciliation", value, detail, {"loads": len(recent), "unbalanced": unbalanced})
+    facts = {"loads": len(recent), "unbalanced": unreconciled}
+    return Factor("reconciliation", value, detail, facts)
+
+
+def _differences(run: RunRecord, datasets: list[str]) -> list[str]:
+    out = []
+    for dataset in datasets:
+        counts = run.ledger.get(dataset, {})
+        source, held = counts.get("source_count"), counts.get("warehouse_count")
+        if source is None or held is None:
+            out.append(f"{dataset}: origem não contada")
+        else:
+            out.append(f"{dataset}: origem {count(int(source))}, warehouse {count(int(held))}")
+    return out
 
 
 def _flow_ratio(actual: tuple[int, ...], expected: tuple[float, ...]) -> float:

@@ -15,9 +15,17 @@ class IndicatorError(RuntimeError):
 
 
 def create_macros(con: duckdb.DuckDBPyConnection, macros: tuple[str, ...]) -> None:
-    """Create the shared SQL macros (`Catalog.macros`, e.g. the midnight census)."""
+    """Create the shared SQL macros (`Catalog.macros`, e.g. the midnight census).
+
+    A macro reading a dataset this client does not load (the census reads `beds`) cannot be
+    bound and is skipped: an indicator needing that dataset is refused by validation
+    (`depends_on`), so no indicator of the client calls it.
+    """
     for sql in macros:
-        con.execute(sql)
+        try:
+            con.execute(sql)
+        except duckdb.CatalogException:
+            continue
 
 
 def register_parameters(con: duckdb.DuckDBPyConnection, triage: TriageSpec) -> None:

@@ -2,17 +2,18 @@
 
 Published algorithm (Adriansyah, van Dongen and van der Aalst, 2011; van der Aalst,
 Adriansyah and van Dongen, 2012): an alignment is a path through the synchronous product of
-the net and the trace; a synchronous move costs 0, a log move or a visible model move 1, a
-silent model move 0. The cost of an optimal alignment is the trace's deviations; its worst
-case is all events as log moves plus the model's shortest complete run as model moves.
+the net and the trace. Standard costs (as pm4py documents them): a synchronous move 0, a log
+move or a visible model move 10000, a silent model move 1. An optimal alignment therefore
+has the fewest deviations (log moves plus visible model moves) and, among those, the fewest
+silent steps. Its worst case is all events as log moves plus the model's cheapest complete
+run as model moves (the alignment of the empty trace).
 
 The shortest path through the product is found exactly, layer by layer: a layer is a trace
 position (moves never go back in the trace); within a layer only model moves happen, and
 the cheapest model moves between any two reachable markings are computed once per model
 (Dijkstra on the reachability graph). A layer then costs one minimum over the markings a
 synchronous move reaches. Traces sharing a prefix share its layers (variants sorted).
-Silent moves weigh 1 against 2**32 for a visible move, so among optimal alignments the
-one with fewest silent steps is found, and the deviations are the cost divided by 2**32.
+A transition fused by `reduce_silent` weighs the silent transitions it stands for.
 """
 
 from __future__ import annotations
@@ -28,8 +29,7 @@ from upflux_etl.mining.bpmn import Model
 from upflux_etl.mining.errors import EventLogError
 from upflux_etl.mining.petri import reachability_graph
 
-VISIBLE = float(2**32)
-SILENT = 1.0
+VISIBLE = 10000  # a log move or a visible model move; a silent model move costs 1
 CHUNK = 256
 
 
@@ -38,20 +38,24 @@ class Alignment:
     """One variant's optimal alignment, summarised.
 
     Attributes:
-        deviations: log moves plus visible model moves (the standard cost).
-        worst: the worst-case cost: trace length plus the model's shortest complete run.
+        deviations: log moves plus visible model moves.
+        worst: trace length plus the visible transitions of the model's cheapest complete run.
+        cost: the alignment's standard cost (VISIBLE per deviation, 1 per silent move).
+        worst_cost: the standard worst case (VISIBLE per event plus the cheapest complete run).
         log_moves: activities of the trace the model could not follow, in trace order.
         model_moves: activities the model needed that the trace lacks, in run order.
     """
 
     deviations: int
     worst: int
+    cost: int
+    worst_cost: int
     log_moves: tuple[str, ...] = ()
     model_moves: tuple[str, ...] = ()
 
     @property
     def fitness(self) -> float:
-        """1 - deviations / worst case (1 for a fitting trace)."""
+        """1 - deviations / worst case (1 for a fitting trace; silent moves not counted)."""
         return 1.0 - self.deviations / self.worst if self.worst else 1.0
 
 
@@ -73,18 +77,19 @@ class Aligner:
         except ValueError:
             raise EventLogError(f"{model.source}: the model can never reach its end") from None
         labels = [t.label for t in model.net.transitions]
-        best: dict[tuple[int, int], tuple[float, int]] = {}
-        sync: dict[str, list[tuple[int, int]]] = {}
+        best: dict[tuple[int, int], tuple[int, int]] = {}
+        sync: dict[str, list[tuple[int, int, int]]] = {}
         for src, t, dst in graph.edges:
-            weight = SILENT if labels[t] is None else VISIBLE
+            transition = model.net.transitions[t]
+            weight = transition.silent + (0 if labels[t] is None else VISIBLE)
             if (src, dst) not in best or weight < best[(src, dst)][0]:
                 best[(src, dst)] = (weight, t)
             if labels[t] is not None:
-                sync.setdefault(labels[t] or "", []).append((src, dst))
+                sync.setdefault(labels[t] or "", []).append((src, dst, transition.silent))
         keys = list(best)
         matrix = csr_matrix(
             (
-                [best[k][0] for k in keys],
+                [float(best[k][0]) for k in keys],
                 ([k[0] for k in keys], [k[1] for k in keys]),
             ),
             shape=(self.size, self.size),
@@ -94,12 +99,18 @@ class Aligner:
         )
         if not np.isfinite(self.distance[0, self.final]):
             raise EventLogError(f"{model.source}: the model can never reach its end")
-        self.shortest_run = int(self.distance[0, self.final] // VISIBLE)
+        self.cheapest_run = int(self.distance[0, self.final])
+        self.shortest_run = self.cheapest_run // VISIBLE
         self.labels = labels
         self.best = best
+        # Per activity: the synchronous moves' source and target markings and silent cost.
         self.sync = {
-            label: (np.array([e[0] for e in pairs]), np.array([e[1] for e in pairs]))
-            for label, pairs in sync.items()
+            label: (
+                np.array([e[0] for e in moves]),
+                np.array([e[1] for e in moves]),
+                np.array([e[2] for e in moves], dtype=float),
+            )
+            for label, moves in sync.items()
         }
 
     def align(self, variants: Sequence[tuple[str, ...]]) -> list[Alignment]:
@@ -114,13 +125,15 @@ class Aligner:
             for activity in trace[common:]:
                 layers.append(self._step(layers[-1], activity))
             previous = trace
-            deviations = int(layers[len(trace)][self.final] // VISIBLE)
+            cost = int(layers[len(trace)][self.final])
+            deviations = cost // VISIBLE
             worst = len(trace) + self.shortest_run
+            worst_cost = VISIBLE * len(trace) + self.cheapest_run
             if deviations:
                 log_moves, model_moves = self._moves(trace, layers)
-                results[i] = Alignment(deviations, worst, log_moves, model_moves)
+                results[i] = Alignment(deviations, worst, cost, worst_cost, log_moves, model_moves)
             else:
-                results[i] = Alignment(0, worst)
+                results[i] = Alignment(0, worst, cost, worst_cost)
         return [r for r in results if r is not None]
 
     def _step(self, closed: np.ndarray, activity: str) -> np.ndarray:
@@ -128,9 +141,9 @@ class Aligner:
         after = closed + VISIBLE
         if activity not in self.sync:
             return after
-        src, dst = self.sync[activity]
+        src, dst, silent = self.sync[activity]
         reached = np.full(self.size, np.inf)
-        np.minimum.at(reached, dst, closed[src])
+        np.minimum.at(reached, dst, closed[src] + silent)
         better = np.flatnonzero(reached < after)
         for start in range(0, len(better), CHUNK):
             rows = better[start : start + CHUNK]
@@ -150,8 +163,8 @@ class Aligner:
             if before[marking] + VISIBLE == value:
                 log_moves.append(activity)
                 continue
-            src, dst = self.sync[activity]
-            j = int(np.flatnonzero(before[src] + self.distance[dst, marking] == value)[0])
+            src, dst, silent = self.sync[activity]
+            j = int(np.flatnonzero(before[src] + silent + self.distance[dst, marking] == value)[0])
             model_moves.extend(reversed(self._visible_path(int(dst[j]), marking)))
             marking = int(src[j])
         model_moves.extend(reversed(self._visible_path(0, marking)))

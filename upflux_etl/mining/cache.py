@@ -18,13 +18,19 @@ def read_cache(path: Path) -> AlignmentCache:
     if not path.exists():
         return {}
     table = pq.read_table(path).to_pydict()
+    if "cost" not in table:
+        return {}  # written before the standard costs: keyed by an older algorithm version
     return {
-        (model, tuple(variant)): Alignment(dev, worst, tuple(json.loads(lm)), tuple(json.loads(mm)))
-        for model, variant, dev, worst, lm, mm in zip(
+        (model, tuple(variant)): Alignment(
+            dev, worst, cost, worst_cost, tuple(json.loads(lm)), tuple(json.loads(mm))
+        )
+        for model, variant, dev, worst, cost, worst_cost, lm, mm in zip(
             table["model"],
             table["variant"],
             table["deviations"],
             table["worst"],
+            table["cost"],
+            table["worst_cost"],
             table["log_moves"],
             table["model_moves"],
             strict=True,
@@ -42,6 +48,8 @@ def write_cache(path: Path, cache: AlignmentCache) -> None:
             "variant": pa.array([list(k[1]) for k, _ in items], pa.list_(pa.string())),
             "deviations": pa.array([a.deviations for _, a in items], pa.int64()),
             "worst": pa.array([a.worst for _, a in items], pa.int64()),
+            "cost": pa.array([a.cost for _, a in items], pa.int64()),
+            "worst_cost": pa.array([a.worst_cost for _, a in items], pa.int64()),
             "log_moves": [json.dumps(a.log_moves) for _, a in items],
             "model_moves": [json.dumps(a.model_moves) for _, a in items],
         }

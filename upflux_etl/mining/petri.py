@@ -12,11 +12,16 @@ MAX_MARKINGS = 5000
 
 @dataclass(frozen=True)
 class Transition:
-    """A transition: `label` is the activity (None: silent), `pre`/`post` place indexes."""
+    """A transition: `label` is the activity (None: silent), `pre`/`post` place indexes.
+
+    `silent` counts the drawn net's silent transitions one firing stands for (1 for a drawn
+    silent transition; more or fewer after `reduce_silent` fuses them into neighbours).
+    """
 
     label: str | None
     pre: tuple[int, ...]
     post: tuple[int, ...]
+    silent: int = 0
 
 
 @dataclass
@@ -36,7 +41,12 @@ class PetriNet:
     def add(self, label: str | None, pre: list[str], post: list[str]) -> None:
         """Add a transition from the places `pre` to the places `post`."""
         self.transitions.append(
-            Transition(label, tuple(self.place(p) for p in pre), tuple(self.place(p) for p in post))
+            Transition(
+                label,
+                tuple(self.place(p) for p in pre),
+                tuple(self.place(p) for p in post),
+                silent=int(label is None),
+            )
         )
 
     def __post_init__(self) -> None:

@@ -59,6 +59,7 @@ class MiningSummary:
             payload["throughput_seconds"] = {"from": start, "to": end, **asdict(times)}
         if self.conformance is not None:
             payload["fitness"] = self.conformance.fitness
+            payload["fitness_deviations"] = self.conformance.fitness_deviations
             payload["fitting_cases"] = self.conformance.fitting_share
             payload["fitting_cases_by_month"] = monthly_rate(self.cases())
             payload["top_deviations"] = [

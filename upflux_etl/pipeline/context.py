@@ -27,6 +27,8 @@ class LoadContext:
     run_id: str
     full: bool
     now: dt.datetime
+    # An explicit key rotation (`upflux run --full --rotate-key`, pipeline/keys.py).
+    rotate_key: bool = False
 
     @property
     def files(self) -> WarehouseFiles:
@@ -37,6 +39,11 @@ class LoadContext:
     def mode(self) -> str:
         """The load mode: "full" or "incremental"."""
         return "full" if self.full else "incremental"
+
+    @property
+    def memory_limit(self) -> str:
+        """DuckDB's `memory_limit` for the build's connections (a setting)."""
+        return self.settings.duckdb_memory_limit
 
     def dataset(self, name: str) -> DatasetSpec:
         """The canonical dataset named `name`."""

@@ -10,20 +10,32 @@ from dataclasses import dataclass, field
 import duckdb
 import pyarrow as pa
 
-from upflux_etl.catalog.clients import merged_mappings
-from upflux_etl.catalog.models import DatasetSpec
+from upflux_etl.catalog.client_checks import client_checks
+from upflux_etl.catalog.clients import dataset_source, merged_mappings
+from upflux_etl.catalog.models import DatasetSpec, ExpectationSpec
+from upflux_etl.catalog.queries import client_query
+from upflux_etl.extract.establishment import filter_establishment
 from upflux_etl.extract.pii import protect_batch
-from upflux_etl.extract.source import open_batches
+from upflux_etl.extract.readable import flag_unreadable
 from upflux_etl.extract.sql import QueryError, incremental, translate
 from upflux_etl.extract.urls import dialect_of, resolve_url
 from upflux_etl.pipeline.context import LoadContext
 from upflux_etl.pipeline.corrections import apply_corrections
+from upflux_etl.pipeline.deletes import DeleteScan, deletes_due, scan_deletes
+from upflux_etl.pipeline.exclusions import exclusion_for
+from upflux_etl.pipeline.extraction import read_source
+from upflux_etl.pipeline.keys import ensure_key_continuity
+from upflux_etl.pipeline.reconcile import reconcile
 from upflux_etl.quality.gx_bridge import run_suite
 from upflux_etl.quality.outcome import SuiteOutcome
+from upflux_etl.quality.reconciliation import reconciliation_outcome, with_check
+from upflux_etl.quality.sql_suite import SqlSuiteInput, run_sql_suite
 from upflux_etl.warehouse.build import build_connection
 from upflux_etl.warehouse.files import first_row, has_table, scalar
+from upflux_etl.warehouse.merged import merged_query
 from upflux_etl.warehouse.meta.checks import write_checks
 from upflux_etl.warehouse.meta.ledger import write_ledger
+from upflux_etl.warehouse.meta.source_sessions import SourceSession
 from upflux_etl.warehouse.meta.watermarks import read_watermark, write_watermark
 from upflux_etl.warehouse.quarantine import (
     drop_superseded,
@@ -35,10 +47,10 @@ from upflux_etl.warehouse.quarantine_open import open_by_check, open_counts
 from upflux_etl.warehouse.split import Ledger, split_load
 from upflux_etl.warehouse.staging import (
     check_columns,
-    land,
     landing_columns,
     register_mappings,
     staged_sql,
+    with_unreadable_reasons,
 )
 
 log = logging.getLogger("upflux.pipeline")
@@ -57,6 +69,8 @@ class DatasetLoad:
     # check name -> (records open in quarantine failing it, earliest first seen), after the load
     open_quarantine: dict[str, tuple[int, str]] = field(default_factory=dict)
     quarantine_open: int = 0  # rows in quarantine.<dataset> after the load
+    sessions: tuple[SourceSession, ...] = ()
+    unindexed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,29 +84,52 @@ class SourceQuery:
     batch_rows: int
 
 
+@dataclass(frozen=True)
+class QueryText:
+    """A dataset's query as written (profile or client file), and where it runs.
+
+    The establishment filter, when the client declares one, is already applied: every use of
+    the query (extraction, the source count, the keys of the delete scan) sees one hospital.
+    """
+
+    sql: str
+    dialect: str
+    write: str
+    url: str
+    name: str
+    schema: str | None
+    batch_rows: int
+
+
+def query_text(ctx: LoadContext, spec: DatasetSpec) -> QueryText:
+    """The profile's (or the client's own) query for `spec`, untranslated, with its source."""
+    source = ctx.client.sources[dataset_source(ctx.client, spec)]
+    query = client_query(ctx.client, ctx.catalog, spec.name)
+    url = resolve_url(source, ctx.settings.data_dir, ctx.client.file)
+    write = dialect_of(url)
+    read = query.dialect or write
+    sql = query.sql
+    if query.establishment_value is not None:
+        try:
+            sql = filter_establishment(sql, read, query.establishment, query.establishment_value)
+        except QueryError as exc:
+            raise QueryError(f"dataset {spec.name}: {query.name}: {exc}") from None
+    return QueryText(sql, read, write, url, query.name, source.schema_, source.batch_rows)
+
+
 def source_query(ctx: LoadContext, spec: DatasetSpec, watermark: str | None) -> SourceQuery:
     """The profile's (or the client's own) query for `spec`, translated, incremental if asked."""
-    source = ctx.client.sources[spec.source]
-    profile = ctx.catalog.profiles[source.profile]
-    if spec.name in ctx.client.queries:
-        sql, name = ctx.client.queries[spec.name], f"{ctx.client.file}: datasets.{spec.name}.query"
-    else:
-        sql, name = (
-            profile.queries[spec.name],
-            f"connectors/{profile.name}/{profile.datasets[spec.name]}",
-        )
-    url = resolve_url(source, ctx.settings.data_dir, ctx.client.file)
+    text = query_text(ctx, spec)
     try:
-        write = dialect_of(url)
         if watermark and not ctx.full:
             translated = incremental(
-                sql, profile.dialect, spec.incremental_column, watermark, write
+                text.sql, text.dialect, spec.incremental_column, watermark, text.write
             )
         else:
-            translated = translate(sql, profile.dialect, write)
+            translated = translate(text.sql, text.dialect, text.write)
     except QueryError as exc:
-        raise QueryError(f"dataset {spec.name}: {name}: {exc}") from None
-    return SourceQuery(url, translated, name, source.schema_, source.batch_rows)
+        raise QueryError(f"dataset {spec.name}: {text.name}: {exc}") from None
+    return SourceQuery(text.url, translated, text.name, text.schema, text.batch_rows)
 
 
 def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
@@ -100,32 +137,48 @@ def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
     started = time.monotonic()
     spec = ctx.dataset(name)
     with build_connection(ctx) as con:
+        ensure_key_continuity(ctx, con)  # before anything is extracted
         watermark = None if ctx.full else read_watermark(con, name)
         query = source_query(ctx, spec, watermark)
         key = ctx.pseudonym_key()
+        exclusion = exclusion_for(ctx, spec)
         since = f", changed since {watermark}" if watermark else ""
         log.info("%s: extracting (%s%s)", name, query.name, since)
-        with open_batches(
-            query.url, query.sql, schema=query.schema, batch_rows=query.batch_rows
-        ) as batches:
-            land(con, name, _protected(batches, spec, key))
+
+        def protect(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+            protected = _protected(batches, spec, key, query.name)
+            return exclusion.filter(protected) if exclusion else protected
+
+        read = read_source(con, ctx, spec, query, protect)
         landed = landing_columns(con, name)
         check_columns(spec, landed, query.name)
         rechecked = _stage(con, ctx, spec, landed)
+        validating = time.monotonic()
         outcome = _validate(con, ctx, spec)
+        log.info("%s: validated in %.1f s", name, time.monotonic() - validating)
+        outcome = SuiteOutcome(outcome.dataset, (*outcome.checks, read.drift(name)))
         hold = bool(outcome.blocking_failures())
+        if exclusion:  # rows published before the patient was excluded
+            exclusion.remove_from_build(con, name)
+        # A full load compares the warehouse's keys with the rows it staged, before replacing them.
+        due = not hold and deletes_due(con, ctx, name)
+        deletes = scan_deletes(con, ctx, spec, exclusion) if due and ctx.full else DeleteScan(False)
         ledger = split_load(
             con,
             spec,
             load_id=ctx.run_id,
             full=ctx.full,
-            quarantine=outcome.quarantined_row_ids(),
+            quarantine=with_unreadable_reasons(con, name, outcome.quarantined_row_ids()),
             hold=hold,
             timezone=ctx.client.timezone,
             now=ctx.now,
         )
         if rechecked:
             log.info("%s: %s open quarantined rows checked again", name, f"{rechecked:,}")
+        if due and not ctx.full:
+            deletes = scan_deletes(con, ctx, spec, exclusion)
+        figures = reconcile(con, ctx, spec, exclusion, deletes)
+        outcome = with_check(outcome, reconciliation_outcome(figures, name))
         ledger = Ledger(**{**ledger.as_dict(), "duration_s": round(time.monotonic() - started, 3)})
         write_ledger(con, ctx.run_id, ledger)
         write_checks(con, ctx.run_id, outcome.dataset, outcome.results())
@@ -144,7 +197,15 @@ def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
             time.monotonic() - started,
         )
     return DatasetLoad(
-        ledger, outcome, hold, query.name, time.monotonic() - started, opened, still_open
+        ledger,
+        outcome,
+        hold,
+        query.name,
+        time.monotonic() - started,
+        opened,
+        still_open,
+        read.sessions,
+        tuple(read.findings.unindexed),
     )
 
 
@@ -162,7 +223,14 @@ def _stage(
     landed = landing_columns(con, name)
     mappings = merged_mappings(ctx.client, ctx.catalog)
     register_mappings(con, mappings)
-    staged = staged_sql(spec, landed, ctx.client.timezone, set(mappings))
+    staged = staged_sql(
+        spec,
+        landed,
+        ctx.client.timezone,
+        set(mappings),
+        formats=_formats(ctx, name),
+        local_times=ctx.client.local_times,
+    )
     con.execute(f'create or replace table staging."{name}" as {staging_select(staged, batch_rows)}')
     if rechecked:
         drop_superseded(con, spec)
@@ -171,23 +239,61 @@ def _stage(
 
 
 def _protected(
-    batches: Iterator[pa.RecordBatch], spec: DatasetSpec, key: bytes
+    batches: Iterator[pa.RecordBatch], spec: DatasetSpec, key: bytes, query_name: str
 ) -> Iterator[pa.RecordBatch]:
+    # protect_batch checks the column names first: an undeclared column stops the load here,
+    # before the first batch reaches the build.
     rows, next_report = 0, PROGRESS_EVERY
     for batch in batches:
-        yield protect_batch(batch, spec, key)
+        yield protect_batch(flag_unreadable(batch), spec, key, query_name)
         rows += batch.num_rows
         if rows >= next_report:
             log.info("%s: %s rows extracted so far", spec.name, f"{rows:,}")
             next_report += PROGRESS_EVERY
 
 
+def _formats(ctx: LoadContext, name: str) -> dict[str, str]:
+    own = ctx.client.datasets.get(name)
+    return dict(own.formats) if own else {}
+
+
 def _validate(con: duckdb.DuckDBPyConnection, ctx: LoadContext, spec: DatasetSpec) -> SuiteOutcome:
-    expectations = ctx.catalog.checks[spec.name]
+    # Imported here: Great Expectations takes seconds to import, and `upflux connect-test`
+    # (which reuses `source_query`) must answer within seconds.
+
+    expectations = client_checks(ctx.client, ctx.catalog, spec.name)
+    wanted = {e.value_set_from for e in expectations if e.value_set_from}
+    where = SqlSuiteInput(
+        table=f'staging."{spec.name}"',
+        merged=merged_query(con, spec, full=ctx.full),
+        value_sets={ref: _value_set_sql(con, ref) for ref in wanted},
+        fallback=lambda specs: _gx_fallback(con, ctx, spec, specs),
+    )
+    return run_sql_suite(con, expectations, dataset=spec.name, now=ctx.now, where=where)
+
+
+def _gx_fallback(
+    con: duckdb.DuckDBPyConnection,
+    ctx: LoadContext,
+    spec: DatasetSpec,
+    expectations: list[ExpectationSpec],
+) -> SuiteOutcome:
+    """Great Expectations on a frame, for the expectations SQL does not compile (none today)."""
     wanted = {e.value_set_from for e in expectations if e.value_set_from}
     value_sets = {ref: _value_set(con, ref) for ref in wanted}
     frame = con.sql(f'select * from staging."{spec.name}"').df().set_index("_row_id", drop=False)
     return run_suite(frame, expectations, dataset=spec.name, value_sets=value_sets, now=ctx.now)
+
+
+def _value_set_sql(con: duckdb.DuckDBPyConnection, ref: str) -> str:
+    """A query of every key of `dataset.column` the warehouse has seen (see `_value_set`)."""
+    dataset, column = ref.split(".", 1)
+    parts = [
+        f'select "{column}" from {schema}."{dataset}" where "{column}" is not null'
+        for schema in ("main", "quarantine", "held")
+        if has_table(con, schema, dataset)
+    ]
+    return " union all ".join(parts) if parts else "select null where false"
 
 
 def _value_set(con: duckdb.DuckDBPyConnection, ref: str) -> list:

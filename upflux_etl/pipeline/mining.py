@@ -1,6 +1,7 @@
 """The nightly process-mining step: the published warehouse's event log, mined.
 
-Writes `data/<hospital>/eventlog/event_log.{parquet,xes}` (case = encounter) and
+Writes `data/<hospital>/eventlog/event_log.parquet` (case = encounter; `upflux eventlog` adds
+the XES file on demand: writing millions of events as XML takes minutes) and
 `data/<hospital>/mining/<load_id>.json`: counts, variants, the directly-follows graph (with each
 activity's mean position in the cases, for the report's process map), case durations and, with
 the client's reference model (`assets/reference_models/<name>.bpmn`), alignment fitness, the
@@ -27,7 +28,7 @@ from upflux_etl.mining.bpmn import read_bpmn
 from upflux_etl.mining.cache import read_cache, write_cache
 from upflux_etl.mining.eventlog import EventLog, build_event_log
 from upflux_etl.mining.summary import summarise
-from upflux_etl.mining.warehouse_log import export_event_log
+from upflux_etl.mining.warehouse_log import event_log_frame
 from upflux_etl.settings import Settings
 from upflux_etl.warehouse.files import WarehouseFiles, open_published
 
@@ -70,8 +71,13 @@ def _mine(settings: Settings, client: ClientSpec) -> dict:
     with open_published(files, client.timezone) as con:
         if con is None:
             raise RuntimeError("no published warehouse")
-        exported = export_event_log(con, sql, settings.client_dir(client.slug) / "eventlog")
-    event_log = _event_log(pq.read_table(exported.parquet))
+        table = pa.Table.from_pandas(event_log_frame(con, sql), preserve_index=False)
+    # Parquet every night; XES (slow to write for millions of events) on demand, by
+    # `upflux eventlog`.
+    out = settings.client_dir(client.slug) / "eventlog"
+    out.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, out / "event_log.parquet")
+    event_log = _event_log(table)
     model = None
     if client.reference_model:
         model = read_bpmn(

@@ -6,6 +6,8 @@ import logging
 from dataclasses import dataclass
 
 from upflux_etl.pipeline.context import LoadContext
+from upflux_etl.privacy.retention import apply_retention
+from upflux_etl.quality.outcome import ERROR, FAILED
 from upflux_etl.warehouse.build import build_connection, publish
 from upflux_etl.warehouse.export import write_export
 from upflux_etl.warehouse.files import connect
@@ -31,12 +33,14 @@ def publish_step(ctx: LoadContext) -> Publication:
         blocking = [
             f"{c.dataset}.{c.name}"
             for c in read_checks(con, ctx.run_id)
-            if c.blocking and not c.passed
+            if c.status == ERROR or (c.blocking and c.status == FAILED)
         ]
+    log.info("%s: publishing run %s", ctx.client.slug, ctx.run_id[:8])
     version = publish(ctx.files, ctx.run_id, ctx.client.timezone)
     log.info("%s: published %s (version %s)", ctx.client.slug, ctx.files.published, version[:8])
     if ctx.client.export.enabled:
         export_step(ctx, sorted(ledger))
+    apply_retention(ctx.files, ctx.client.retention)
     return Publication(version, ledger, blocking)
 
 

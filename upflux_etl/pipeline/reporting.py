@@ -15,6 +15,7 @@ from upflux_etl.catalog.models import ClientSpec
 from upflux_etl.catalog.reader import Catalog
 from upflux_etl.checklist import ChecklistStatus, checklist_status
 from upflux_etl.health import HealthScore, backfill, score_client
+from upflux_etl.onboarding.records import read_connect_tests
 from upflux_etl.pipeline.context import LoadContext
 from upflux_etl.pipeline.mining import read_mining
 from upflux_etl.pipeline.run_records import run_record, state_store
@@ -76,4 +77,10 @@ def backfill_health(
 def checklist_step(settings: Settings, catalog: Catalog, client: ClientSpec) -> ChecklistStatus:
     """The Round 1-3 checklist as the pipeline's evidence and people's records say."""
     with published(settings, client) as con, state_store(settings) as store:
-        return checklist_status(client, store, con, catalog.rounds)
+        return checklist_status(
+            client,
+            store,
+            con,
+            catalog.rounds,
+            connect_tests=read_connect_tests(settings, client.slug),
+        )

@@ -17,6 +17,7 @@ from upflux_etl.warehouse.meta.checks import read_checks
 from upflux_etl.warehouse.meta.indicators import indicator_counts
 from upflux_etl.warehouse.meta.ledger import LEDGER_COUNTS, read_ledger
 from upflux_etl.warehouse.meta.loads import read_header
+from upflux_etl.warehouse.meta.reconciliation import read_reconciliation
 
 
 @contextmanager
@@ -40,6 +41,8 @@ def run_record(
         dataset: {k: counts[k] for k in LEDGER_COUNTS}
         for dataset, counts in read_ledger(con, load_id).items()
     }
+    for dataset, figures in read_reconciliation(con, load_id).items():
+        ledger.setdefault(dataset, {}).update(figures.ledger_counts())
     held = any(v["held"] for v in ledger.values())
     return RunRecord(
         client=client.slug,

@@ -1,7 +1,9 @@
 """Dagster asset checks from our expectations and outcomes (dagster-ge does not support GX 1.x).
 
 Checks are never Dagster-`blocking`: the pipeline holds a load itself, so downstream assets
-still run on the previous publication.
+still run on the previous publication. A `not_applicable` check is a passed Dagster check
+(nothing to judge is not a failure) whose metadata and description say so; an `error` is a
+failed one with ERROR severity.
 """
 
 from __future__ import annotations
@@ -11,7 +13,11 @@ from collections.abc import Mapping
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey
 
 from upflux_etl.catalog.models import ExpectationSpec
-from upflux_etl.quality.outcome import DATASET, CheckResult, SuiteOutcome
+from upflux_etl.quality.outcome import DATASET, ERROR, NOT_APPLICABLE, CheckResult, SuiteOutcome
+from upflux_etl.quality.reconciliation import DESCRIPTION, FIX_HINT, RECONCILIATION_CHECK
+from upflux_etl.quality.source_schema import DRIFT_CHECK, DRIFT_DESCRIPTION, DRIFT_FIX
+
+NOT_APPLICABLE_TEXT = "Não se aplica nesta carga"
 
 
 def check_specs(asset_key: AssetKey, expectations: list[ExpectationSpec]) -> list[AssetCheckSpec]:
@@ -29,6 +35,28 @@ def check_specs(asset_key: AssetKey, expectations: list[ExpectationSpec]) -> lis
             },
         )
         for exp in expectations
+    ]
+
+
+def reconciliation_spec(asset_key: AssetKey) -> AssetCheckSpec:
+    """The `source_reconciled` check every dataset asset carries (quality/reconciliation.py)."""
+    return AssetCheckSpec(
+        name=RECONCILIATION_CHECK,
+        asset=asset_key,
+        description=DESCRIPTION,
+        metadata={"level": DATASET, "blocking": False, "fix_hint": FIX_HINT},
+    )
+
+
+def source_check_specs(asset_key: AssetKey) -> list[AssetCheckSpec]:
+    """The checks every dataset gets from its source's catalog (schema drift)."""
+    return [
+        AssetCheckSpec(
+            name=DRIFT_CHECK,
+            asset=asset_key,
+            description=DRIFT_DESCRIPTION,
+            metadata={"level": DATASET, "blocking": False, "fix_hint": DRIFT_FIX},
+        )
     ]
 
 
@@ -70,7 +98,11 @@ def severity(check: CheckResult) -> AssetCheckSeverity:
     Failing rows are quarantined and the rest of the load published: a warning. A failing
     blocking check holds the load, and a broken check judged nothing: errors.
     """
-    if check.error is not None or (check.level == DATASET and check.blocking):
+    if (
+        check.status == ERROR
+        or check.error is not None
+        or (check.level == DATASET and check.blocking)
+    ):
         return AssetCheckSeverity.ERROR
     return AssetCheckSeverity.WARN
 
@@ -80,13 +112,17 @@ def _result(
 ) -> AssetCheckResult:
     passed, description, quarantine = _open_note(check, opened)
     return AssetCheckResult(
-        passed=passed,
+        passed=check.status != ERROR and passed,
         asset_key=asset_key,
         check_name=check.name,
         severity=severity(check),
-        description=description or None,
+        # An open quarantine turns a passing row check red, with its note; else the status text.
+        description=description if passed != check.passed else _description(check),
         metadata={
             **quarantine,
+            "status": check.status,
+            "observed": check.observed,
+            "expected": check.expected,
             "failing_count": check.failing_count,
             "element_count": check.element_count,
             "failing_share": round(check.failing_share, 6),
@@ -98,3 +134,13 @@ def _result(
             "error": check.error,
         },
     )
+
+
+def _description(check: CheckResult) -> str | None:
+    if check.status == NOT_APPLICABLE:
+        return (
+            f"{NOT_APPLICABLE_TEXT}: {check.description}"
+            if check.description
+            else NOT_APPLICABLE_TEXT
+        )
+    return check.description or None

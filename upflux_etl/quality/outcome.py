@@ -13,6 +13,20 @@ ROW = "row"
 DATASET = "dataset"
 ROW_ID = "_row_id"  # the staged frame's unique row key
 
+# A check's status (see quality/status.py); `passed` stays for readers that predate it.
+PASSED = "passed"
+FAILED = "failed"
+NOT_APPLICABLE = "not_applicable"
+ERROR = "error"
+STATUSES = (PASSED, FAILED, NOT_APPLICABLE, ERROR)
+
+
+def derived_status(passed: bool, error: str | None) -> str:
+    """The status of a check recorded before statuses existed: from `passed` and `error`."""
+    if error is not None:
+        return ERROR
+    return PASSED if passed else FAILED
+
 
 @dataclass(frozen=True)
 class CheckResult:
@@ -30,6 +44,9 @@ class CheckResult:
         description: what the check means, in Portuguese, for hospital IT.
         fix_hint: what to fix in the ERP, in Portuguese.
         expectation_type: the Great Expectations expectation type ("" when not recorded).
+        status: passed, failed, not_applicable or error ("" -> derived from passed/error).
+        observed: a dataset-level check's observed value (share, row count), else None.
+        expected: a dataset-level check's bounds as text ("≥ 0.5"), else None.
     """
 
     dataset: str
@@ -43,6 +60,13 @@ class CheckResult:
     description: str
     fix_hint: str
     expectation_type: str = ""
+    status: str = ""
+    observed: float | None = None
+    expected: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.status:
+            object.__setattr__(self, "status", derived_status(self.passed, self.error))
 
     @property
     def failing_share(self) -> float:
@@ -70,7 +94,10 @@ class CheckOutcome:
         description: what the check means, in Portuguese, for hospital IT.
         fix_hint: what to fix in the ERP, in Portuguese.
         expectation_type: the Great Expectations expectation type.
-        error: why the check could not run (it then counts as failed), without data values.
+        error: why the check could not run (status error), without data values.
+        status: passed, failed, not_applicable or error ("" -> derived from passed/error).
+        observed: a dataset-level check's observed value, else None.
+        expected: a dataset-level check's bounds as text, else None.
     """
 
     name: str
@@ -85,6 +112,13 @@ class CheckOutcome:
     fix_hint: str
     expectation_type: str
     error: str | None = None
+    status: str = ""
+    observed: float | None = None
+    expected: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.status:
+            object.__setattr__(self, "status", derived_status(self.passed, self.error))
 
     @property
     def failing_share(self) -> float:
@@ -114,8 +148,12 @@ class SuiteOutcome:
         return {row_id: tuple(names) for row_id, names in reasons.items()}
 
     def blocking_failures(self) -> tuple[CheckOutcome, ...]:
-        """The dataset-level blocking checks that did not pass: any of them holds the load."""
-        return tuple(c for c in self.checks if c.level == DATASET and c.blocking and not c.passed)
+        """What holds the load: failed dataset-level blocking checks, and any check in error."""
+        return tuple(
+            c
+            for c in self.checks
+            if c.status == ERROR or (c.level == DATASET and c.blocking and c.status == FAILED)
+        )
 
     def results(self) -> tuple[CheckResult, ...]:
         """Every check as the warehouse keeps it."""

@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 from markupsafe import Markup
 
+from upflux_etl.catalog.client_checks import applied_settings
 from upflux_etl.catalog.models import CanonicalModel, ClientSpec, IndicatorSpec
 from upflux_etl.indicators.completeness import IndicatorCompleteness, completeness
 from upflux_etl.reports.charts import sparkline, trend_points
@@ -22,6 +23,8 @@ from upflux_etl.reports.quarantine_data import QuarantineSummary, read_quarantin
 from upflux_etl.reports.render import render
 from upflux_etl.warehouse.meta.indicators import read_indicator_coverage, read_indicator_values
 from upflux_etl.warehouse.meta.loads import LoadHeader, read_header
+from upflux_etl.warehouse.meta.reconciliation import Reconciliation, read_reconciliation
+from upflux_etl.warehouse.meta.source_sessions import read_dba_view, read_retries
 
 DEFAULT_CAP = 50
 
@@ -95,9 +98,25 @@ def render_quality_report(
             client.indicators, indicators, values, read_indicator_coverage(con, load_id)
         )
         trends = {name: sparkline(trend_points(values, name)) for name in client.indicators}
-    html = _render(
-        client, header, sections, failing, generated_at, cap, labels, computed, trends, mining
-    ).replace(_QUARANTINE_SLOT, _quarantine_html(quarantine, csv_path.name, csv_text, cap, labels))
+    html = (
+        _render(
+            client,
+            header,
+            sections,
+            failing,
+            generated_at,
+            cap,
+            labels,
+            computed,
+            trends,
+            mining,
+            reconciliation=list(read_reconciliation(con, load_id).values()),
+        )
+        .replace(DBA_PLACEHOLDER, _dba_section(con, load_id))
+        .replace(
+            _QUARANTINE_SLOT, _quarantine_html(quarantine, csv_path.name, csv_text, cap, labels)
+        )
+    )
     sealed, report_id = seal(html)
     write_atomic(out_path, sealed)
     return ReportInfo(
@@ -143,6 +162,7 @@ def _render(
     indicators: list[IndicatorCompleteness],
     trends: dict[str, Markup],
     mining: dict | None,
+    reconciliation: list[Reconciliation] | None = None,
 ) -> str:
     totals = {
         key: sum(getattr(s, key) for s in sections)
@@ -165,10 +185,15 @@ def _render(
         failing=failing,
         blocking_failing=[c for c in failing if c.check.blocking],
         cap=cap,
+        check_settings=applied_settings(client),
+        code_systems=client.code_systems,
+        local_times=client.local_times,
         indicators=indicators,
         trends=trends,
+        reconciliation=reconciliation or [],
         mining=mining,
         process_map=_map(mining),
+        dba_section=DBA_PLACEHOLDER,
     )
 
 
@@ -178,4 +203,17 @@ def _map(mining: dict | None) -> Markup:
     return process_map(
         [Activity(a["name"], a["count"], a["mean_position"]) for a in mining["map"]["activities"]],
         [Edge(e["source"], e["target"], e["count"]) for e in mining["map"]["edges"]],
+    )
+
+
+# What the DBA saw of the load: its own template, rendered from `meta.source_sessions`.
+DBA_PLACEHOLDER = "<!-- upflux: o que o DBA vê -->"
+
+
+def _dba_section(con: duckdb.DuckDBPyConnection, load_id: str) -> str:
+    return render(
+        "dba_view.html.j2",
+        None,
+        sources=read_dba_view(con, load_id),
+        retries=read_retries(con, load_id),
     )

@@ -12,7 +12,7 @@ CHECKLIST_STATUSES = ("done", "not_done", "scheduled")
 ACTION_STATUSES = ("open", "done", "snoozed", "dismissed")
 TRENDS = ("up", "down", "flat")
 # What a run record keeps of each check (`CheckResult.as_dict`): its JSON shape in the store.
-RUN_CHECK_FIELDS = ("dataset", "name", "level", "blocking", "passed", "failing_count")
+RUN_CHECK_FIELDS = ("dataset", "name", "level", "blocking", "passed", "failing_count", "status")
 
 
 def _require(value: Any, allowed: tuple[str, ...], what: str) -> None:
@@ -38,7 +38,9 @@ class RunRecord:
         status: 'published', 'failed' or 'held'.
         mode: 'full' or 'incremental'.
         connection_ok: whether the source connection test passed.
-        ledger: {dataset: {extracted, published, quarantined, held}}.
+        ledger: {dataset: {extracted, published, quarantined, held, source_count,
+            warehouse_count}}: the load's ledger, then the reconciliation with the source
+            (`source_count` less excluded patients; absent when the source was not counted).
         checks: one dict per check, keyed by `RUN_CHECK_FIELDS`.
         indicators: {indicator: number of values computed}.
         report_path: the quality report written for this load, if any.
@@ -82,14 +84,38 @@ class RunRecord:
             != sum(int(counts.get(k, 0)) for k in ("published", "quarantined", "held"))
         ]
 
+    def unreconciled(self) -> list[str]:
+        """Datasets the load does not prove equal to the source.
+
+        Its ledger does not close, or the source's total (`source_count`, less excluded
+        patients) differs from what the warehouse holds (`warehouse_count`), or the source was
+        not counted (`source_count` missing: the count failed, or a record from before the
+        reconciliation existed).
+        """
+        return sorted(
+            {
+                *self.unbalanced(),
+                *(
+                    dataset
+                    for dataset, counts in self.ledger.items()
+                    if counts.get("source_count") is None
+                    or counts.get("source_count") != counts.get("warehouse_count")
+                ),
+            }
+        )
+
     @property
     def reconciles(self) -> bool:
-        """The load has a ledger and every dataset's ledger closes."""
-        return bool(self.ledger) and not self.unbalanced()
+        """Every dataset's ledger closes and its warehouse count equals the source's."""
+        return bool(self.ledger) and not self.unreconciled()
 
     def failing_blocking(self) -> list[dict[str, Any]]:
-        """The blocking checks that failed on this load."""
-        return [c for c in self.checks if c.get("blocking") and not c.get("passed")]
+        """The checks that held data on this load: blocking failures and checks in error."""
+        return [
+            c
+            for c in self.checks
+            if c.get("status") == "error" or (c.get("blocking") and not c.get("passed"))
+        ]
 
 
 @dataclass(frozen=True)

@@ -3,14 +3,16 @@
 A run copies the published warehouse into `builds/<run_id>.duckdb`, every step of the run
 writes there, and the publication step renames it over `warehouse.duckdb`. A failed or
 killed run leaves the published file untouched; readers never see a half-written load.
+The run holds the hospital's writer lock (`warehouse/lock.py`) throughout, and the
+publication's version check and rename happen under it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +23,7 @@ import duckdb
 
 from upflux_etl.catalog.models import ClientSpec
 from upflux_etl.warehouse.files import WarehouseFiles, connect
+from upflux_etl.warehouse.lock import writer_lock
 from upflux_etl.warehouse.meta.loads import (
     base_version,
     current_version,
@@ -53,12 +56,18 @@ class RunningLoad(Protocol):
     def mode(self) -> str:
         """The load mode: "full" or "incremental"."""
 
+    @property
+    def memory_limit(self) -> str:
+        """DuckDB's `memory_limit` for the build's connections, e.g. "2GB"."""
+
 
 @contextmanager
 def build_connection(load: RunningLoad) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection to the load's build, closed on exit.
 
-    The build is created on the load's first step; the connection uses the hospital's time zone.
+    The build is created on the load's first step; the connection uses the hospital's time
+    zone, the load's `memory_limit`, and spills beyond it to `builds/<run_id>.tmp/` (only
+    pseudonymised data reaches a build).
     """
     client = load.client
     path = open_build(
@@ -66,9 +75,27 @@ def build_connection(load: RunningLoad) -> Iterator[duckdb.DuckDBPyConnection]:
     )
     con = connect(path, client.timezone)
     try:
+        limit_memory(con, load.memory_limit, path.with_suffix(".tmp"))
         yield con
     finally:
         con.close()
+
+
+_MEMORY_LIMIT = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
+
+
+def limit_memory(con: duckdb.DuckDBPyConnection, memory_limit: str, temp_directory: Path) -> None:
+    """Bound a connection's memory to `memory_limit`, spilling to `temp_directory`.
+
+    Raises:
+        ValueError: `memory_limit` is not a size such as "2GB" or "512MiB".
+    """
+    if not _MEMORY_LIMIT.match(memory_limit.strip()):
+        raise ValueError(
+            f"UPFLUX_DUCKDB_MEMORY_LIMIT: {memory_limit!r} is not a size such as 2GB or 512MiB"
+        )
+    con.execute(f"set memory_limit = '{memory_limit.strip()}'")
+    con.execute("set temp_directory = ?", [str(temp_directory)])
 
 
 def open_build(
@@ -94,12 +121,21 @@ def open_build(
 
 
 def publish(files: WarehouseFiles, run_id: str, timezone: str) -> str:
-    """Publish the run's build atomically; returns the new version id.
+    """Publish the run's build atomically, under the hospital's writer lock; the new version.
+
+    The run normally holds the lock already (from its start); taken here otherwise, so the
+    version check and the rename are never apart.
 
     Raises:
         PublicationConflict: the published warehouse changed since the build was copied.
         FileNotFoundError: the run has no build (none of its steps wrote anything).
+        WriterBusy: another run holds the lock.
     """
+    with writer_lock(files, run_id, client=files.root.name):
+        return _publish_locked(files, run_id, timezone)
+
+
+def _publish_locked(files: WarehouseFiles, run_id: str, timezone: str) -> str:
     path = files.build(run_id)
     if not path.exists():
         raise FileNotFoundError(f"run {run_id} has no warehouse build to publish")
@@ -117,25 +153,30 @@ def publish(files: WarehouseFiles, run_id: str, timezone: str) -> str:
         _replace_link(files.published, files.previous)
     os.replace(path, files.published)
     _fsync_dir(files.root)
-    discard_stale_builds(files)
+    shutil.rmtree(path.with_suffix(".tmp"), ignore_errors=True)  # the run's spill folder
     return version
 
 
-STALE_AFTER_S = 24 * 3600
-
-
-def discard_stale_builds(files: WarehouseFiles, older_than_s: float = STALE_AFTER_S) -> None:
-    """Remove builds of runs that died without publishing (untouched for a day).
-
-    Never a fresh one: a run still in flight must find its build, or it would start over
-    from the new publication and publish half a load.
-    """
+def discard_build(files: WarehouseFiles, run_id: str) -> bool:
+    """Remove run `run_id`'s build and its side files (WAL, partial copy); whether any was."""
     if not files.builds.exists():
-        return
-    limit = time.time() - older_than_s
-    for path in files.builds.iterdir():
-        if path.stat().st_mtime < limit:
+        return False
+    found = False
+    for path in files.builds.glob(f"{run_id}.*"):
+        if path.is_dir():  # the run's spill folder (`limit_memory`)
+            shutil.rmtree(path, ignore_errors=True)
+        else:
             path.unlink(missing_ok=True)
+        found = True
+    return found
+
+
+def leftover_builds(files: WarehouseFiles, keep: str | None = None) -> list[str]:
+    """Run ids of the builds in the folder other than `keep`'s (under the writer lock: dead)."""
+    if not files.builds.exists():
+        return []
+    runs = {p.name.split(".", 1)[0] for p in files.builds.iterdir()}
+    return sorted(runs - {keep} if keep else runs)
 
 
 def _check_base(files: WarehouseFiles, base: str | None, timezone: str) -> None:

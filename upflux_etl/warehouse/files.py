@@ -36,6 +36,11 @@ class WarehouseFiles:
         return self.root / "builds"
 
     @property
+    def lock(self) -> Path:
+        """The hospital's writer lock: held by the one run writing (`warehouse/lock.py`)."""
+        return self.root / "writer.lock"
+
+    @property
     def reports(self) -> Path:
         """The folder of the hospital's reports."""
         return self.root / "reports"

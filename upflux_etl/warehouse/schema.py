@@ -26,6 +26,11 @@ create table if not exists meta.check_results (
     fix_hint varchar, error varchar, expectation_type varchar);
 -- Warehouses published before the column existed.
 alter table meta.check_results add column if not exists expectation_type varchar;
+-- Check statuses (passed/failed/not_applicable/error) and a dataset-level check's figures;
+-- rows written before them read their status from passed/error.
+alter table meta.check_results add column if not exists status varchar;
+alter table meta.check_results add column if not exists observed double;
+alter table meta.check_results add column if not exists expected varchar;
 create table if not exists meta.indicator_values (
     load_id varchar, indicator varchar, period date, dimensions varchar, measure varchar,
     value double, unit varchar);
@@ -41,7 +46,23 @@ create table if not exists meta.quarantine_resolved (
     resolved_at timestamptz);
 create table if not exists meta.corrections_applied (
     load_id varchar, dataset varchar, correction varchar, rows_changed bigint, status varchar);
+create table if not exists meta.reconciliation (
+    load_id varchar, dataset varchar, source_count bigint, source_excluded bigint,
+    published bigint, quarantine_open bigint, held bigint, superseded bigint,
+    warehouse_count bigint, tombstoned bigint, tombstones bigint, deletes_scanned boolean,
+    matched boolean, error varchar, checked_at timestamptz, primary key (load_id, dataset));
+create table if not exists meta.tombstones (
+    dataset varchar, "key" varchar, load_id varchar, detected_at timestamptz);
+create table if not exists meta.delete_scans (
+    dataset varchar, load_id varchar, scanned_at timestamptz, source_keys bigint,
+    tombstoned bigint);
 create table if not exists meta.schema_version (version integer, migrated_at timestamptz);
+create table if not exists meta.source_sessions (
+    load_id varchar, source varchar, dataset varchar, purpose varchar, attempt integer,
+    started_at timestamptz, seconds double, rows_read bigint, outcome varchar, reason varchar);
+create table if not exists meta.source_columns (
+    load_id varchar, source varchar, table_name varchar, column_name varchar,
+    column_type varchar);
 """
 
 # The version of the warehouse this code writes. Version 1 is every warehouse written before
@@ -56,6 +77,9 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     # 2 -> 3: meta.quarantine_resolved and meta.corrections_applied (in META_DDL). The
     # quarantine tables gain their lifecycle columns when a load first stages their dataset
     # (`warehouse/quarantine.py`: rebuilding `_source` needs the canonical model).
+    # 2 -> 3: meta.reconciliation, meta.tombstones, meta.delete_scans, meta.source_sessions
+    # and meta.source_columns; meta.check_results status, observed, expected (all in
+    # META_DDL); older rows keep a null status, read as derived from passed/error.
     3: (),
 }
 

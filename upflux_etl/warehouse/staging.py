@@ -13,7 +13,12 @@ from itertools import chain
 import duckdb
 import pyarrow as pa
 
+from upflux_etl.catalog.client_options import LocalTimes
 from upflux_etl.catalog.models import DUCKDB_TYPES, DatasetSpec
+from upflux_etl.extract.readable import READABLE_CHECK, UNREADABLE
+from upflux_etl.extract.scrub import scrub_values
+from upflux_etl.warehouse.local_time import local_timestamp
+from upflux_etl.warehouse.text_formats import formatted_number, formatted_wall_time, is_utc
 
 
 class DatasetError(RuntimeError):
@@ -68,6 +73,7 @@ def landing_columns(con: duckdb.DuckDBPyConnection, dataset: str) -> dict[str, s
 def check_columns(spec: DatasetSpec, landed: dict[str, str], query_name: str) -> None:
     """The query must return every canonical column and nothing else."""
     expected = set(spec.columns) | {f"{c}_valid" for c, s in spec.columns.items() if s.validate_}
+    expected.add(UNREADABLE)
     missing = [c for c in spec.columns if c not in landed]
     extra = [c for c in landed if c not in expected]
     if missing or extra:
@@ -93,10 +99,22 @@ def register_mappings(con: duckdb.DuckDBPyConnection, mappings: dict[str, dict[s
 
 
 def staged_sql(
-    spec: DatasetSpec, landed: dict[str, str], timezone: str, mapped_kinds: set[str]
+    spec: DatasetSpec,
+    landed: dict[str, str],
+    timezone: str,
+    mapped_kinds: set[str],
+    *,
+    formats: dict[str, str] | None = None,
+    local_times: LocalTimes | None = None,
 ) -> str:
-    """The select that types, maps and flags `landing.<dataset>` (pure: text in, text out)."""
+    """The select that types, maps and flags `landing.<dataset>` (pure: text in, text out).
+
+    `formats` gives text columns' declared formats (column -> format); `local_times` the
+    client's rule for wall times that do not exist or repeat. Every row gets `_unreadable`:
+    the stream's reasons (extract/readable.py) and the local-time ones, or NULL.
+    """
     selects, joins = [], []
+    problems = [f'l."{UNREADABLE}"' if UNREADABLE in landed else "cast(null as varchar)"]
     for name, col in spec.columns.items():
         src = f'l."{name}"'
         if col.map:
@@ -115,27 +133,48 @@ def staged_sql(
                 f'({src} is not null and {alias}.value is null) as "_{name}_unmapped"',
             ]
             continue
-        typed = _typed(src, col.type, landed.get(name, "VARCHAR"), timezone)
+        typed, problem = _typed(
+            src,
+            col.type,
+            landed.get(name, "VARCHAR"),
+            timezone,
+            (formats or {}).get(name),
+            local_times or LocalTimes(),
+        )
         selects.append(f'{typed} as "{name}"')
+        if problem:
+            problems.append(f"'{name}: ' || {problem}")
         if col.type != "string":
             selects.append(f'({src} is not null and {typed} is null) as "_{name}_unparseable"')
         if col.validate_:
             selects.append(f'l."{name}_valid" as "{name}_valid"')
+    reasons = f"nullif(concat_ws('; ', {', '.join(problems)}), '')"
+    selects += [f'{reasons} as "{UNREADABLE}"', f'({reasons} is not null) as "{UNREADABLE}_found"']
     # The landed row's own id: the quarantine keeps that row (`_source`) to check it again.
     body = ",\n    ".join(["l.rowid + 1 as _row_id", *selects])
     return f'select\n    {body}\nfrom landing."{spec.name}" as l\n' + "\n".join(joins)
 
 
-def _typed(src: str, kind: str, landed_type: str, timezone: str) -> str:
-    tz = timezone.replace("'", "")
+def _typed(
+    src: str, kind: str, landed_type: str, timezone: str, fmt: str | None, rule: LocalTimes
+) -> tuple[str, str | None]:
+    """The typed expression of a column, and the SQL of its row's local-time problem."""
     if kind == "string":
-        return f"cast({src} as varchar)"
+        return f"cast({src} as varchar)", None
+    if fmt and kind in ("integer", "double", "decimal"):
+        return formatted_number(src, fmt, kind), None
     if kind == "timestamp":
         if landed_type.startswith("TIMESTAMP WITH TIME ZONE"):
-            return src
+            return src, None
+        if fmt and is_utc(fmt):
+            return f"timezone('UTC', {formatted_wall_time(src, fmt)})", None
+        wall = formatted_wall_time(src, fmt) if fmt else f"try_cast({src} as timestamp)"
         # ERP timestamps are the hospital's wall time: interpret them in its zone.
-        return f"timezone('{tz}', try_cast({src} as timestamp))"
-    return f"try_cast({src} as {DUCKDB_TYPES[kind]})"
+        read = local_timestamp(wall, timezone, rule)
+        return read.value, read.problem
+    if fmt:
+        return f"try_cast({formatted_wall_time(src, fmt)} as {DUCKDB_TYPES[kind]})", None
+    return f"try_cast({src} as {DUCKDB_TYPES[kind]})", None
 
 
 def _landing_schema(schema: pa.Schema) -> pa.Schema:
@@ -155,6 +194,31 @@ def _conform(batch: pa.RecordBatch, schema: pa.Schema, dataset: str) -> pa.Recor
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
             raise DatasetError(
                 f"dataset {dataset}: column {field.name} changed type mid-stream "
-                f"({field.type} -> {array.type}): {exc}"
+                f"({field.type} -> {array.type}): {scrub_values(str(exc))}"
             ) from None
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def with_unreadable_reasons(
+    con: duckdb.DuckDBPyConnection, dataset: str, quarantine: dict[int, tuple[str, ...]]
+) -> dict[int, tuple[str, ...]]:
+    """The quarantine's reasons with each unreadable row's own added after its check names.
+
+    As `values_readable: <column>: <why>`: the quarantine says which field and why.
+    """
+    rows = con.execute(
+        f'select _row_id, "{UNREADABLE}" from staging."{dataset}" where "{UNREADABLE}" is not null'
+    ).fetchall()
+    out = dict(quarantine)
+    for row_id, why in rows:
+        details = tuple(f"{READABLE_CHECK}: {part}" for part in str(why).split("; "))
+        out[int(row_id)] = (*out.get(int(row_id), (READABLE_CHECK,)), *details)
+    return out
+
+
+def typed_column(src: str, kind: str, landed_type: str, timezone: str) -> str:
+    """SQL typing `src` (landed as `landed_type`) to canonical `kind`, as staging does.
+
+    With no declared text format and the default local-time rule (what a key column has).
+    """
+    return _typed(src, kind, landed_type, timezone, None, LocalTimes())[0]

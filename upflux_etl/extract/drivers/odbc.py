@@ -16,8 +16,13 @@ from contextlib import contextmanager
 import pyarrow as pa
 
 from upflux_etl.extract.arrow_batches import rows_to_batches
-from upflux_etl.extract.drivers.session import session_statements
+from upflux_etl.extract.drivers.session import (
+    identity_statements,
+    session_statements,
+    timeout_statements,
+)
 from upflux_etl.extract.errors import SourceError
+from upflux_etl.extract.session_options import SessionOptions
 from upflux_etl.extract.urls import odbc_pairs, odbc_parts, safe_url
 
 # Connection-string options that make a driver stream instead of holding the whole result in
@@ -32,7 +37,11 @@ STREAMING = {
 
 @contextmanager
 def odbc_batches(
-    url: str, sql: str, schema: str | None, batch_rows: int
+    url: str,
+    sql: str,
+    schema: str | None,
+    batch_rows: int,
+    session: SessionOptions | None = None,
 ) -> Iterator[Iterator[pa.RecordBatch]]:
     """Run `sql` on a read-only ODBC session and yield an iterator of Arrow batches.
 
@@ -41,15 +50,13 @@ def odbc_batches(
     the query's transaction is the first read-only one. Nothing is ever committed after the
     query: closing the connection rolls back whatever a statement might have done.
     """
-    import pyodbc
-
     dialect, connection = odbc_parts(url)
-    conn = pyodbc.connect(
-        with_streaming(connection, dialect, batch_rows), readonly=True, autocommit=False
+    conn = odbc_connect(
+        with_streaming(connection, dialect, batch_rows), dialect, session or SessionOptions()
     )
     try:
         cur = conn.cursor()
-        for statement in session_statements(dialect, schema):
+        for statement in odbc_session_statements(dialect, schema, session or SessionOptions()):
             cur.execute(statement)
         conn.commit()
         cur.execute(sql)
@@ -70,3 +77,34 @@ def with_streaming(connection: str, dialect: str, batch_rows: int) -> str:
         if key.lower() not in present
     ]
     return ";".join([connection.rstrip("; "), *extra]) if extra else connection
+
+
+# Drivers that honour ODBC's login and query timeouts (psqlODBC refuses the login timeout
+# attribute outright: "unsupported connect attribute 113"); the others get statements.
+_DRIVER_TIMEOUTS = ("tsql", "oracle")
+
+
+def odbc_connect(connection: str, dialect: str, session: SessionOptions):
+    """A pyodbc connection, read-only hinted, bounded and decoding the source's encoding."""
+    import pyodbc
+
+    bounded = dialect in _DRIVER_TIMEOUTS
+    kwargs = {"timeout": session.connect_timeout_s} if bounded else {}
+    conn = pyodbc.connect(connection, readonly=True, autocommit=False, **kwargs)
+    if bounded:
+        conn.timeout = session.statement_timeout_s
+    if session.codec != "utf-8":  # non-Unicode columns arrive in the source's code page
+        conn.setdecoding(pyodbc.SQL_CHAR, encoding=session.codec)
+    return conn
+
+
+def odbc_session_statements(dialect: str, schema: str | None, session: SessionOptions) -> list[str]:
+    """Read-only, schema, application name and (PostgreSQL) statement timeout statements."""
+    timeouts = (
+        timeout_statements(dialect, session.statement_timeout_s) if dialect == "postgres" else []
+    )
+    return (
+        session_statements(dialect, schema)
+        + identity_statements(dialect, session.application_name)
+        + timeouts
+    )

@@ -12,20 +12,28 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from upflux_etl.extract.arrow_batches import rows_to_batches
-from upflux_etl.extract.drivers.session import session_statements
+from upflux_etl.extract.drivers.session import (
+    identity_statements,
+    session_statements,
+    timeout_statements,
+)
+from upflux_etl.extract.session_options import SessionOptions
 from upflux_etl.extract.urls import dialect_of
 
 
 @contextmanager
 def server_cursor_batches(
-    url: str, sql: str, schema: str | None, batch_rows: int
+    url: str,
+    sql: str,
+    schema: str | None,
+    batch_rows: int,
+    session: SessionOptions | None = None,
 ) -> Iterator[Iterator[pa.RecordBatch]]:
     """Run `sql` on a read-only SQLAlchemy session; yield its rows as Arrow batches."""
-    connect_args = {"readonly": True} if "pyodbc" in url else {}
-    engine = sa.create_engine(url, connect_args=connect_args, poolclass=sa.pool.NullPool)
+    engine = session_engine(url, session or SessionOptions())
     try:
         with engine.connect() as conn:
-            for statement in session_statements(dialect_of(url), schema):
+            for statement in bounded_session_statements(conn, url, schema, session):
                 conn.exec_driver_sql(statement)
             # The read-only characteristic applies from the next transaction: the query's.
             conn.commit()
@@ -37,3 +45,31 @@ def server_cursor_batches(
             yield rows_to_batches(list(result.keys()), result.partitions(batch_rows))
     finally:
         engine.dispose()
+
+
+def session_engine(url: str, session: SessionOptions) -> sa.Engine:
+    """An engine whose connections are named and time-bounded (`session`), not pooled."""
+    connect_args: dict[str, object] = {"readonly": True} if "pyodbc" in url else {}
+    if sa.engine.make_url(url).get_backend_name() == "mysql":
+        # The server converts each column's charset (latin1...) to utf8mb4 for the driver.
+        connect_args |= {
+            "connect_timeout": session.connect_timeout_s,
+            "program_name": session.application_name,
+            "charset": "utf8mb4",
+        }
+    return sa.create_engine(url, connect_args=connect_args, poolclass=sa.pool.NullPool)
+
+
+def bounded_session_statements(
+    conn: sa.Connection, url: str, schema: str | None, session: SessionOptions | None
+) -> list[str]:
+    """The statements that make the session read-only, named, bounded and in `schema`."""
+    dialect = dialect_of(url)
+    mariadb = bool(getattr(conn.dialect, "is_mariadb", False))
+    extra = (
+        identity_statements(dialect, session.application_name, mariadb=mariadb)
+        + timeout_statements(dialect, session.statement_timeout_s, mariadb=mariadb)
+        if session
+        else []
+    )
+    return session_statements(dialect, schema) + extra

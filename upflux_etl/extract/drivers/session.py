@@ -23,3 +23,27 @@ def session_statements(dialect: str, schema: str | None) -> list[str]:
     if dialect == "oracle":
         return [f"alter session set current_schema = {name}"] if name else []
     return []
+
+
+def identity_statements(dialect: str, application_name: str, *, mariadb: bool = True) -> list[str]:
+    """Statements naming the session for the DBA, where no connection option does it."""
+    if dialect == "postgres":
+        name = exp.Literal.string(application_name).sql(dialect=dialect)
+        return [f"set application_name = {name}"]
+    return []
+
+
+def timeout_statements(dialect: str, seconds: int, *, mariadb: bool = True) -> list[str]:
+    """Statements bounding each statement of the session to `seconds`, in `dialect`.
+
+    MariaDB's `max_statement_time` is in seconds, MySQL's `max_execution_time` in
+    milliseconds (SELECT only). SQL Server and Oracle bound it through the driver's query
+    timeout (pyodbc `Connection.timeout`) instead.
+    """
+    if dialect == "postgres":
+        return [f"set statement_timeout = {int(seconds) * 1000}"]
+    if dialect == "mysql":
+        if mariadb:
+            return [f"set session max_statement_time = {int(seconds)}"]
+        return [f"set session max_execution_time = {int(seconds) * 1000}"]
+    return []

@@ -8,4 +8,6 @@ docs/CONTRACTS.md, "The warehouse").
 - `checks`: `meta.check_results`, one `CheckResult` per check;
 - `indicators`: `meta.indicator_values`, the values an indicator's SQL computed;
 - `watermarks`: `meta.watermarks`, where the next incremental load starts.
+- `source_sessions`: `meta.source_sessions`, every session a load opened on a source;
+- `source_columns`: `meta.source_columns`, the source catalog's columns (schema drift).
 """

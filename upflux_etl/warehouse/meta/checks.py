@@ -9,7 +9,7 @@ import duckdb
 from upflux_etl.quality.outcome import CheckResult
 
 # Columns a warehouse may lack: the contract's table predates them (read as null / "").
-_LATER_COLUMNS = ("error", "expectation_type")
+_LATER_COLUMNS = ("error", "expectation_type", "status", "observed", "expected")
 
 
 def write_checks(
@@ -21,8 +21,8 @@ def write_checks(
     )
     con.executemany(
         "insert into meta.check_results (load_id, dataset, check_name, level, blocking, passed, "
-        "failing_count, element_count, description, fix_hint, error, expectation_type) "
-        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "failing_count, element_count, description, fix_hint, error, expectation_type, "
+        "status, observed, expected) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             [
                 load_id,
@@ -37,6 +37,9 @@ def write_checks(
                 c.fix_hint,
                 c.error,
                 c.expectation_type,
+                c.status,
+                c.observed,
+                c.expected,
             ]
             for c in checks
         ],
@@ -57,7 +60,20 @@ def read_checks(con: duckdb.DuckDBPyConnection, load_id: str) -> list[CheckResul
 
 
 def _result(
-    dataset, name, level, blocking, passed, failing, elements, description, fix_hint, error, kind
+    dataset,
+    name,
+    level,
+    blocking,
+    passed,
+    failing,
+    elements,
+    description,
+    fix_hint,
+    error,
+    kind,
+    status,
+    observed,
+    expected,
 ) -> CheckResult:
     return CheckResult(
         dataset=dataset,
@@ -71,6 +87,9 @@ def _result(
         description=description or "",
         fix_hint=fix_hint or "",
         expectation_type=kind or "",
+        status=status or "",  # "" -> derived from passed/error (rows from older loads)
+        observed=None if observed is None else float(observed),
+        expected=expected,
     )
 
 

@@ -1,0 +1,23 @@
+-- Pacientes: the view upflux_patients, exposed by the hospital's IT in the
+-- canonical layout (connectors/canonical.yaml, datasets.patients). Mapped columns
+-- carry canonical values or the hospital's codes (mapped by the client file).
+with source as (
+    select
+        record_id,
+        patient_key,
+        cpf,
+        cns,
+        birth_year,
+        birth_month,
+        sex,
+        city,
+        uf,
+        updated_at
+    from upflux_patients
+),
+
+final as (
+    select * from source
+)
+
+select * from final

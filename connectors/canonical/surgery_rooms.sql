@@ -1,0 +1,19 @@
+-- Salas cirúrgicas: the view upflux_surgery_rooms, exposed by the hospital's IT in the
+-- canonical layout (connectors/canonical.yaml, datasets.surgery_rooms). Mapped columns
+-- carry canonical values or the hospital's codes (mapped by the client file).
+with source as (
+    select
+        room_id,
+        valid_from,
+        valid_to,
+        opens_at,
+        closes_at,
+        updated_at
+    from upflux_surgery_rooms
+),
+
+final as (
+    select * from source
+)
+
+select * from final

@@ -1,0 +1,24 @@
+/* Contas (faturamento): the view upflux_billing, exposed by the hospital's IT in the */
+/* canonical layout (connectors/canonical.yaml, datasets.billing). Mapped columns */
+/* carry canonical values or the hospital's codes (mapped by the client file). */
+WITH source AS (
+  SELECT
+    account_id,
+    encounter_id,
+    payer_type,
+    billed_at,
+    amount_billed,
+    amount_denied,
+    denial_reason,
+    appeal_outcome,
+    paid_at,
+    updated_at
+  FROM upflux_billing
+), final AS (
+  SELECT
+    *
+  FROM source
+)
+SELECT
+  *
+FROM final

@@ -1,0 +1,24 @@
+/* Exames: the view upflux_exams, exposed by the hospital's IT in the */
+/* canonical layout (connectors/canonical.yaml, datasets.exams). Mapped columns */
+/* carry canonical values or the hospital's codes (mapped by the client file). */
+WITH source AS (
+  SELECT
+    order_id AS order_id,
+    encounter_id AS encounter_id,
+    exam_code AS exam_code,
+    exam_kind AS exam_kind,
+    priority AS priority,
+    ordered_at AS ordered_at,
+    collected_at AS collected_at,
+    resulted_at AS resulted_at,
+    released_at AS released_at,
+    updated_at AS updated_at
+  FROM upflux_exams
+), final AS (
+  SELECT
+    *
+  FROM source
+)
+SELECT
+  *
+FROM final

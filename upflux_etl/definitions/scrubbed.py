@@ -1,0 +1,79 @@
+"""Errors leave an asset scrubbed of the values a driver or library may have echoed.
+
+Dagster keeps a failed step's error (message and causes) in its event log, which the UI shows
+and the instance's storage keeps on disk. Our own errors are built without values (and
+`SourceError` scrubs the driver's text when it is built); any other exception escaping an
+asset, or hidden in the causes of ours, is scrubbed here by `extract.scrub.scrub_values`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+from upflux_etl.extract.scrub import scrub_values
+
+P = ParamSpec("P")
+R = TypeVar("R")
+_OURS = "upflux_etl."
+
+
+class ScrubbedError(RuntimeError):
+    """A foreign exception whose message could not be rewritten in place, scrubbed."""
+
+
+def scrubbed_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Decorate an asset function: whatever it raises carries no value a driver echoed."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            safe = scrub_exception(exc)
+            if safe is exc:
+                raise
+            raise safe from None
+
+    return wrapper
+
+
+def scrub_exception(exc: BaseException) -> BaseException:
+    """`exc` with a scrubbed message and causes (rewritten in place where the type allows).
+
+    Returns:
+        `exc` itself, or a `ScrubbedError` with its traceback when its text cannot be rewritten.
+    """
+    _scrub_chain(exc)
+    if _is_ours(exc) or _rewrite(exc):
+        return exc
+    safe = ScrubbedError(f"{type(exc).__name__}: {scrub_values(str(exc))}")
+    return safe.with_traceback(exc.__traceback__)
+
+
+def _scrub_chain(exc: BaseException) -> None:
+    # The causes are shown by Dagster too: scrub the ones we can, drop the others.
+    for attr in ("__cause__", "__context__"):
+        inner = getattr(exc, attr)
+        if inner is None:
+            continue
+        _scrub_chain(inner)
+        if not (_is_ours(inner) or _rewrite(inner)):
+            setattr(exc, attr, None)
+
+
+def _is_ours(exc: BaseException) -> bool:
+    return type(exc).__module__.startswith(_OURS)
+
+
+def _rewrite(exc: BaseException) -> bool:
+    text = str(exc)
+    safe = scrub_values(text)
+    if safe == text:
+        return True
+    try:
+        exc.args = (safe,)
+    except (AttributeError, TypeError):
+        return False
+    return str(exc) == safe

@@ -1,0 +1,58 @@
+"""What the build holds for one dataset now: the warehouse's side of the reconciliation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from upflux_etl.catalog.models import DatasetSpec
+from upflux_etl.warehouse.files import has_table, scalar
+
+
+@dataclass(frozen=True)
+class Holdings:
+    """Rows of one dataset in the build: a record counted once whatever table holds it.
+
+    Attributes:
+        published: rows in `main`.
+        quarantine_open: rows in `quarantine` (quarantined now, whatever load put them there).
+        held: rows in `held` (the last load's rows a blocking check stopped).
+        superseded: published rows whose key also has a quarantined or held row (that row is
+            the record's newer version: the published one is not counted again).
+    """
+
+    published: int
+    quarantine_open: int
+    held: int
+    superseded: int
+
+    @property
+    def total(self) -> int:
+        """Published + quarantine_open + held - superseded."""
+        return self.published + self.quarantine_open + self.held - self.superseded
+
+
+def holdings(con: duckdb.DuckDBPyConnection, spec: DatasetSpec) -> Holdings:
+    """Count the dataset's published, open-quarantine and held rows in the build."""
+    ds = spec.name
+
+    def rows(schema: str) -> int:
+        if not has_table(con, schema, ds):
+            return 0
+        return int(scalar(con, f'select count(*) from {schema}."{ds}"'))
+
+    newer = [s for s in ("quarantine", "held") if has_table(con, s, ds)]
+    superseded = 0
+    if has_table(con, "main", ds) and newer:
+        match = " and ".join(f'n."{k}" = m."{k}"' for k in spec.primary_key)
+        cols = ", ".join(f'"{k}"' for k in spec.primary_key)
+        others = " union all ".join(f'select {cols} from {s}."{ds}"' for s in newer)
+        superseded = int(
+            scalar(
+                con,
+                f'select count(*) from main."{ds}" as m '
+                f"where exists (select 1 from ({others}) as n where {match})",
+            )
+        )
+    return Holdings(rows("main"), rows("quarantine"), rows("held"), superseded)

@@ -1,0 +1,46 @@
+"""The dataset as a load will publish it, as a query: for dataset-level checks.
+
+Published rows this load does not replace (by primary key; none on a full load) plus this
+load's clean rows (staged rows whose `_row_id` is not in `_failing_rows`, which the caller
+registers). Same rule as `split.split_load`, read without writing anything.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from upflux_etl.catalog.models import DatasetSpec
+from upflux_etl.warehouse.files import has_table
+from upflux_etl.warehouse.split import published_columns
+
+FAILING_ROWS = "_failing_rows"  # registered by quality.sql_suite: one `_row_id` column
+
+
+def merged_query(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, *, full: bool) -> str:
+    """A parenthesised query of the dataset as published after this load (published columns)."""
+    ds = spec.name
+    columns = published_columns(con, ds)
+    staged = ", ".join(f's."{c}"' for c in columns)
+    clean = (
+        f'select {staged} from staging."{ds}" as s '
+        f"where s._row_id not in (select _row_id from {FAILING_ROWS})"
+    )
+    if full or not has_table(con, "main", ds):
+        return f"({clean})"
+    kept = set(_main_columns(con, ds))
+    old = ", ".join(f't."{c}"' for c in columns if c in kept)
+    keys = " and ".join(f's."{k}" = t."{k}"' for k in spec.primary_key)
+    remaining = (
+        f'select {old} from main."{ds}" as t '
+        f'where not exists (select 1 from staging."{ds}" as s where {keys})'
+    )
+    return f"({remaining} union all by name {clean})"
+
+
+def _main_columns(con: duckdb.DuckDBPyConnection, ds: str) -> list[str]:
+    rows = con.execute(
+        "select column_name from information_schema.columns "
+        "where table_schema = 'main' and table_name = ?",
+        [ds],
+    ).fetchall()
+    return [r[0] for r in rows]
