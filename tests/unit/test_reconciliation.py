@@ -152,6 +152,7 @@ def test_the_exclusion_list_joins_the_file_and_a_missing_file_names_the_field(tm
     body = (
         "name: Hospital Teste\ntimezone: America/Manaus\n"
         'sources:\n  erp: {profile: hospitalis, url: "sqlite:///{data_dir}/x.sqlite"}\n'
+        "pseudonymisation: {key_env: UPFLUX_PSEUDONYM_KEY_HOSP}\n"
         "privacy: {exclude_patients: [42, '7'], exclude_patients_file: excluded.txt}\n"
     )
     path = tmp_path / "hosp.yaml"
