@@ -19,6 +19,7 @@ from upflux_etl.warehouse.meta.ledger import read_ledger
 from upflux_etl.warehouse.meta.loads import last_published
 from upflux_etl.warehouse.meta.reconciliation import read_reconciliation
 from upflux_etl.warehouse.meta.source_sessions import read_dba_view, read_retries
+from upflux_etl.warehouse.quarantine_open import open_counts
 
 # How far back `upflux status` looks for the last load that wrote a quality report.
 RUNS_LOOKED_AT = 30
@@ -129,6 +130,10 @@ def _warehouse_status(settings: Settings, client: ClientSpec, catalog: Catalog) 
             "status": header.status,
         }
         status["datasets"] = _ledger(con, load_id)
+        opened = open_counts(con)
+        for dataset, row in status["datasets"].items():
+            # Open now, whatever load quarantined them (the ledger counts this load's only).
+            row["quarantine_open"] = opened.get(dataset, 0)
         for dataset, figures in read_reconciliation(con, load_id).items():
             status["datasets"].setdefault(dataset, {})["reconciliation"] = figures.as_dict()
         status["checks"] = [c.as_dict(STATUS_CHECK_FIELDS) for c in read_checks(con, load_id)]

@@ -53,6 +53,7 @@ class Loaded:
     incremental: dg.ExecuteInProcessResult
     touched: list[str]
     counts_before: dict[str, int]
+    open_before: list[tuple[str, str]]  # (dataset, key) open in quarantine after the full load
 
 
 @pytest.fixture(scope="module")
@@ -125,13 +126,24 @@ def loaded(request) -> Loaded:
         )
     ]
     counts_before = _counts(demo)
+    open_before = _open(demo)
     admin(
         erp.url,
         f"update {erp.table('atendimento')} set cd_cid_principal = '{TOUCHED_CID}', "
         f"dt_atualizacao = '{TOUCHED_AT}' where cd_atendimento in ({', '.join(touched)})",
     )
     incremental = materialize_client(demo, full=False, instance=instance)
-    return Loaded(erp, demo, instance, full, incremental, touched, counts_before)
+    return Loaded(erp, demo, instance, full, incremental, touched, counts_before, open_before)
+
+
+def _open(demo: DemoClient) -> list[tuple[str, str]]:
+    """(dataset, key as text) of every record open in quarantine (a one-column key per dataset)."""
+    found = []
+    for ds, (key,) in (("encounters", ("encounter_id",)), ("exams", ("order_id",))):
+        found += [
+            (ds, r[0]) for r in acceptance.load_rows(demo, f'select "{key}" from quarantine."{ds}"')
+        ]
+    return sorted(found)
 
 
 def _as_demo_fixture(loaded: Loaded, result) -> tuple:
@@ -195,3 +207,21 @@ def test_indicators_still_equal_the_ground_truth_after_the_incremental_load(load
     acceptance.test_indicators_equal_the_generators_ground_truth(
         _as_demo_fixture(loaded, loaded.incremental)
     )
+
+
+def test_quarantined_records_stay_open_across_the_incremental_load(loaded):
+    """Issue 7: the incremental load extracts none of them, yet every record the full load
+    quarantined is still open, first seen on the full load and checked again by the
+    incremental one (fixing at the source and release: test_quarantine_lifecycle.py)."""
+    demo, full, incremental = loaded.demo, loaded.full.run_id, loaded.incremental.run_id
+    assert loaded.open_before
+    assert _open(demo) == loaded.open_before
+    seen = acceptance.load_rows(
+        demo,
+        "select distinct _first_seen_load, _last_seen_load from quarantine.exams "
+        "where _source is not null",
+    )
+    assert seen == [(full, incremental)]
+    assert acceptance.load_rows(
+        demo, "select count(*) from meta.quarantine_resolved where load_id = ?", [incremental]
+    ) == [(0,)]

@@ -72,6 +72,19 @@ def test_a_version_1_warehouse_is_read_migrated_and_loaded_on(settings, monkeypa
     finally:
         con.close()
     assert before["load"]["load_id"] in loads
+    # Its quarantine (today's shape then) is brought forward: every record still open, first
+    # seen on the version-1 load (issue 7).
+    assert before["datasets"]["encounters"]["quarantine_open"] > 0
+    for dataset, row in before["datasets"].items():
+        assert after["datasets"][dataset]["quarantine_open"] == row["quarantine_open"], dataset
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        first = con.execute(
+            "select distinct _first_seen_load from quarantine.encounters"
+        ).fetchall()
+    finally:
+        con.close()
+    assert first == [(before["load"]["load_id"],)]
 
 
 def test_a_warehouse_from_a_newer_version_is_refused(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 from typing import Any, Literal
@@ -334,6 +335,36 @@ class PrivacySpec(Strict):
         return [str(v) for v in value] if isinstance(value, list) else value
 
 
+class CorrectionSpec(Strict):
+    """A declared correction: which rows of a dataset, what change, why, who, until when.
+
+    Applied by the pipeline after staging, on every load until `until` (inclusive, in the
+    hospital's zone); checked by `catalog.corrections` (columns, values, condition).
+    """
+
+    id: str
+    dataset: str
+    where: str | None = None  # a SQL condition on the staged columns (and `<col>_code`)
+    keys: list[str] | None = None  # or the values of a one-column primary key
+    set_: dict[str, str | int | float | bool | None] = Field(alias="set")
+    reason: str = Field(min_length=1)
+    requested_by: str = Field(min_length=1)
+    until: dt.date
+
+    @field_validator("keys", mode="before")
+    @classmethod
+    def _keys_as_text(cls, value: Any) -> Any:
+        return [str(v) for v in value] if isinstance(value, list) else value
+
+    @model_validator(mode="after")
+    def _one_selector(self) -> CorrectionSpec:
+        if (self.where is None) == (self.keys is None):
+            raise ValueError("give exactly one of `where` (a condition) or `keys` (a key list)")
+        if not self.set_:
+            raise ValueError("`set` names at least one column to change")
+        return self
+
+
 class ClientSpec(Strict):
     """One hospital."""
 
@@ -359,6 +390,7 @@ class ClientSpec(Strict):
     # null: the nightly process mining reports no fitness.
     reference_model: str | None = "encounter"
     demo: DemoSpec | None = None
+    corrections: list[CorrectionSpec] = []
     deletes: DeletesSpec = DeletesSpec()
     retention: RetentionSpec = RetentionSpec()
     privacy: PrivacySpec = PrivacySpec()

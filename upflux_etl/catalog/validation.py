@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from upflux_etl.catalog.client_problems import client_options_problems
 from upflux_etl.catalog.clients import client_datasets, dataset_source
+from upflux_etl.catalog.corrections import correction_problems
 from upflux_etl.catalog.errors import ConfigError, ConfigProblems
 from upflux_etl.catalog.models import MIN_KEY_LENGTH, ClientSpec, slugify
 from upflux_etl.catalog.reader import (
@@ -101,6 +102,7 @@ def client_problems(client: ClientSpec, catalog: Catalog, doc: YamlDoc) -> list[
         *mapping_problems(client.mappings, catalog.canonical, doc),
         *_dataset_problems(client, catalog, doc),
         *_indicator_problems(client, catalog, doc),
+        *correction_problems(client, catalog.canonical, doc),
         *client_options_problems(client, catalog, doc),
         *_reference_model_problems(client, catalog, doc),
         *_key_problems(client, doc),

@@ -21,6 +21,7 @@ from upflux_etl.cli.health import health
 from upflux_etl.cli.lookup import find_client, find_runnable_client
 from upflux_etl.cli.mine import mine
 from upflux_etl.cli.purge import purge
+from upflux_etl.cli.quarantine import quarantine
 from upflux_etl.cli.radar import overview, radar
 from upflux_etl.settings import Settings
 
@@ -33,6 +34,7 @@ app.add_typer(checklist.app, name="checklist")
 app.add_typer(actions.app, name="actions")
 app.command("health")(health)
 app.command("radar")(radar)
+app.command("quarantine")(quarantine)
 app.command("overview", hidden=True)(overview)
 app.command("mine")(mine)
 app.command("eventlog")(eventlog)

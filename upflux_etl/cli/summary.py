@@ -25,6 +25,13 @@ def print_run_summary(settings: Settings, catalog: Catalog, client: ClientSpec, 
         console.print(f"[red]load {result.run_id[:8]} failed[/]; the last published load:")
     labels = {name: d.label for name, d in catalog.canonical.datasets.items()}
     console.print(_ledger_table(state, labels))
+    opened = sum(row.get("quarantine_open", 0) for row in state["datasets"].values())
+    if opened:
+        console.print(
+            f"in quarantine now (every load): {opened:,} record(s); "
+            f"list: upflux quarantine {client.slug} [--csv FILE]",
+            soft_wrap=True,
+        )
     failing = [c for c in state["checks"] if not c["passed"]]
     if failing:
         console.print(_checks_table(failing))

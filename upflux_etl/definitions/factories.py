@@ -72,13 +72,14 @@ def dataset_asset(
                 "rows_published": ledger.published,
                 "rows_quarantined": ledger.quarantined,
                 "rows_held": ledger.held,
+                "quarantine_open": result.quarantine_open,
                 "held": result.held,
                 "duration_s": round(result.seconds, 2),
                 "query": result.query_name,
                 # The extraction's own retries (no run-level retry redoes a load).
                 **extraction_metadata(result.sessions, result.unindexed),
             },
-            check_results=check_results(key, result.outcome),
+            check_results=check_results(key, result.outcome, result.open_quarantine),
         )
 
     return _dataset

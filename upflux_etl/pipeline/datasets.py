@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 import pyarrow as pa
@@ -20,6 +20,7 @@ from upflux_etl.extract.readable import flag_unreadable
 from upflux_etl.extract.sql import QueryError, incremental, translate
 from upflux_etl.extract.urls import dialect_of, resolve_url
 from upflux_etl.pipeline.context import LoadContext
+from upflux_etl.pipeline.corrections import apply_corrections
 from upflux_etl.pipeline.deletes import DeleteScan, deletes_due, scan_deletes
 from upflux_etl.pipeline.exclusions import exclusion_for
 from upflux_etl.pipeline.extraction import read_source
@@ -30,12 +31,19 @@ from upflux_etl.quality.outcome import SuiteOutcome
 from upflux_etl.quality.reconciliation import reconciliation_outcome, with_check
 from upflux_etl.quality.sql_suite import SqlSuiteInput, run_sql_suite
 from upflux_etl.warehouse.build import build_connection
-from upflux_etl.warehouse.files import first_row, has_table
+from upflux_etl.warehouse.files import first_row, has_table, scalar
 from upflux_etl.warehouse.merged import merged_query
 from upflux_etl.warehouse.meta.checks import write_checks
 from upflux_etl.warehouse.meta.ledger import write_ledger
 from upflux_etl.warehouse.meta.source_sessions import SourceSession
 from upflux_etl.warehouse.meta.watermarks import read_watermark, write_watermark
+from upflux_etl.warehouse.quarantine import (
+    drop_superseded,
+    ensure_quarantine_shape,
+    reland_open,
+    staging_select,
+)
+from upflux_etl.warehouse.quarantine_open import open_by_check, open_counts
 from upflux_etl.warehouse.split import Ledger, split_load
 from upflux_etl.warehouse.staging import (
     check_columns,
@@ -58,6 +66,9 @@ class DatasetLoad:
     held: bool
     query_name: str
     seconds: float
+    # check name -> (records open in quarantine failing it, earliest first seen), after the load
+    open_quarantine: dict[str, tuple[int, str]] = field(default_factory=dict)
+    quarantine_open: int = 0  # rows in quarantine.<dataset> after the load
     sessions: tuple[SourceSession, ...] = ()
     unindexed: tuple[str, ...] = ()
 
@@ -141,17 +152,7 @@ def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
         read = read_source(con, ctx, spec, query, protect)
         landed = landing_columns(con, name)
         check_columns(spec, landed, query.name)
-        mappings = merged_mappings(ctx.client, ctx.catalog)
-        register_mappings(con, mappings)
-        staged = staged_sql(
-            spec,
-            landed,
-            ctx.client.timezone,
-            set(mappings),
-            formats=_formats(ctx, name),
-            local_times=ctx.client.local_times,
-        )
-        con.execute(f'create or replace table staging."{name}" as {staged}')
+        rechecked = _stage(con, ctx, spec, landed)
         validating = time.monotonic()
         outcome = _validate(con, ctx, spec)
         log.info("%s: validated in %.1f s", name, time.monotonic() - validating)
@@ -169,7 +170,11 @@ def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
             full=ctx.full,
             quarantine=with_unreadable_reasons(con, name, outcome.quarantined_row_ids()),
             hold=hold,
+            timezone=ctx.client.timezone,
+            now=ctx.now,
         )
+        if rechecked:
+            log.info("%s: %s open quarantined rows checked again", name, f"{rechecked:,}")
         if due and not ctx.full:
             deletes = scan_deletes(con, ctx, spec, exclusion)
         figures = reconcile(con, ctx, spec, exclusion, deletes)
@@ -179,6 +184,8 @@ def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
         write_checks(con, ctx.run_id, outcome.dataset, outcome.results())
         if not hold:
             _advance_watermark(con, spec, ctx)
+        opened = open_by_check(con, name)
+        still_open = open_counts(con).get(name, 0)
         con.execute("checkpoint")
         log.info(
             "%s: %s extracted, %s published, %s quarantined, %s held (%.1f s)",
@@ -195,9 +202,40 @@ def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
         hold,
         query.name,
         time.monotonic() - started,
+        opened,
+        still_open,
         read.sessions,
         tuple(read.findings.unindexed),
     )
+
+
+def _stage(
+    con: duckdb.DuckDBPyConnection, ctx: LoadContext, spec: DatasetSpec, landed: dict[str, str]
+) -> int:
+    """Stage the batch and the open quarantined records after it; declared corrections applied.
+
+    Returns how many open records are checked again with the batch.
+    """
+    name = spec.name
+    batch_rows = scalar(con, f'select count(*) from landing."{name}"')
+    ensure_quarantine_shape(con, spec, ctx.client.timezone)
+    rechecked = reland_open(con, spec, landed, full=ctx.full)
+    landed = landing_columns(con, name)
+    mappings = merged_mappings(ctx.client, ctx.catalog)
+    register_mappings(con, mappings)
+    staged = staged_sql(
+        spec,
+        landed,
+        ctx.client.timezone,
+        set(mappings),
+        formats=_formats(ctx, name),
+        local_times=ctx.client.local_times,
+    )
+    con.execute(f'create or replace table staging."{name}" as {staging_select(staged, batch_rows)}')
+    if rechecked:
+        drop_superseded(con, spec)
+    apply_corrections(con, ctx, spec)
+    return rechecked
 
 
 def _protected(

@@ -8,6 +8,8 @@ failed one with ERROR severity.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey
 
 from upflux_etl.catalog.models import ExpectationSpec
@@ -58,9 +60,36 @@ def source_check_specs(asset_key: AssetKey) -> list[AssetCheckSpec]:
     ]
 
 
-def check_results(asset_key: AssetKey, outcome: SuiteOutcome) -> list[AssetCheckResult]:
-    """One result per check of the outcome: counts and shares only, never a column value."""
-    return [_result(asset_key, check) for check in outcome.results()]
+def check_results(
+    asset_key: AssetKey,
+    outcome: SuiteOutcome,
+    open_quarantine: Mapping[str, tuple[int, str]] | None = None,
+) -> list[AssetCheckResult]:
+    """One result per check of the outcome: counts and shares only, never a column value.
+
+    `open_quarantine`: check name -> (records open in quarantine failing it, the earliest
+    first-seen date). A row-level check with open records does not pass, whatever load
+    quarantined them: the UI stays red until they are fixed or released.
+    """
+    if open_quarantine is None:
+        return [_result(asset_key, check) for check in outcome.results()]
+    return [
+        _result(asset_key, check, open_quarantine.get(check.name, (0, "")))
+        for check in outcome.results()
+    ]
+
+
+def _open_note(check: CheckResult, opened: tuple[int, str] | None) -> tuple[bool, str, dict]:
+    """Passed, description and metadata once the open quarantine is taken into account."""
+    if check.level == DATASET or opened is None:
+        return check.passed, check.description, {}
+    count, since = opened
+    metadata = {"quarantine_open": count, "quarantine_open_since": since}
+    if not count:
+        return check.passed, check.description, metadata
+    note = f"{count} registro(s) em quarentena aguardando correção (desde {since[:10]})"
+    text = f"{check.description} — {note}" if check.description else note
+    return False, text, metadata
 
 
 def severity(check: CheckResult) -> AssetCheckSeverity:
@@ -78,14 +107,19 @@ def severity(check: CheckResult) -> AssetCheckSeverity:
     return AssetCheckSeverity.WARN
 
 
-def _result(asset_key: AssetKey, check: CheckResult) -> AssetCheckResult:
+def _result(
+    asset_key: AssetKey, check: CheckResult, opened: tuple[int, str] | None = None
+) -> AssetCheckResult:
+    passed, description, quarantine = _open_note(check, opened)
     return AssetCheckResult(
-        passed=check.status != ERROR and check.passed,
+        passed=check.status != ERROR and passed,
         asset_key=asset_key,
         check_name=check.name,
         severity=severity(check),
-        description=_description(check),
+        # An open quarantine turns a passing row check red, with its note; else the status text.
+        description=description if passed != check.passed else _description(check),
         metadata={
+            **quarantine,
             "status": check.status,
             "observed": check.observed,
             "expected": check.expected,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +18,8 @@ from upflux_etl.reports.files import ID_PLACEHOLDER, seal, write_atomic
 from upflux_etl.reports.labels import LOAD_MODE, LOAD_STATUS, local_time
 from upflux_etl.reports.process_map import Activity, Edge, process_map
 from upflux_etl.reports.quality_data import CheckRow, DatasetSection, read_sections
+from upflux_etl.reports.quarantine_csv import quarantine_csv
+from upflux_etl.reports.quarantine_data import QuarantineSummary, read_quarantine_summary
 from upflux_etl.reports.render import render
 from upflux_etl.warehouse.meta.indicators import read_indicator_coverage, read_indicator_values
 from upflux_etl.warehouse.meta.loads import LoadHeader, read_header
@@ -35,6 +38,8 @@ class ReportInfo:
         sha256: the report's id: the SHA-256 of the file with the id written as 64 zeros
             (`upflux_etl.reports.report_id` checks it); hospital IT signs off against it.
         failing_checks: checks that failed on the load; failing_records: their failing counts.
+        quarantine_csv: every record open in quarantine, for hospital IT (beside the report).
+        quarantine_open: how many records are open in quarantine now.
     """
 
     path: Path
@@ -44,6 +49,8 @@ class ReportInfo:
     generated_at: datetime
     failing_checks: int
     failing_records: int
+    quarantine_csv: Path | None = None
+    quarantine_open: int = 0
 
 
 def render_quality_report(
@@ -79,6 +86,11 @@ def render_quality_report(
     generated_at = now or datetime.now(UTC)
     failing = [c for s in sections for c in s.checks if not c.check.passed]
     labels = {name: d.label for name, d in canonical.datasets.items()} if canonical else {}
+    descriptions = {(s.name, c.check.name): c.description for s in sections for c in s.checks}
+    quarantine = read_quarantine_summary(con, client, load_id, canonical, descriptions)
+    csv_text = quarantine_csv(quarantine.new + quarantine.still_open)
+    csv_path = out_path.with_name(f"{out_path.stem}-quarentena.csv")
+    write_atomic(csv_path, csv_text)
     computed, trends = [], {}
     if indicators is not None:
         values = read_indicator_values(con, load_id)
@@ -86,19 +98,25 @@ def render_quality_report(
             client.indicators, indicators, values, read_indicator_coverage(con, load_id)
         )
         trends = {name: sparkline(trend_points(values, name)) for name in client.indicators}
-    html = _render(
-        client,
-        header,
-        sections,
-        failing,
-        generated_at,
-        cap,
-        labels,
-        computed,
-        trends,
-        mining,
-        reconciliation=list(read_reconciliation(con, load_id).values()),
-    ).replace(DBA_PLACEHOLDER, _dba_section(con, load_id))
+    html = (
+        _render(
+            client,
+            header,
+            sections,
+            failing,
+            generated_at,
+            cap,
+            labels,
+            computed,
+            trends,
+            mining,
+            reconciliation=list(read_reconciliation(con, load_id).values()),
+        )
+        .replace(DBA_PLACEHOLDER, _dba_section(con, load_id))
+        .replace(
+            _QUARANTINE_SLOT, _quarantine_html(quarantine, csv_path.name, csv_text, cap, labels)
+        )
+    )
     sealed, report_id = seal(html)
     write_atomic(out_path, sealed)
     return ReportInfo(
@@ -109,6 +127,27 @@ def render_quality_report(
         generated_at=generated_at,
         failing_checks=len(failing),
         failing_records=sum(c.check.failing_count for c in failing),
+        quarantine_csv=csv_path,
+        quarantine_open=quarantine.open_total,
+    )
+
+
+# The template leaves this slot for the quarantine's sections, rendered by their own template.
+_QUARANTINE_SLOT = "<!-- upflux:quarantine -->"
+
+
+def _quarantine_html(
+    quarantine: QuarantineSummary, csv_name: str, csv_text: str, cap: int, labels: dict[str, str]
+) -> str:
+    # The CSV is also inside the report (a data: link): the report stays one file to email.
+    data = base64.b64encode(csv_text.encode("utf-8")).decode("ascii")
+    return render(
+        "quarantine_section.html.j2",
+        labels,
+        q=quarantine,
+        csv_name=csv_name,
+        csv_data=data,
+        cap=cap,
     )
 
 

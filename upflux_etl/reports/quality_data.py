@@ -13,9 +13,7 @@ from upflux_etl.reports.labels import check_texts
 from upflux_etl.warehouse.files import first_row
 from upflux_etl.warehouse.meta.checks import read_checks
 from upflux_etl.warehouse.meta.ledger import LEDGER_COUNTS, read_ledger
-
-# Never shown, whatever a table holds: pseudonyms and document hashes identify a person.
-NEVER_SHOWN = frozenset({"patient_key", "cpf", "cns", "user_key"})
+from upflux_etl.warehouse.quarantine_open import id_columns
 
 
 @dataclass(frozen=True)
@@ -126,19 +124,6 @@ def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[st
     return [r[0] for r in rows]
 
 
-def id_columns(dataset: str, present: list[str], canonical: CanonicalModel | None) -> list[str]:
-    """The ERP's own record ids: the primary key without pseudonymised columns.
-
-    Without the canonical model, the `*_id` columns (the canonical naming of ERP ids).
-    """
-    spec = canonical.datasets.get(dataset) if canonical else None
-    if spec is not None:
-        wanted = [c for c in spec.primary_key if spec.columns[c].pii is None]
-    else:
-        wanted = [c for c in present if c.endswith("_id") and not c.startswith("_")]
-    return [c for c in wanted if c in present and c not in NEVER_SHOWN]
-
-
 def failing_records(
     con: duckdb.DuckDBPyConnection,
     load_id: str,
@@ -147,26 +132,30 @@ def failing_records(
     canonical: CanonicalModel | None,
     cap: int,
 ) -> FailingRecords | None:
-    """The quarantined records of `check` on the load, by ERP id; None without a table."""
+    """The records open in quarantine for `check`, by ERP id; None without a table.
+
+    Every open record, whatever load quarantined it: a record stays listed until a load
+    brings it clean (`warehouse/quarantine.py`). `load_id` is kept for callers.
+    """
     present = _columns(con, "quarantine", dataset)
     ids = id_columns(dataset, present, canonical)
     if not present or not ids:
         return None
-    where = "where _load_id = ? and list_contains(_reasons, ?)"
+    where = "where list_contains(_reasons, ?)"
     table = f'quarantine."{dataset}"'
     selected = ", ".join(f'cast("{c}" as varchar)' for c in ids)
     order = ", ".join(f'"{c}"' for c in ids)
     rows = con.execute(
-        f"select {selected} from {table} {where} order by {order} limit ?", [load_id, check, cap]
+        f"select {selected} from {table} {where} order by {order} limit ?", [check, cap]
     ).fetchall()
-    total = first_row(con, f"select count(*) from {table} {where}", [load_id, check])
+    total = first_row(con, f"select count(*) from {table} {where}", [check])
     codes: list[tuple[str, int]] = []
     code_column = f"{check.removesuffix('_mapped')}_code"
     if check.endswith("_mapped") and code_column in present:
         codes = con.execute(
             f'select cast("{code_column}" as varchar), count(*) from {table} {where} '
             "group by 1 order by 2 desc, 1 limit ?",
-            [load_id, check, cap],
+            [check, cap],
         ).fetchall()
     return FailingRecords(
         id_columns=tuple(ids),

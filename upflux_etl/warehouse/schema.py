@@ -40,6 +40,12 @@ create table if not exists meta.watermarks (
     dataset varchar primary key, column_name varchar, value varchar);
 create table if not exists meta.publication (
     version varchar, published_at timestamptz, load_id varchar);
+create table if not exists meta.quarantine_resolved (
+    load_id varchar, dataset varchar, record_key varchar, reasons varchar[],
+    first_seen_load varchar, first_seen_at timestamptz, resolution varchar,
+    resolved_at timestamptz);
+create table if not exists meta.corrections_applied (
+    load_id varchar, dataset varchar, correction varchar, rows_changed bigint, status varchar);
 create table if not exists meta.reconciliation (
     load_id varchar, dataset varchar, source_count bigint, source_excluded bigint,
     published bigint, quarantine_open bigint, held bigint, superseded bigint,
@@ -68,6 +74,9 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     # 1 -> 2: meta.indicator_coverage and meta.schema_version (both in META_DDL); nothing to
     # transform.
     2: (),
+    # 2 -> 3: meta.quarantine_resolved and meta.corrections_applied (in META_DDL). The
+    # quarantine tables gain their lifecycle columns when a load first stages their dataset
+    # (`warehouse/quarantine.py`: rebuilding `_source` needs the canonical model).
     # 2 -> 3: meta.reconciliation, meta.tombstones, meta.delete_scans, meta.source_sessions
     # and meta.source_columns; meta.check_results status, observed, expected (all in
     # META_DDL); older rows keep a null status, read as derived from passed/error.

@@ -6,6 +6,7 @@ counts do not add up is refused before anything is published.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict, dataclass
 
 import duckdb
@@ -13,6 +14,12 @@ import pyarrow as pa
 
 from upflux_etl.catalog.models import DatasetSpec
 from upflux_etl.warehouse.files import scalar
+from upflux_etl.warehouse.quarantine import (
+    RECHECK,
+    ensure_quarantine,
+    key_match,
+    update_quarantine,
+)
 
 
 @dataclass(frozen=True)
@@ -58,27 +65,33 @@ def split_load(
     full: bool,
     quarantine: dict[int, tuple[str, ...]],
     hold: bool,
+    timezone: str = "UTC",
+    now: dt.datetime | None = None,
 ) -> Ledger:
-    """Apply a validated load to the build's `main`, `quarantine` and `held` tables."""
+    """Apply a validated load to the build's `main`, `quarantine` and `held` tables.
+
+    Rows re-checked from the quarantine (`staging._recheck`) are not part of the ledger:
+    those that pass now are published (released), the others stay open
+    (`warehouse/quarantine.py`).
+    """
     ds = spec.name
+    now = now or dt.datetime.now(dt.UTC)
+    _flag_rechecks(con, ds)
     cols = ", ".join(f's."{c}"' for c in published_columns(con, ds))
     _register_quarantine(con, quarantine)
-    extracted = scalar(con, f'select count(*) from staging."{ds}"')
+    extracted = scalar(con, f'select count(*) from staging."{ds}" where not {RECHECK}')
+    released = 0
+    if not hold:
+        released = scalar(
+            con,
+            f'select count(*) from staging."{ds}" as s where s.{RECHECK} '
+            "and s._row_id not in (select _row_id from _q)",
+        )
     clean = f'from staging."{ds}" as s where s._row_id not in (select _row_id from _q)'
     _ensure_like(con, "main", ds, cols, extra="cast(null as varchar) as _load_id")
-    _ensure_like(con, "quarantine", ds, cols, extra=_QUARANTINE_EXTRA)
-    keys = _key_match(spec, "t")
-    if full:
-        con.execute(f'delete from quarantine."{ds}"')
-    else:
-        con.execute(
-            f'delete from quarantine."{ds}" as t where exists (select 1 from staging."{ds}" as s where {keys})'
-        )
-    con.execute(
-        f'insert into quarantine."{ds}" select {cols}, ? as _load_id, q.reasons as _reasons, now() as _quarantined_at '
-        f'from staging."{ds}" as s join _q as q using (_row_id)',
-        [load_id],
-    )
+    ensure_quarantine(con, spec, published_columns(con, ds), timezone)
+    update_quarantine(con, spec, cols, load_id=load_id, full=full, hold=hold, now=now)
+    keys = key_match(spec, "t")
     con.execute(
         f'create or replace table held."{ds}" as select {cols}, ? as _load_id {clean} and false',
         [load_id],
@@ -93,21 +106,33 @@ def split_load(
                 f'delete from main."{ds}" as t where exists (select 1 from staging."{ds}" as s where {keys})'
             )
         con.execute(f'insert into main."{ds}" select {cols}, ? as _load_id {clean}', [load_id])
-    ledger = _count(con, ds, load_id, extracted)
+    ledger = _count(con, ds, load_id, extracted, released)
     con.unregister("_q")
     if not ledger.balanced:
         raise LedgerError(f"dataset {ds}, load {load_id}: counts do not add up: {ledger}")
     return ledger
 
 
-_QUARANTINE_EXTRA = "cast(null as varchar) as _load_id, cast(null as varchar[]) as _reasons, now() as _quarantined_at"
+def _flag_rechecks(con: duckdb.DuckDBPyConnection, ds: str) -> None:
+    # A staging table built without re-checks (tests, older callers): every row is the batch's.
+    present = scalar(
+        con,
+        "select count(*) from information_schema.columns where table_schema = 'staging' "
+        "and table_name = ? and column_name = ?",
+        [ds, RECHECK],
+    )
+    if not present:
+        con.execute(f'alter table staging."{ds}" add column {RECHECK} boolean default false')
 
 
-def _count(con: duckdb.DuckDBPyConnection, ds: str, load_id: str, extracted: int) -> Ledger:
+def _count(
+    con: duckdb.DuckDBPyConnection, ds: str, load_id: str, extracted: int, released: int
+) -> Ledger:
     def n(schema: str) -> int:
         return scalar(con, f'select count(*) from {schema}."{ds}" where _load_id = ?', [load_id])
 
-    return Ledger(ds, extracted, n("main"), n("quarantine"), n("held"))
+    # Released rows are published under this load's id but were extracted by an earlier one.
+    return Ledger(ds, extracted, n("main") - released, n("quarantine"), n("held"))
 
 
 def _register_quarantine(
@@ -128,7 +153,3 @@ def _ensure_like(
     con.execute(
         f'create table if not exists {schema}."{ds}" as select {cols}, {extra} from staging."{ds}" as s where false'
     )
-
-
-def _key_match(spec: DatasetSpec, target: str) -> str:
-    return " and ".join(f's."{k}" = {target}."{k}"' for k in spec.primary_key)

@@ -150,7 +150,8 @@ def staged_sql(
             selects.append(f'l."{name}_valid" as "{name}_valid"')
     reasons = f"nullif(concat_ws('; ', {', '.join(problems)}), '')"
     selects += [f'{reasons} as "{UNREADABLE}"', f'({reasons} is not null) as "{UNREADABLE}_found"']
-    body = ",\n    ".join(["row_number() over () as _row_id", *selects])
+    # The landed row's own id: the quarantine keeps that row (`_source`) to check it again.
+    body = ",\n    ".join(["l.rowid + 1 as _row_id", *selects])
     return f'select\n    {body}\nfrom landing."{spec.name}" as l\n' + "\n".join(joins)
 
 
