@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import dagster as dg
 import duckdb
 import yaml
 
+from tests.support.demo import client_key_of, key_env_of
 from upflux_etl.catalog.models import ClientSpec
 from upflux_etl.catalog.reader import read_catalog, read_client
 from upflux_etl.definitions.dagster_run import FULL_TAG
@@ -16,10 +18,18 @@ from upflux_etl.definitions.factories import client_assets
 from upflux_etl.settings import Settings
 
 
+def _own_key(data: dict, stem: str) -> dict:
+    """The client names its own key variable (one per client), set here when unset."""
+    data["pseudonymisation"] = {"key_env": key_env_of(stem)}
+    os.environ.setdefault(key_env_of(stem), client_key_of(stem))
+    return data
+
+
 def copy_client(settings: Settings, source: Path, stem: str, **source_fields) -> Path:
     """A copy of client file `source` (and its queries/ folder) in the settings' clients
-    folder, with `source_fields` set on every source (e.g. the throw-away schema)."""
-    data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    folder, with `source_fields` set on every source (e.g. the throw-away schema) and the
+    copy's own key variable."""
+    data = _own_key(yaml.safe_load(source.read_text(encoding="utf-8")), stem)
     for spec in data["sources"].values():
         spec.update(source_fields)
     if (source.parent / "queries").is_dir():
@@ -32,7 +42,9 @@ def copy_client(settings: Settings, source: Path, stem: str, **source_fields) ->
 
 
 def write_client(settings: Settings, stem: str, data: dict) -> Path:
-    """A client file from a dict."""
+    """A client file from a dict (with its own key variable unless the dict names one)."""
+    if "pseudonymisation" not in data:
+        data = _own_key(dict(data), stem)
     path = settings.clients_dir / f"{stem}.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
