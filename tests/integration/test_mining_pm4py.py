@@ -20,6 +20,7 @@ import pytest
 
 from tests.support import pm4py_oracle
 from tests.support.demo import make_demo, materialize_client
+from tests.support.shared import shared_dir
 from upflux_etl.catalog.eventlog import read_event_log_sql
 from upflux_etl.mining.dfg import directly_follows
 from upflux_etl.mining.durations import case_durations
@@ -28,7 +29,7 @@ from upflux_etl.mining.variants import variants
 from upflux_etl.mining.warehouse_log import export_event_log
 from upflux_etl.settings import Settings, project_root
 
-BILLING = Path(os.environ.get("UPFLUX_SHARED_DIR", project_root().parent / "shared"))
+BILLING = shared_dir()
 BILLING = BILLING / "data" / "hospital_billing" / "hospital_billing.csv.gz"
 FITNESS_CASES = 400  # the billing log's first 400 cases (file order) for the alignments
 TOP_VARIANTS = 300  # the demo log's cases of its 300 most frequent variants, likewise

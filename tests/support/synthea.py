@@ -16,8 +16,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from tests.support.databases import admin, mariadb_database, postgres_schema
+from tests.support.shared import shared_dir
 
-SYNTHEA_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "synthea_ca59"
+SYNTHEA_DIR = shared_dir() / "data" / "synthea_ca59"
 # The client file and its queries (a real client file: `upflux validate` reads it).
 CLIENT_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "synthea" / "clients"
 TABLES = {

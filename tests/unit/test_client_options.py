@@ -48,6 +48,7 @@ def problems(settings: Settings, text: str) -> dict[str, tuple[str, int | None]]
 def test_the_synthea_client_file_validates(env, monkeypatch):
     monkeypatch.setenv("UPFLUX_CLIENTS_DIR", str(CLIENT_DIR))
     monkeypatch.setenv("UPFLUX_SYNTHEA_URL", "postgresql://u@127.0.0.1/x")
+    monkeypatch.setenv("UPFLUX_PSEUDONYM_KEY_SYNTHEA_CA", "synthea-key-" + "0" * 32)
     validation = validate_project(Settings.from_env())
     assert validation.ok, [str(p) for p in validation.problems]
     (client,) = validation.clients

@@ -74,7 +74,7 @@ def test_names_of_database_objects_stay():
     clean = scrub_values(text)
     assert '"paciente"' in clean and "'nr_cpf'" in clean
     assert scrub_values("could not connect to postgresql://etl:pw@erp:5432/tasy") == (
-        "could not connect to postgresql://***@erp:5432/tasy"
+        "could not connect to postgresql://etl:***@erp:5432/tasy"
     )
 
 

@@ -24,15 +24,18 @@ _OBJECT_WORDS = (
 )
 _NAMED = re.compile(rf"(?i)\b(?:{_OBJECT_WORDS})\s+$")
 _IDENTIFIER = re.compile(r"[A-Za-z_][\w.$]{0,62}")
-_MYSQL_MESSAGE = re.compile(r'\((\d{4}), "([^"\n]*)"\)')
+_MYSQL_MESSAGE = re.compile(r"""\((\d{4}), (?:"([^"\n]*)"|'([^'\n]*)')\)""")
+# English contractions in drivers' messages ("Can't connect") are not quotes.
+_CONTRACTION = re.compile(r"(?i)\b(can|don|doesn|isn|wasn|couldn|won)'t\b")
+_APOSTROPHE = "\x00"  # put back as "'" once the quotes are scrubbed
 _SINGLE_QUOTED = re.compile(r"'[^'\n]*'")
 _QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"|`[^`\n]*`")
 _SCRUBS = (
-    (re.compile(r"(\w+://)[^/\s@]+@"), r"\1***@"),  # credentials in a URL
+    (re.compile(r"(\w+://[^/\s:@]*):[^/\s@]+@"), r"\1:***@"),  # a password in a URL
     (re.compile(r"(?i)\b(password|pwd|secret|token|key)\s*[=:]\s*[^\s;)\"]+"), r"\1=***"),
     (re.compile(r"(?i)\b(pwd|password)=\{[^}]*\}"), r"\1=***"),  # an ODBC PWD={...}
     (re.compile(r"\(([^()\n]*)\)=\([^()\n]*\)"), rf"(\1)=({VALUE})"),  # Key (col)=(value)
-    (re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+"), "<e-mail>"),
+    (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b"), "<e-mail>"),
     (re.compile(r"(?<!\d)\d{3}\.?\d{3}\.?\d{3}[-/]?\d{2}(?!\d)"), NUMBER),  # CPF
     (re.compile(r"(?<!\d)\d{3}[ .]?\d{4}[ .]?\d{4}[ .]?\d{4}(?!\d)"), NUMBER),  # CNS
     (re.compile(r"(?<![\w-])\(?\d{2}\)?[ ]?9?\d{4}-\d{4}(?![\w-])"), NUMBER),  # phone
@@ -48,17 +51,20 @@ def scrub_values(text: str) -> str:
     run of six or more digits, e-mail addresses, credentials in URLs and `password=` pairs.
     """
     text = _VALUE_LINES.sub("", text)
+    text = _CONTRACTION.sub(lambda m: f"{m.group(1)}{_APOSTROPHE}t", text)
     # MySQL/MariaDB drivers print (code, "message"): the message is the server's own words
     # (kept), its single-quoted parts may be values (scrubbed like any literal).
     parts, at = [], 0
     for m in _MYSQL_MESSAGE.finditer(text):
         parts.append(_QUOTED.sub(_quoted, text[at : m.start()]))
-        parts.append(f'({m.group(1)}, "{_SINGLE_QUOTED.sub(_quoted, m.group(2))}")')
+        words = m.group(2) if m.group(2) is not None else m.group(3)
+        parts.append(f'({m.group(1)}, "{_SINGLE_QUOTED.sub(_quoted, words)}")')
         at = m.end()
     parts.append(_QUOTED.sub(_quoted, text[at:]))
     text = "".join(parts)
     for pattern, replacement in _SCRUBS:
         text = pattern.sub(replacement, text)
+    text = text.replace(_APOSTROPHE, "'")
     return "\n".join(line for line in text.splitlines() if line.strip())
 
 
