@@ -8,6 +8,7 @@ of every table), and the reconciliation still matches, counting the excluded row
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dagster as dg
@@ -17,7 +18,7 @@ import pytest
 from tests.dbservers import mariadb_url
 from tests.integration.test_source_reconciliation import DEMO, configure, load, reconciliation
 from tests.support.databases import admin, database_demo, unique_name
-from tests.support.demo import DemoClient
+from tests.support.demo import DemoClient, key_env_of
 from upflux_etl.extract.pii import pseudonym_key, pseudonymise
 from upflux_etl.settings import Settings
 
@@ -83,7 +84,8 @@ def test_an_excluded_patient_appears_nowhere_and_the_counts_still_reconcile(erp)
             f"where cd_paciente = {patient}",
         )[0]
     ]
-    (pseudonym,) = pseudonymise([str(prontuario)], pseudonym_key(KEY))
+    # The client's own key (its file names UPFLUX_PSEUDONYM_KEY_EXCL), as the load uses it.
+    (pseudonym,) = pseudonymise([str(prontuario)], pseudonym_key(os.environ[key_env_of("excl")]))
     instance = dg.DagsterInstance.ephemeral()
 
     load(demo, instance, full=True)
