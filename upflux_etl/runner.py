@@ -23,7 +23,9 @@ from upflux_etl.warehouse.build import discard_build
 from upflux_etl.warehouse.files import WarehouseFiles
 from upflux_etl.warehouse.lock import writer_lock
 
-_INTERRUPTS = {"DagsterExecutionInterruptedError", "KeyboardInterrupt"}
+_INTERRUPTS = {"DagsterExecutionInterruptedError", "KeyboardInterrupt", "InterruptException"}
+# DuckDB turns a Ctrl-C during one of its queries into its own error with this text.
+_DUCKDB_INTERRUPT = "Query interrupted"
 
 
 class RunInterrupted(RuntimeError):
@@ -116,7 +118,7 @@ def _was_interrupted(step_failures) -> bool:
     for event in step_failures:
         error = event.step_failure_data.error
         while error is not None:
-            if error.cls_name in _INTERRUPTS:
+            if error.cls_name in _INTERRUPTS or _DUCKDB_INTERRUPT in (error.message or ""):
                 return True
             error = error.cause
     return False
