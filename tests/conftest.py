@@ -10,6 +10,16 @@ import pytest
 from upflux_etl.settings import Settings, project_root
 
 
+@pytest.fixture(autouse=True)
+def _environment_restored():
+    """Every test leaves the process environment as it found it (a Dagster home or database
+    URL one test sets must not reach the next)."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
 @pytest.fixture
 def pseudonym_key(monkeypatch: pytest.MonkeyPatch) -> str:
     """The demo test client's key (tests/support/demo.py: one variable per client)."""

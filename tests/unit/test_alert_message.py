@@ -14,7 +14,8 @@ def test_scrub_removes_credentials_quoted_values_numbers_and_lines():
     line = scrub(reason)
     for leaked in ("hunter2", "Maria", "123.456", "898001160000000", "a.b@x.org", "Traceback"):
         assert leaked not in line
-    assert line.startswith("OperationalError: could not connect to postgresql://***@erp.hosp")
+    # the user stays (hospital IT needs to know which login failed), the password goes
+    assert line.startswith("OperationalError: could not connect to postgresql://etl:***@erp.hosp")
 
 
 def test_scrub_keeps_one_short_line():
