@@ -98,20 +98,17 @@ def render_quality_report(
             client.indicators, indicators, values, read_indicator_coverage(con, load_id)
         )
         trends = {name: sparkline(trend_points(values, name)) for name in client.indicators}
+    content = ReportContent(
+        header=header,
+        sections=sections,
+        failing=failing,
+        indicators=computed,
+        trends=trends,
+        mining=mining,
+        reconciliation=list(read_reconciliation(con, load_id).values()),
+    )
     html = (
-        _render(
-            client,
-            header,
-            sections,
-            failing,
-            generated_at,
-            cap,
-            labels,
-            computed,
-            trends,
-            mining,
-            reconciliation=list(read_reconciliation(con, load_id).values()),
-        )
+        _render(client, content, generated_at, cap, labels)
         .replace(DBA_PLACEHOLDER, _dba_section(con, load_id))
         .replace(
             _QUARANTINE_SLOT, _quarantine_html(quarantine, csv_path.name, csv_text, cap, labels)
@@ -151,19 +148,27 @@ def _quarantine_html(
     )
 
 
+@dataclass(frozen=True)
+class ReportContent:
+    """What one load's report shows, read from the warehouse before rendering."""
+
+    header: LoadHeader
+    sections: list[DatasetSection]
+    failing: list[CheckRow]
+    indicators: list[IndicatorCompleteness]
+    trends: dict[str, Markup]
+    mining: dict | None
+    reconciliation: list[Reconciliation]
+
+
 def _render(
     client: ClientSpec,
-    header: LoadHeader,
-    sections: list[DatasetSection],
-    failing: list[CheckRow],
+    content: ReportContent,
     generated_at: datetime,
     cap: int,
     labels: dict[str, str],
-    indicators: list[IndicatorCompleteness],
-    trends: dict[str, Markup],
-    mining: dict | None,
-    reconciliation: list[Reconciliation] | None = None,
 ) -> str:
+    header, sections, failing = content.header, content.sections, content.failing
     totals = {
         key: sum(getattr(s, key) for s in sections)
         for key in ("extracted", "published", "quarantined", "held")
@@ -188,11 +193,11 @@ def _render(
         check_settings=applied_settings(client),
         code_systems=client.code_systems,
         local_times=client.local_times,
-        indicators=indicators,
-        trends=trends,
-        reconciliation=reconciliation or [],
-        mining=mining,
-        process_map=_map(mining),
+        indicators=content.indicators,
+        trends=content.trends,
+        reconciliation=content.reconciliation,
+        mining=content.mining,
+        process_map=_map(content.mining),
         dba_section=DBA_PLACEHOLDER,
     )
 
