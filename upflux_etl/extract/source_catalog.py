@@ -178,7 +178,7 @@ def column_sources(sql: str, dialect: str, column: str) -> set[tuple[str, str]]:
     return found
 
 
-def _only_table(select: exp.Expression) -> str | None:
+def _only_table(select: object) -> str | None:
     """The one table a select reads (lower-case), or None for a join, a subquery or none."""
     if not isinstance(select, exp.Select) or select.args.get("joins"):
         return None

@@ -26,6 +26,7 @@ from upflux_etl.catalog.models import DatasetSpec, RetrySpec
 from upflux_etl.extract.errors import SourceError
 from upflux_etl.extract.session_options import SessionOptions, session_options
 from upflux_etl.extract.source import open_batches
+from upflux_etl.extract.throttle import Pace, paced
 from upflux_etl.pipeline.context import LoadContext
 from upflux_etl.pipeline.source_checks import SourceFindings, inspect_source
 from upflux_etl.quality.outcome import CheckOutcome
@@ -55,6 +56,7 @@ class Extraction:
     batch_rows: int
     session: SessionOptions
     retry: RetrySpec
+    max_rows_per_second: int | None = None  # the source's pace (extract/throttle.py)
 
 
 @dataclass
@@ -101,7 +103,9 @@ def extract_with_retries(
                 batch_rows=extraction.batch_rows,
                 session=extraction.session,
             ) as batches:
-                rows = land(con, extraction.dataset, protect(batches))
+                pace = Pace()
+                limited = paced(batches, extraction.max_rows_per_second, pace)
+                rows = land(con, extraction.dataset, protect(limited))
         except SourceError as exc:
             last = number == total or exc.transient is None
             reason = exc.transient or "erro não transitório (não repetido)"
@@ -125,6 +129,13 @@ def extract_with_retries(
         attempts.sessions.append(
             _session(extraction, number, started_at, started, rows, None, None)
         )
+        if pace.waited_s:
+            log.info(
+                "%s: paced to %s rows/s (max_rows_per_second): waited %.1f s",
+                extraction.dataset,
+                f"{extraction.max_rows_per_second:,}",
+                pace.waited_s,
+            )
         return attempts
     raise AssertionError("unreachable: the loop returns or raises")
 
@@ -230,6 +241,7 @@ def read_source(
         query.batch_rows,
         session,
         source.retry,
+        source.max_rows_per_second,
     )
     attempts = extract_with_retries(con, extraction, protect)
     sessions = ([findings.session] if findings.session else []) + attempts.sessions
