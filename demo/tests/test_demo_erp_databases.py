@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 
 from hospitalis_demo import generate
 from tests.dbservers import mariadb_url, postgres_url
+from upflux_etl.extract.source_catalog import column_sources
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = {"seed": 5, "beds": 40, "months": 2, "scale": 0.2, "end_date": date(2026, 8, 31)}
@@ -47,6 +48,33 @@ def _check_queries(engine: sa.Engine, dialect: str, out_dir: Path) -> None:
             assert len(rows) == manifest["row_counts"][dataset], dataset
             seen.add(dataset)
     assert seen == set(canonical)
+    _check_incremental_indexes(engine, dialect)
+
+
+# (table, first column) of every index: the columns a "changed since" range filter can use.
+_LEADING = {
+    "postgres": "select t.relname, a.attname from pg_index as i "
+    "join pg_class as t on t.oid = i.indrelid "
+    "join pg_attribute as a on a.attrelid = t.oid and a.attnum = i.indkey[0] "
+    "where t.relnamespace = current_schema()::regnamespace",
+    "mysql": "select table_name, column_name from information_schema.statistics "
+    "where table_schema = database() and seq_in_index = 1",
+}
+
+
+def _check_incremental_indexes(engine: sa.Engine, dialect: str) -> None:
+    """Like a real ERP: an index leads with every column an incremental load filters on."""
+    canonical = yaml.safe_load((ROOT / "connectors" / "canonical.yaml").read_text())["datasets"]
+    with engine.connect() as conn:
+        leading = {(str(t), str(c)) for t, c in conn.exec_driver_sql(_LEADING[dialect])}
+    wanted = set()
+    for _profile, dataset, sql in _profile_queries():
+        behind = column_sources(sql, "postgres", canonical[dataset]["incremental_column"])
+        assert behind, dataset  # the profile's incremental column is traced to the ERP
+        wanted |= behind
+    assert ("pedido_exame", "dt_atualizacao") in wanted
+    assert ("usage_daily", "usage_day") in wanted
+    assert not wanted - leading, sorted(wanted - leading)
 
 
 @pytest.mark.postgres

@@ -17,12 +17,14 @@ from upflux_etl.definitions.extraction_metadata import extraction_metadata
 from upflux_etl.extract.drivers.adbc import postgres_uri
 from upflux_etl.extract.errors import SourceError
 from upflux_etl.extract.session_options import SessionOptions, session_options
+from upflux_etl.extract.source_catalog import column_sources
 from upflux_etl.extract.transient import CONNECTION, DEADLOCK, TERMINATED, TIMEOUT, transient_reason
 from upflux_etl.extract.urls import resolve_url
 from upflux_etl.onboarding.column_types import fit
 from upflux_etl.onboarding.discover import personal_reason
 from upflux_etl.onboarding.records import read_connect_tests, write_connect_test
 from upflux_etl.pipeline.extraction import backoff_seconds
+from upflux_etl.quality.source_index import INDEX_CHECK, index_outcome, unindexed_warning
 from upflux_etl.quality.source_schema import DRIFT_CHECK, drift_changes, drift_outcome
 from upflux_etl.settings import project_root
 from upflux_etl.state import StateStore
@@ -102,6 +104,34 @@ def test_drift_lists_new_removed_and_retyped_columns():
     assert not broken.passed and broken.error == "refused"
     unsupported = drift_outcome("exams", {}, None, unsupported="tsql")
     assert unsupported.passed and "não verificado" in unsupported.description
+
+
+def test_an_unindexed_incremental_column_is_a_warning_that_names_what_to_ask_for():
+    ask = "create index ix_pedido_exame_dt_atualizacao on erp.pedido_exame (dt_atualizacao)"
+    said = unindexed_warning("erp", "exams", "updated_at", "pedido_exame.dt_atualizacao", "erp")
+    for part in ("source erp", "dataset exams", "pedido_exame.dt_atualizacao", "whole", ask):
+        assert part in said
+    failed = index_outcome("erp", "exams", ["pedido_exame.dt_atualizacao"], "erp", traced=1)
+    assert failed.name == INDEX_CHECK and failed.status == "failed" and not failed.blocking
+    assert ask in failed.description and failed.failing_count == 1
+    indexed = index_outcome("erp", "exams", [], None, traced=1)
+    assert indexed.status == "passed" and "create index" not in indexed.description
+    for kwargs in ({"unsupported": "tsql"}, {"error": "refused"}, {}):
+        unknown = index_outcome("erp", "exams", [], None, traced=0 if not kwargs else 1, **kwargs)
+        assert unknown.status == "not_applicable" and "não verificado" in unknown.description
+
+
+def test_the_incremental_column_is_traced_through_ctes_and_a_case_of_two_tables():
+    sql = (
+        "with s as (select cd_leito, dt_atualizacao from leito_situacao), "
+        "l as (select cd_leito, dt_atualizacao from leito) "
+        "select case when l.dt_atualizacao > s.dt_atualizacao then l.dt_atualizacao "
+        "else s.dt_atualizacao end as updated_at from s left join l on s.cd_leito = l.cd_leito"
+    )
+    assert column_sources(sql, "postgres", "updated_at") == {
+        ("leito", "dt_atualizacao"),
+        ("leito_situacao", "dt_atualizacao"),
+    }
 
 
 @pytest.mark.parametrize(

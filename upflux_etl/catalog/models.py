@@ -169,6 +169,21 @@ class SourceSpec(Strict):
     # Runs reading this database at once (the run queue's per-source limit, deploy/dagster.yaml);
     # one: a hospital's ERP serves its own staff first. The yaml has limits up to this bound.
     max_concurrent_queries: int = Field(default=1, ge=1, le=MAX_CONCURRENT_QUERIES)
+    # Rows per second one extraction reads from this database, on average (None: no limit):
+    # the DBA's window. The extraction waits between batches (`extract/throttle.py`).
+    max_rows_per_second: int | None = None
+
+    @field_validator("max_rows_per_second", mode="before")
+    @classmethod
+    def _positive_rate(cls, value: object) -> object:
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value <= 0
+        ):
+            raise ValueError(
+                f"max_rows_per_second must be a whole number of rows above 0, not {value!r} "
+                "(leave it out for no limit)"
+            )
+        return value
 
     @model_validator(mode="after")
     def _one_url(self) -> SourceSpec:

@@ -165,8 +165,23 @@ def column_sources(sql: str, dialect: str, column: str) -> set[tuple[str, str]]:
         node = lineage(column, sql, {}, dialect=dialect)
     except Exception:  # noqa: BLE001 - sqlglot cannot trace every query: nothing known then
         return set()
-    return {
-        (n.source.name.lower(), n.name.rsplit(".", 1)[-1].lower())
-        for n in node.walk()
-        if isinstance(n.source, exp.Table)
-    }
+    found = set()
+    for n in node.walk():
+        if isinstance(n.source, exp.Table):
+            found.add((n.source.name.lower(), n.name.rsplit(".", 1)[-1].lower()))
+        elif n.downstream and all(isinstance(d.source, exp.Placeholder) for d in n.downstream):
+            # sqlglot sometimes leaves a column of a one-table select unqualified (a CTE
+            # `select dt_atualizacao from leito` read through an alias): that table's column.
+            table = _only_table(n.source)
+            if table is not None:
+                found |= {(table, d.name.rsplit(".", 1)[-1].lower()) for d in n.downstream}
+    return found
+
+
+def _only_table(select: object) -> str | None:
+    """The one table a select reads (lower-case), or None for a join, a subquery or none."""
+    if not isinstance(select, exp.Select) or select.args.get("joins"):
+        return None
+    source = select.args.get("from_")
+    table = source.this if source is not None else None
+    return table.name.lower() if isinstance(table, exp.Table) else None

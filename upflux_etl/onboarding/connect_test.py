@@ -25,6 +25,7 @@ from upflux_etl.onboarding.column_types import fit
 from upflux_etl.onboarding.read_only import ReadOnlyProof, prove_read_only
 from upflux_etl.pipeline.context import LoadContext
 from upflux_etl.pipeline.datasets import source_query
+from upflux_etl.quality.source_index import catalog_unread_note, unindexed_warning
 from upflux_etl.settings import Settings
 
 
@@ -153,7 +154,9 @@ def _source(ctx: LoadContext, name: str, specs: list[DatasetSpec]) -> SourceChec
                     "(names are; values are converted and checked at the load)"
                 )
             indexed = _indexes(probe, source.schema_, check)
-            check.datasets = [_dataset(ctx, probe, spec, indexed) for spec in specs]
+            check.datasets = [
+                _dataset(ctx, probe, spec, indexed, name, source.schema_) for spec in specs
+            ]
             check.dba = {
                 "sessions": 1,
                 "statements": probe.statements,
@@ -168,13 +171,24 @@ def _source(ctx: LoadContext, name: str, specs: list[DatasetSpec]) -> SourceChec
 
 
 def _indexes(probe: Probe, schema: str | None, check: SourceCheck) -> set[tuple[str, str]] | None:
+    """The (table, column) pairs leading an index; None (said once, in a note) when unknown."""
     if probe.dialect not in CATALOG_DIALECTS:
+        check.notes.append(
+            catalog_unread_note(
+                check.source, f"the catalog of a {probe.dialect} database is not read"
+            )
+        )
         return None
     return indexed_columns(probe, schema)
 
 
 def _dataset(
-    ctx: LoadContext, probe: Probe, spec: DatasetSpec, indexed: set[tuple[str, str]] | None
+    ctx: LoadContext,
+    probe: Probe,
+    spec: DatasetSpec,
+    indexed: set[tuple[str, str]] | None,
+    source: str,
+    schema: str | None,
 ) -> DatasetCheck:
     try:
         query = source_query(ctx, spec, None)
@@ -189,13 +203,19 @@ def _dataset(
         return check
     _compare(check, spec, described)
     if indexed is not None:
-        for table, column in sorted(
-            column_sources(query.sql, probe.dialect, spec.incremental_column)
-        ):
+        behind = sorted(column_sources(query.sql, probe.dialect, spec.incremental_column))
+        if not behind:
+            check.notes.append(
+                f"{query.name}: incremental column {spec.incremental_column} not traced to an "
+                "ERP column: its index was not checked"
+            )
+        for table, column in behind:
             if (table, column) not in indexed:
                 check.warnings.append(
-                    f"{query.name}: incremental column {spec.incremental_column} comes from "
-                    f"{table}.{column}, which has no index: every incremental load scans {table}"
+                    f"{query.name}: "
+                    + unindexed_warning(
+                        source, spec.name, spec.incremental_column, f"{table}.{column}", schema
+                    )
                 )
     check.columns_ok = not check.problems
     return check

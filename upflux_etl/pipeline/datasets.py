@@ -156,7 +156,9 @@ def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
         validating = time.monotonic()
         outcome = _validate(con, ctx, spec)
         log.info("%s: validated in %.1f s", name, time.monotonic() - validating)
-        outcome = SuiteOutcome(outcome.dataset, (*outcome.checks, read.drift(name)))
+        outcome = SuiteOutcome(
+            outcome.dataset, (*outcome.checks, read.drift(name), read.index_check(name))
+        )
         hold = bool(outcome.blocking_failures())
         if exclusion:  # rows published before the patient was excluded
             exclusion.remove_from_build(con, name)

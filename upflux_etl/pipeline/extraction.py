@@ -26,9 +26,11 @@ from upflux_etl.catalog.models import DatasetSpec, RetrySpec
 from upflux_etl.extract.errors import SourceError
 from upflux_etl.extract.session_options import SessionOptions, session_options
 from upflux_etl.extract.source import open_batches
+from upflux_etl.extract.throttle import Pace, paced
 from upflux_etl.pipeline.context import LoadContext
 from upflux_etl.pipeline.source_checks import SourceFindings, inspect_source
 from upflux_etl.quality.outcome import CheckOutcome
+from upflux_etl.quality.source_index import index_outcome, unindexed_warning
 from upflux_etl.quality.source_schema import Columns, drift_outcome
 from upflux_etl.warehouse.meta.source_columns import previous_source_columns, write_source_columns
 from upflux_etl.warehouse.meta.source_sessions import SourceSession, write_sessions
@@ -54,6 +56,7 @@ class Extraction:
     batch_rows: int
     session: SessionOptions
     retry: RetrySpec
+    max_rows_per_second: int | None = None  # the source's pace (extract/throttle.py)
 
 
 @dataclass
@@ -100,7 +103,9 @@ def extract_with_retries(
                 batch_rows=extraction.batch_rows,
                 session=extraction.session,
             ) as batches:
-                rows = land(con, extraction.dataset, protect(batches))
+                pace = Pace()
+                limited = paced(batches, extraction.max_rows_per_second, pace)
+                rows = land(con, extraction.dataset, protect(limited))
         except SourceError as exc:
             last = number == total or exc.transient is None
             reason = exc.transient or "erro não transitório (não repetido)"
@@ -124,6 +129,13 @@ def extract_with_retries(
         attempts.sessions.append(
             _session(extraction, number, started_at, started, rows, None, None)
         )
+        if pace.waited_s:
+            log.info(
+                "%s: paced to %s rows/s (max_rows_per_second): waited %.1f s",
+                extraction.dataset,
+                f"{extraction.max_rows_per_second:,}",
+                pace.waited_s,
+            )
         return attempts
     raise AssertionError("unreachable: the loop returns or raises")
 
@@ -165,6 +177,8 @@ def _final_error(exc: SourceError, attempts: Attempts, total: int) -> SourceErro
 class SourceRead:
     """What reading one dataset from its source did: the catalog's answers and the sessions."""
 
+    source: str
+    schema: str | None
     findings: SourceFindings
     previous_columns: Columns | None
     sessions: tuple[SourceSession, ...]
@@ -175,6 +189,18 @@ class SourceRead:
             dataset,
             self.findings.columns,
             self.previous_columns,
+            error=self.findings.error,
+            unsupported=self.findings.unsupported,
+        )
+
+    def index_check(self, dataset: str) -> CheckOutcome:
+        """The dataset's unindexed-incremental-column check (a warning, never blocking)."""
+        return index_outcome(
+            self.source,
+            dataset,
+            self.findings.unindexed,
+            self.schema,
+            traced=self.findings.traced,
             error=self.findings.error,
             unsupported=self.findings.unsupported,
         )
@@ -190,7 +216,8 @@ def read_source(
     """Ask the source's catalog about the query, then land its rows (retried when transient).
 
     The catalog's columns go to `meta.source_columns`, every session to `meta.source_sessions`;
-    an incremental column without an index is logged as a warning.
+    an incremental column without an index is logged as a warning (and becomes the failed,
+    non-blocking check `source_incremental_indexed`: `SourceRead.index_check`).
     """
     name = dataset_source(ctx.client, spec)
     source = ctx.client.sources[name]
@@ -198,12 +225,10 @@ def read_source(
     findings = inspect_source(
         name, spec.name, query.url, query.schema, query.sql, spec.incremental_column, session
     )
-    for column in findings.unindexed:
+    for qualified in findings.unindexed:
         log.warning(
-            "%s: incremental column %s has no index in the source: every incremental load "
-            "scans that table (ask the hospital's DBA for an index)",
-            spec.name,
-            column,
+            "%s",
+            unindexed_warning(name, spec.name, spec.incremental_column, qualified, query.schema),
         )
     previous = previous_source_columns(con, ctx.run_id, name, list(findings.columns))
     write_source_columns(con, ctx.run_id, name, findings.columns)
@@ -216,8 +241,9 @@ def read_source(
         query.batch_rows,
         session,
         source.retry,
+        source.max_rows_per_second,
     )
     attempts = extract_with_retries(con, extraction, protect)
     sessions = ([findings.session] if findings.session else []) + attempts.sessions
     write_sessions(con, ctx.run_id, sessions)
-    return SourceRead(findings, previous, tuple(sessions))
+    return SourceRead(name, query.schema, findings, previous, tuple(sessions))

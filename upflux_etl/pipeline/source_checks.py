@@ -32,7 +32,8 @@ class SourceFindings:
     """What the catalog said about one dataset's query."""
 
     columns: Columns = field(default_factory=dict)
-    unindexed: list[str] = field(default_factory=list)
+    unindexed: list[str] = field(default_factory=list)  # "table.column", no index leads it
+    traced: int = 0  # ERP columns the incremental column comes from (0: lineage unknown)
     session: SourceSession | None = None
     error: str | None = None
     unsupported: str | None = None  # why this source's catalog is not read at all
@@ -68,7 +69,9 @@ def inspect_source(
             tables = source_tables(probe, schema, read)
             found.columns = {t: dict(tables[t].columns) for t in sorted(read) if t in tables}
             indexed = indexed_columns(probe, schema, read)
-        for table, column in sorted(column_sources(sql, dialect, incremental_column)):
+        behind = sorted(column_sources(sql, dialect, incremental_column))
+        found.traced = len(behind)
+        for table, column in behind:
             if (table, column) not in indexed:
                 found.unindexed.append(f"{table}.{column}")
     except SourceError as exc:

@@ -15,6 +15,7 @@ from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetK
 from upflux_etl.catalog.models import ExpectationSpec
 from upflux_etl.quality.outcome import DATASET, ERROR, NOT_APPLICABLE, CheckResult, SuiteOutcome
 from upflux_etl.quality.reconciliation import DESCRIPTION, FIX_HINT, RECONCILIATION_CHECK
+from upflux_etl.quality.source_index import INDEX_CHECK, INDEX_DESCRIPTION, INDEX_FIX
 from upflux_etl.quality.source_schema import DRIFT_CHECK, DRIFT_DESCRIPTION, DRIFT_FIX
 
 NOT_APPLICABLE_TEXT = "Não se aplica nesta carga"
@@ -49,13 +50,17 @@ def reconciliation_spec(asset_key: AssetKey) -> AssetCheckSpec:
 
 
 def source_check_specs(asset_key: AssetKey) -> list[AssetCheckSpec]:
-    """The checks every dataset gets from its source's catalog (schema drift)."""
+    """The checks every dataset gets from its source's catalog (schema drift, index)."""
     return [
         AssetCheckSpec(
-            name=DRIFT_CHECK,
+            name=name,
             asset=asset_key,
-            description=DRIFT_DESCRIPTION,
-            metadata={"level": DATASET, "blocking": False, "fix_hint": DRIFT_FIX},
+            description=description,
+            metadata={"level": DATASET, "blocking": False, "fix_hint": fix},
+        )
+        for name, description, fix in (
+            (DRIFT_CHECK, DRIFT_DESCRIPTION, DRIFT_FIX),
+            (INDEX_CHECK, INDEX_DESCRIPTION, INDEX_FIX),
         )
     ]
 
