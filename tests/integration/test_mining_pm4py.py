@@ -31,8 +31,8 @@ from upflux_etl.settings import Settings, project_root
 
 BILLING = shared_dir()
 BILLING = BILLING / "data" / "hospital_billing" / "hospital_billing.csv.gz"
-FITNESS_CASES = 400  # the billing log's first 400 cases (file order) for the alignments
-TOP_VARIANTS = 300  # the demo log's cases of its 300 most frequent variants, likewise
+FITNESS_CASES = 150  # the billing log's first 150 cases (file order) for the alignments
+TOP_VARIANTS = 100  # the demo log's cases of its 100 most frequent variants, likewise
 
 
 def _mine(*args: str) -> dict:
@@ -119,7 +119,7 @@ def test_demo_event_log_equals_pm4py_against_the_reference_model(tmp_path):
         data_dir=root / "data",
         state_url=f"sqlite:///{root / 'state.sqlite'}",
     )
-    demo = make_demo(settings)
+    demo = make_demo(settings, beds=60, months=4, scale=0.5)
     assert materialize_client(demo).success
     with duckdb.connect(str(demo.warehouse), read_only=True) as con:
         exported = export_event_log(con, read_event_log_sql(project_root()), root / "eventlog")
@@ -158,12 +158,12 @@ def test_demo_event_log_equals_pm4py_against_the_reference_model(tmp_path):
     model = project_root() / "assets" / "reference_models" / "encounter.bpmn"
     payload = _mine(str(exported.parquet), "--model", str(model))
     assert payload["cases"] == exported.cases and payload["events"] == exported.events
-    # pm4py needs minutes for all ~1,200 variants: fitness on the cases of the 300 most
-    # frequent variants (most of the cases), through the same `upflux mine`.
+    # pm4py needs about a second per variant: fitness on the cases of the 100 most frequent
+    # variants (most of the cases), through the same `upflux mine`.
     per_case = events.groupby("case:concept:name", sort=False)["concept:name"].agg(tuple)
     top = per_case.value_counts().head(TOP_VARIANTS).index
     chosen = events[events["case:concept:name"].isin(per_case[per_case.isin(top)].index)]
-    assert chosen["case:concept:name"].nunique() > 0.7 * exported.cases
+    assert chosen["case:concept:name"].nunique() > 0.6 * exported.cases
     subset = root / "subset.parquet"
     chosen.to_parquet(subset, index=False)
     payload = _mine(str(subset), "--model", str(model))
