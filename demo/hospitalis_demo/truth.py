@@ -118,13 +118,8 @@ def census(
         _row("occupancy_rate", horizon.month_starts()[m], "value", p / b * 100.0)
         for m, p, b in zip(months, pdays, bdays, strict=True)
     ]
-    inpatient = (enc["ie_tipo_atendimento"] == codes.INPATIENT) & (enc["ie_situacao"] == "A")
-    first_day = int(horizon.day_index(enc["dt_entrada"][inpatient].min()))
-    data_end = int(horizon.day_index(enc["dt_entrada"][enc["dt_entrada"] != NAT].max()))
-    days = np.arange(first_day, data_end + 1)
-    day_month = horizon.month_of(horizon.t0 + days * DAY)
-    status_map = codes.canonical_map(codes.BED_STATUS)
-    status = np.array([status_map[s] for s in beds["ie_status"]], dtype=object)
+    days, day_month = census_days(horizon, enc)
+    status = canonical_bed_status(beds)
     period_unit = np.array([bed_units.get(int(b)) for b in beds["cd_leito"]], dtype=object)
     unit_map = codes.unit_map()
     move_unit = np.array([unit_map.get(str(s)) for s in moves["cd_setor"]], dtype=object)
@@ -219,7 +214,7 @@ class Exits:
 def inpatient_exits(enc: dict[str, np.ndarray], patients: dict[str, np.ndarray]) -> Exits:
     """Every saida, with its patient's prontuario."""
     discharge_map = codes.canonical_map(codes.DISCHARGE_REASONS)
-    inpatient = (enc["ie_tipo_atendimento"] == codes.INPATIENT) & (enc["ie_situacao"] == "A")
+    inpatient = _inpatient(enc)
     kind = np.array(
         [discharge_map.get(str(c)) if c != NAT else None for c in enc["cd_motivo_alta"]],
         dtype=object,
@@ -240,20 +235,33 @@ def prontuario_of(patient_ids: np.ndarray, patients: dict[str, np.ndarray]) -> n
     return patients["nr_prontuario"][order[np.clip(at, 0, len(order) - 1)]]
 
 
+def _inpatient(enc: dict[str, np.ndarray]) -> np.ndarray:
+    return (enc["ie_tipo_atendimento"] == codes.INPATIENT) & (enc["ie_situacao"] == "A")
+
+
+def census_days(horizon: Horizon, enc: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The census days (first inpatient admission to the data's last entry) and their months."""
+    first_day = int(horizon.day_index(enc["dt_entrada"][_inpatient(enc)].min()))
+    data_end = int(horizon.day_index(enc["dt_entrada"][enc["dt_entrada"] != NAT].max()))
+    days = np.arange(first_day, data_end + 1)
+    return days, horizon.month_of(horizon.t0 + days * DAY)
+
+
+def canonical_bed_status(beds: dict[str, np.ndarray]) -> np.ndarray:
+    """Each bed's status in the canonical vocabulary."""
+    status_map = codes.canonical_map(codes.BED_STATUS)
+    return np.array([status_map[s] for s in beds["ie_status"]], dtype=object)
+
+
 def census_months(
     horizon: Horizon, enc: dict[str, np.ndarray], beds: dict[str, np.ndarray], moves: dict
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per month with census days: its index, patient-days, operational bed-days, days."""
-    inpatient = (enc["ie_tipo_atendimento"] == codes.INPATIENT) & (enc["ie_situacao"] == "A")
-    adm, dis = enc["dt_entrada"][inpatient], enc["dt_alta"][inpatient]
-    first_day = int(horizon.day_index(adm.min()))
-    data_end = int(horizon.day_index(enc["dt_entrada"][enc["dt_entrada"] != NAT].max()))
-    status_map = codes.canonical_map(codes.BED_STATUS)
-    status = np.array([status_map[s] for s in beds["ie_status"]], dtype=object)
-    pd_day = patient_days(adm, dis, horizon)
+    inpatient = _inpatient(enc)
+    pd_day = patient_days(enc["dt_entrada"][inpatient], enc["dt_alta"][inpatient], horizon)
     bd_day = bed_days(
         beds["cd_leito"],
-        status,
+        canonical_bed_status(beds),
         beds["dt_inicio"],
         beds["dt_fim"],
         moves["cd_leito"],
@@ -261,8 +269,7 @@ def census_months(
         moves["dt_saida_leito"],
         horizon,
     )
-    days = np.arange(first_day, data_end + 1)
-    day_month = horizon.month_of(horizon.t0 + days * DAY)
+    days, day_month = census_days(horizon, enc)
     months = np.unique(day_month)
     return (
         months,
@@ -316,10 +323,8 @@ def readmission(
 ) -> list[dict]:
     """readmission_30d: live discharges followed by an urgent admission within 30 days."""
     character = codes.canonical_map(codes.ADMISSION_CHARACTERS)
-    urgent = (
-        (enc["ie_tipo_atendimento"] == codes.INPATIENT)
-        & (enc["ie_situacao"] == "A")
-        & np.array([character.get(str(c)) == "urgent" for c in enc["ie_carater_inter"]])
+    urgent = _inpatient(enc) & np.array(
+        [character.get(str(c)) == "urgent" for c in enc["ie_carater_inter"]]
     )
     admitted_by_patient: dict[int, np.ndarray] = {}
     prontuario = prontuario_of(enc["cd_paciente"][urgent], patients)
