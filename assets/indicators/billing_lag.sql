@@ -7,7 +7,7 @@ with lags as (
         epoch(b.billed_at - e.discharged_at) / 86400.0 as lag_days
     from main.billing as b
     inner join main.encounters as e on b.encounter_id = e.encounter_id
-    where b.billed_at is not null and e.discharged_at is not null
+    where b.billed_at is not null and e.discharged_at is not null and in_periods(b.billed_at)
 ),
 
 quantiles as (

@@ -4,7 +4,7 @@ with waits as (
         cast(date_trunc('month', arrived_at) as date) as period,
         epoch(triage_started_at - arrived_at) / 60.0 as minutes
     from main.er_visits
-    where arrived_at is not null and triage_started_at is not null
+    where arrived_at is not null and triage_started_at is not null and in_periods(arrived_at)
 ),
 
 quantiles as (

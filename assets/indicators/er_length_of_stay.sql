@@ -5,7 +5,7 @@ with stays as (
         cast(date_trunc('month', arrived_at) as date) as period,
         epoch(left_at - arrived_at) / 60.0 as minutes
     from main.er_visits
-    where arrived_at is not null and left_at is not null
+    where arrived_at is not null and left_at is not null and in_periods(arrived_at)
 ),
 
 quantiles as (

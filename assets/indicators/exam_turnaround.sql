@@ -6,7 +6,7 @@ with turnaround as (
         priority,
         epoch(resulted_at - ordered_at) / 60.0 as minutes
     from main.exams
-    where ordered_at is not null and resulted_at is not null
+    where ordered_at is not null and resulted_at is not null and in_periods(ordered_at)
 ),
 
 quantiles as (
