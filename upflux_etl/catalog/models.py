@@ -492,8 +492,9 @@ class PeriodRowsSpec(Strict):
 
 
 class PeriodBoundSpec(Strict):
-    """A column bounding the months an indicator reports (the census runs from the first
-    admission to the last): months between its old and new first (or last) month are reached.
+    """A column bounding the months an indicator reports, e.g. the census's first admission.
+
+    When its first (or last) value moves, the months between the old and new place are reached.
     """
 
     dataset: str
