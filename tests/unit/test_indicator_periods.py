@@ -122,7 +122,7 @@ def test_a_moved_stay_reaches_its_old_and_new_months_and_an_open_one_every_later
     spec = catalog.indicators["average_length_of_stay"]
     attach_published(con, str(published))
     try:
-        changes = {"encounters": changed_rows(con, "encounters")}
+        changes = {"encounters": changed_rows(con, "encounters", ["encounter_id"], "b")}
         assert changes["encounters"] is not None
         touched = touched_months(con, spec, changes)
         readmission = touched_months(con, catalog.indicators["readmission_30d"], changes)

@@ -3,7 +3,7 @@
 A load's changed rows are the difference between the dataset as published (the warehouse the
 run's build was copied from, attached read-only) and the dataset in the build after the load:
 rows merged, released from quarantine, tombstoned or excluded alike, each seen before and after
-its change; rows extracted again unchanged are no change. The difference is kept once per run
+its change; rows extracted again unchanged are no change (`changed_rows`). The difference is kept once per run
 and dataset in the build (`staging._changed_<dataset>`, dropped at publication). Each indicator's
 `periods` (catalog/models.py `PeriodsSpec`) turns those rows into months; a changed bound (the
 census's first or last day) adds the months between its old and new place.
@@ -104,11 +104,17 @@ def detach_published(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"detach {PUBLISHED}")
 
 
-def changed_rows(con: duckdb.DuckDBPyConnection, dataset: str) -> str | None:
+def changed_rows(
+    con: duckdb.DuckDBPyConnection, dataset: str, keys: list[str], load_id: str
+) -> str | None:
     """A build table of `dataset`'s changed rows (before and after images), made once per run.
 
-    None when the change cannot be told row by row: the dataset is new to the warehouse, or its
-    columns changed (every month is then touched).
+    Every row this load wrote carries its load id (`_load_id`: merged or released from the
+    quarantine); every other row the build lacks was removed (tombstoned, excluded, or replaced
+    by a quarantined version). So the difference reads the load's own rows, the published rows
+    of their keys, and the keys alone of the rest: not both whole tables. A row extracted
+    again unchanged is no change. None when the change cannot be told row by row: the dataset
+    is new to the warehouse, or its columns changed (every month is then touched).
     """
     table = f'staging."_changed_{dataset}"'
     if has_table(con, "staging", f"_changed_{dataset}"):
@@ -118,13 +124,27 @@ def changed_rows(con: duckdb.DuckDBPyConnection, dataset: str) -> str | None:
     if not old or old != new:
         return None
     cols = ", ".join(f'"{c}"' for c, _ in new)
-    before = f'select {cols} from {PUBLISHED}.main."{dataset}"'
-    after = f'select {cols} from main."{dataset}"'
+    written = " and ".join(f'p."{k}" = w."{k}"' for k in keys)
+    match = " and ".join(f'p."{k}" = b."{k}"' for k in keys)
+    published = f'{PUBLISHED}.main."{dataset}"'
     con.execute(
-        f"create table {table} as "
-        f"select * from ({before} except all {after}) "
-        f"union all select * from ({after} except all {before})"
+        f'create temp table _written as select {cols} from main."{dataset}" where _load_id = ?',
+        [load_id],
     )
+    try:
+        before = (
+            f"select {cols} from {published} as p "
+            f"where exists (select 1 from _written as w where {written}) "
+            f"union all select {cols} from {published} as p "
+            f'where not exists (select 1 from main."{dataset}" as b where {match})'
+        )
+        con.execute(
+            f"create table {table} as with before as ({before}) "
+            "select * from (select * from before except all select * from _written) "
+            "union all select * from (select * from _written except all select * from before)"
+        )
+    finally:
+        con.execute("drop table _written")
     return table
 
 

@@ -125,7 +125,8 @@ def _plan(
             return every_month("the published warehouse is not the one this load built on")
         changes = {}
         for rows in spec.periods.rows:
-            table = changed_rows(con, rows.dataset)
+            keys = ctx.dataset(rows.dataset).primary_key
+            table = changed_rows(con, rows.dataset, keys, ctx.run_id)
             if table is None:
                 return every_month(f"dataset {rows.dataset} is new or changed its columns")
             changes[rows.dataset] = table
