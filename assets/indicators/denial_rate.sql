@@ -8,7 +8,7 @@ with billed as (
         coalesce(amount_denied, 0) as amount_denied,
         coalesce(nullif(trim(denial_reason), ''), 'sem_codigo') as reason
     from main.billing
-    where billed_at is not null
+    where billed_at is not null and in_periods(billed_at)
 ),
 
 monthly as (

@@ -1,29 +1,21 @@
 -- porta-triagem: median and p90 minutes from arrival to triage start, month of arrival.
-with waits as (
+-- waits is read by name by p50_p90 (assets/macros/measures.sql)
+with waits as (  -- noqa: ST03
     select
         cast(date_trunc('month', arrived_at) as date) as period,
-        epoch(triage_started_at - arrived_at) / 60.0 as minutes
+        '{}' as dimensions,
+        epoch(triage_started_at - arrived_at) / 60.0 as value
     from main.er_visits
-    where arrived_at is not null and triage_started_at is not null
-),
-
-quantiles as (
-    select
-        period,
-        quantile_cont(minutes, 0.5) as p50,
-        quantile_cont(minutes, 0.9) as p90
-    from waits
-    group by period
+    where arrived_at is not null and triage_started_at is not null and in_periods(arrived_at)
 ),
 
 final as (
     select
-        q.period,
-        '{}' as dimensions,
-        m.measure,
-        m.value
-    from quantiles as q
-    cross join lateral (values ('p50', q.p50), ('p90', q.p90)) as m (measure, value)
+        period,
+        dimensions,
+        measure,
+        value
+    from p50_p90('waits')
 )
 
 select * from final

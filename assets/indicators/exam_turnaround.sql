@@ -1,33 +1,21 @@
 -- TAT de exames: p50 and p90 minutes from order to result, by kind and priority, month of order.
-with turnaround as (
+-- turnaround is read by name by p50_p90 (assets/macros/measures.sql)
+with turnaround as (  -- noqa: ST03
     select
         cast(date_trunc('month', ordered_at) as date) as period,
-        exam_kind,
-        priority,
-        epoch(resulted_at - ordered_at) / 60.0 as minutes
+        cast(json_object('kind', exam_kind, 'priority', priority) as varchar) as dimensions,
+        epoch(resulted_at - ordered_at) / 60.0 as value
     from main.exams
-    where ordered_at is not null and resulted_at is not null
-),
-
-quantiles as (
-    select
-        period,
-        exam_kind,
-        priority,
-        quantile_cont(minutes, 0.5) as p50,
-        quantile_cont(minutes, 0.9) as p90
-    from turnaround
-    group by all
+    where ordered_at is not null and resulted_at is not null and in_periods(ordered_at)
 ),
 
 final as (
     select
-        q.period,
-        cast(json_object('kind', q.exam_kind, 'priority', q.priority) as varchar) as dimensions,
-        m.measure,
-        m.value
-    from quantiles as q
-    cross join lateral (values ('p50', q.p50), ('p90', q.p90)) as m (measure, value)
+        period,
+        dimensions,
+        measure,
+        value
+    from p50_p90('turnaround')
 )
 
 select * from final

@@ -3,16 +3,24 @@
 -- rooms were open x 100, per month. Open minutes: each room's opening hours of the schedule
 -- period covering the day, for every day from the first scheduled surgery to the last day of
 -- data (the latest admission date, as the census).
-with bounds as (
+with all_bounds as (
     select
         (select min(cast(scheduled_start as date)) from main.surgeries) as first_day,
-        (select max(cast(admitted_at as date)) from main.encounters) as last_day
+        (select max(cast(admitted_at as date)) from main.encounters) + 1 as end_day
+),
+
+-- the days of the months computed (_periods.sql); if(), not greatest(): an empty bound stays
+bounds as (
+    select
+        if(first_day < period_from(), period_from(), first_day) as first_day,
+        if(end_day > period_to(), period_to(), end_day) as end_day
+    from all_bounds
 ),
 
 days as (
     select cast(r.d as date) as day
     from bounds as b
-    cross join range(b.first_day, b.last_day + 1, interval 1 day) as r (d)
+    cross join range(b.first_day, b.end_day, interval 1 day) as r (d)
 ),
 
 open_minutes as (
@@ -31,7 +39,11 @@ used_minutes as (
         cast(date_trunc('month', in_room_at) as date) as period,
         sum(epoch(out_of_room_at - in_room_at) / 60.0) as minutes
     from main.surgeries
-    where status = 'realizada' and in_room_at is not null and out_of_room_at is not null
+    where
+        status = 'realizada'
+        and in_room_at is not null
+        and out_of_room_at is not null
+        and in_periods(in_room_at)
     group by 1
 ),
 

@@ -6,6 +6,7 @@ with monthly as (
         count(*) as scheduled,
         count(*) filter (where status = 'cancelada') as cancelled
     from main.surgeries
+    where in_periods(scheduled_start)
     group by 1
 ),
 

@@ -11,7 +11,10 @@ with waits as (
         t.target_minutes
     from main.er_visits as v
     left join triage_targets as t on v.triage_colour = t.colour
-    where v.triage_ended_at is not null and v.first_medical_contact_at is not null
+    where
+        v.triage_ended_at is not null
+        and v.first_medical_contact_at is not null
+        and in_periods(v.arrived_at)
 ),
 
 by_colour as (

@@ -1,8 +1,10 @@
 -- The midnight census of the hospital census standard (Portaria SAS/MS 312/2002), shared by
 -- every census-based indicator. Days are cut in the hospital's zone (the session TimeZone);
--- census days run from the first inpatient admission to the last admission of any kind.
+-- census days run from the first inpatient admission to the last admission of any kind. Only
+-- the days of the months computed (period_from, period_to: _periods.sql) and the stays
+-- reaching them are read.
 create or replace temp macro census_days() as table
-    with inpatient as (
+    with all_inpatient as (
         select
             admitted_at,
             discharged_at
@@ -10,15 +12,36 @@ create or replace temp macro census_days() as table
         where encounter_type = 'inpatient' and status = 'active' and admitted_at is not null
     ),
 
+    inpatient as (
+        select
+            admitted_at,
+            discharged_at
+        from all_inpatient
+        where
+            admitted_at < period_to()
+            and (discharged_at is null or discharged_at >= period_from())
+    ),
+
+    all_bounds as (
+        select
+            (select min(cast(admitted_at as date)) from all_inpatient) as first_day,
+            (select max(cast(admitted_at as date)) from main.encounters) + 1 as end_day
+    ),
+
+    -- if(), not greatest()/least(): those skip an empty bound (no inpatient at all)
+    bounds as (
+        select
+            if(first_day < period_from(), period_from(), first_day) as first_day,
+            if(end_day > period_to(), period_to(), end_day) as end_day
+        from all_bounds
+    ),
+
     days as (
         select
             cast(r.d as date) as day,
             cast(cast(r.d as date) + 1 as timestamptz) as census_at
-        from range(
-            (select min(cast(admitted_at as date)) from inpatient),
-            (select max(cast(admitted_at as date)) from main.encounters) + 1,
-            interval 1 day
-        ) as r (d)
+        from bounds as b
+        cross join range(b.first_day, b.end_day, interval 1 day) as r (d)
     ),
 
     present as (

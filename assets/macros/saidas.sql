@@ -1,7 +1,7 @@
 -- Saidas (Portaria SAS/MS 312/2002): active inpatient encounters that left the hospital by
 -- discharge (alta), death (obito) or transfer to another hospital (transferencia externa),
 -- with the month of their exit cut in the hospital's zone (the session TimeZone). Shared by
--- length of stay, bed turnover, mortality and readmission.
+-- length of stay, bed turnover, mortality and readmission. Only exits in the months computed.
 create or replace temp macro saidas() as table
     with exits as (
         select
@@ -18,6 +18,7 @@ create or replace temp macro saidas() as table
             and admitted_at is not null
             and discharged_at is not null
             and discharge_type in ('alta', 'obito', 'transferencia_externa')
+            and in_periods(discharged_at)
     ),
 
     final as (

@@ -482,6 +482,48 @@ class CoverageSpec(Strict):
     where: str = "true"
 
 
+class PeriodRowsSpec(Strict):
+    """Which months a changed row of `dataset` reaches, for an indicator.
+
+    `columns` is one timestamp (the row reaches its month) or two (a span: every month from the
+    first to the second; an empty second column means still open, every later month). A row
+    whose first column is empty reaches no month. `look_back_days` reaches that many days
+    earlier too (readmission: an admission reaches the discharges of the 30 days before it).
+    With `through`, the months are those of the rows of dataset `through` sharing `key` with
+    the changed row (`columns` are then `through`'s: an encounter reaches its accounts' months).
+    """
+
+    dataset: str
+    columns: list[str] = Field(min_length=1, max_length=2)
+    look_back_days: int = Field(default=0, ge=0)
+    through: str | None = None
+    key: str | None = None
+
+    @model_validator(mode="after")
+    def _through_has_key(self) -> PeriodRowsSpec:
+        if (self.through is None) != (self.key is None):
+            raise ValueError("through and key go together")
+        return self
+
+
+class PeriodBoundSpec(Strict):
+    """A column bounding the months an indicator reports, e.g. the census's first admission.
+
+    When its first (or last) value moves, the months between the old and new place are reached.
+    """
+
+    dataset: str
+    column: str
+    where: str = "true"
+
+
+class PeriodsSpec(Strict):
+    """How an indicator's months depend on rows: what an incremental load recomputes."""
+
+    rows: list[PeriodRowsSpec] = Field(min_length=1)
+    bounds: list[PeriodBoundSpec] = []
+
+
 class IndicatorSetItem(Strict):
     """One indicator of an external set: computable from the canonical datasets or not, why."""
 
@@ -516,5 +558,7 @@ class IndicatorSpec(Strict):
     depends_on: list[str]
     reference: str = ""
     coverage: CoverageSpec
+    # None: every load recomputes every month.
+    periods: PeriodsSpec | None = None
     edge_cases: list[str] = []
     sql: str = Field(default="", exclude=True)

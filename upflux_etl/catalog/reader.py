@@ -148,6 +148,7 @@ def read_indicators(
                         f"depends_on.{i}", unknown("dataset", dataset, canonical.datasets)
                     )
             _check_coverage(spec, canonical, doc)
+            _check_periods(spec, canonical, doc)
             sql = read_sql(path.with_suffix(".sql"), doc, "")
         except ConfigError as exc:
             problems.add(exc)
@@ -190,6 +191,35 @@ def _check_coverage(spec: IndicatorSpec, canonical: CanonicalModel, doc: YamlDoc
         if column not in columns:
             where = "coverage.period_column" if i == 0 else f"coverage.columns.{i - 1}"
             raise doc.error(where, unknown("column", column, columns))
+
+
+def _check_periods(spec: IndicatorSpec, canonical: CanonicalModel, doc: YamlDoc) -> None:
+    """An indicator's periods name its datasets and real columns of them."""
+    if spec.periods is None:
+        return
+
+    def dataset(where: str, name: str) -> dict:
+        if name not in spec.depends_on:
+            raise doc.error(where, f"{name!r} is not in depends_on")
+        return canonical.datasets[name].columns
+
+    def column(where: str, name: str, columns: dict, of: str) -> None:
+        if name not in columns:
+            raise doc.error(where, unknown(f"column of {of}", name, columns))
+
+    for i, rows in enumerate(spec.periods.rows):
+        at = f"periods.rows.{i}"
+        own = dataset(f"{at}.dataset", rows.dataset)
+        reached, of = own, rows.dataset
+        if rows.through is not None and rows.key is not None:
+            reached, of = dataset(f"{at}.through", rows.through), rows.through
+            column(f"{at}.key", rows.key, own, rows.dataset)
+            column(f"{at}.key", rows.key, reached, rows.through)
+        for j, name in enumerate(rows.columns):
+            column(f"{at}.columns.{j}", name, reached, of)
+    for i, bound in enumerate(spec.periods.bounds):
+        at = f"periods.bounds.{i}"
+        column(f"{at}.column", bound.column, dataset(f"{at}.dataset", bound.dataset), bound.dataset)
 
 
 def read_macros(root: Path) -> tuple[str, ...]:

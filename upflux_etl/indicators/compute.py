@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import duckdb
 import pyarrow as pa
 
@@ -41,6 +43,21 @@ def register_parameters(con: duckdb.DuckDBPyConnection, triage: TriageSpec) -> N
         con.execute("create or replace temp table triage_targets as select * from _triage_targets")
     finally:
         con.unregister("_triage_targets")
+
+
+def set_periods(
+    con: duckdb.DuckDBPyConnection, first: dt.date | None = None, end: dt.date | None = None
+) -> None:
+    """Restrict the indicators' SQL to the months from `first` to before `end` (`_periods.sql`).
+
+    Both None (the default): every month. `end` None alone: every month from `first` on.
+    """
+    if first is None and end is None:
+        con.execute("set variable upflux_period_from = null")
+        con.execute("set variable upflux_period_to = null")
+        return
+    con.execute("set variable upflux_period_from = ?", [first or dt.date.min])
+    con.execute("set variable upflux_period_to = ?", [end or dt.date.max])
 
 
 def compute_coverage(con: duckdb.DuckDBPyConnection, spec: IndicatorSpec) -> pa.Table:

@@ -1,34 +1,154 @@
-"""The indicator step: one indicator computed on the run's build, its values kept there."""
+"""The indicator step: one indicator computed on the run's build, its values kept there.
+
+An incremental load recomputes only the months its changed rows reach (`indicators/periods.py`)
+and carries the other months' values from the load before; a full load, the first load, an
+indicator the load before did not compute or whose definition changed since recompute every
+month. `meta.indicator_runs` keeps which months each load recomputed, and why.
+"""
 
 from __future__ import annotations
 
 import logging
 
+import duckdb
+import pyarrow as pa
+
+from upflux_etl.catalog.models import IndicatorSpec
 from upflux_etl.indicators.compute import (
     compute_coverage,
     compute_indicator,
     create_macros,
     register_parameters,
+    set_periods,
+)
+from upflux_etl.indicators.periods import (
+    PUBLISHED,
+    Touched,
+    attach_published,
+    changed_rows,
+    definition_hash,
+    detach_published,
+    touched_months,
 )
 from upflux_etl.pipeline.context import LoadContext
 from upflux_etl.warehouse.build import build_connection
+from upflux_etl.warehouse.files import scalar
 from upflux_etl.warehouse.meta.indicators import (
+    IndicatorRun,
+    carry_indicator_values,
+    read_indicator_run,
     write_indicator_coverage,
+    write_indicator_run,
     write_indicator_values,
 )
+from upflux_etl.warehouse.meta.loads import base_version, last_published
 
 log = logging.getLogger("upflux.pipeline")
 
 
 def compute_indicator_step(ctx: LoadContext, name: str) -> int:
-    """Compute one indicator on the run's build; returns how many values it produced."""
+    """Compute one indicator on the run's build; returns how many values it holds now."""
     spec = ctx.catalog.indicators[name]
+    definition = definition_hash(spec, ctx.catalog.macros, ctx.client.timezone, ctx.client.triage)
     with build_connection(ctx) as con:
         create_macros(con, ctx.catalog.macros)
         register_parameters(con, ctx.client.triage)
-        values = compute_indicator(con, spec)
-        count = write_indicator_values(con, ctx.run_id, spec.name, spec.unit, values)
+        run, previous = _plan(ctx, con, spec, definition)
+        if previous is None:
+            set_periods(con)
+            count = write_indicator_values(
+                con, ctx.run_id, spec.name, spec.unit, compute_indicator(con, spec)
+            )
+        else:
+            touched = Touched(frozenset(run.months), run.from_month)
+            values = _touched_values(con, spec, touched)
+            count = write_indicator_values(con, ctx.run_id, spec.name, spec.unit, values)
+            count += carry_indicator_values(con, run, previous, spec.unit)
+        set_periods(con)
+        write_indicator_run(con, run)
         write_indicator_coverage(con, ctx.run_id, spec.name, compute_coverage(con, spec))
         con.execute("checkpoint")
-        log.info("indicator %s: %d values", name, count)
+        log.info("indicator %s: %d values (%s)", name, count, _described(run))
     return count
+
+
+def _touched_values(
+    con: duckdb.DuckDBPyConnection, spec: IndicatorSpec, touched: Touched
+) -> pa.Table:
+    """The indicator's values of the touched months only (none when nothing was touched)."""
+    if touched.empty:
+        return _no_values()
+    set_periods(con, *touched.bounds())
+    values = compute_indicator(con, spec)
+    keep = [p is not None and touched.covers(p) for p in values.column("period").to_pylist()]
+    return values.filter(pa.array(keep, pa.bool_()))
+
+
+def _no_values() -> pa.Table:
+    return pa.table(
+        {
+            "period": pa.array([], pa.date32()),
+            "dimensions": pa.array([], pa.string()),
+            "measure": pa.array([], pa.string()),
+            "value": pa.array([], pa.float64()),
+        }
+    )
+
+
+def _plan(
+    ctx: LoadContext, con: duckdb.DuckDBPyConnection, spec: IndicatorSpec, definition: str
+) -> tuple[IndicatorRun, str | None]:
+    """What this load recomputes, and the load whose values it carries (None: every month)."""
+
+    def every_month(reason: str) -> tuple[IndicatorRun, None]:
+        return IndicatorRun(ctx.run_id, spec.name, definition, "all", reason), None
+
+    if ctx.full:
+        return every_month("full load")
+    if spec.periods is None:
+        return every_month("the indicator declares no periods")
+    previous = last_published(con)
+    if previous is None or not ctx.files.published.exists():
+        return every_month("first load")
+    before = read_indicator_run(con, previous.load_id, spec.name)
+    if before is None:
+        return every_month(f"load {previous.load_id} did not record this indicator")
+    if before.definition != definition:
+        return every_month("definition changed")
+    attach_published(con, str(ctx.files.published))
+    try:
+        version = scalar(
+            con,
+            f"select version from {PUBLISHED}.meta.publication order by published_at desc limit 1",
+        )
+        if version != base_version(con, ctx.run_id):
+            return every_month("the published warehouse is not the one this load built on")
+        changes = {}
+        for rows in spec.periods.rows:
+            keys = ctx.dataset(rows.dataset).primary_key
+            table = changed_rows(con, rows.dataset, keys, ctx.run_id)
+            if table is None:
+                return every_month(f"dataset {rows.dataset} is new or changed its columns")
+            changes[rows.dataset] = table
+        touched = touched_months(con, spec, changes)
+    finally:
+        detach_published(con)
+    run = IndicatorRun(
+        ctx.run_id,
+        spec.name,
+        definition,
+        "touched",
+        "incremental load",
+        tuple(sorted(touched.months)),
+        touched.open_from,
+    )
+    return run, previous.load_id
+
+
+def _described(run: IndicatorRun) -> str:
+    if run.recomputed == "all":
+        return f"every month: {run.reason}"
+    months = [m.strftime("%Y-%m") for m in run.months]
+    if run.from_month:
+        months.append(f"{run.from_month:%Y-%m} on")
+    return "months " + (", ".join(months) if months else "none") + " recomputed"

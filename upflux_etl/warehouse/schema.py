@@ -36,6 +36,9 @@ create table if not exists meta.indicator_values (
     value double, unit varchar);
 create table if not exists meta.indicator_coverage (
     load_id varchar, indicator varchar, period date, rows bigint, covered bigint);
+create table if not exists meta.indicator_runs (
+    load_id varchar, indicator varchar, definition varchar, recomputed varchar, reason varchar,
+    months date[], from_month date);
 create table if not exists meta.watermarks (
     dataset varchar primary key, column_name varchar, value varchar);
 create table if not exists meta.publication (
@@ -69,7 +72,7 @@ create table if not exists meta.source_columns (
 # `meta.schema_version` existed (commit 541f13c and earlier). Additive changes (a table, a
 # column) go into `META_DDL` with `if not exists`; a change that must transform data goes into
 # `MIGRATIONS` under the version it leads to. Bump `SCHEMA_VERSION` with either.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     # 1 -> 2: meta.indicator_coverage and meta.schema_version (both in META_DDL); nothing to
     # transform.
@@ -81,6 +84,9 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     # and meta.source_columns; meta.check_results status, observed, expected (all in
     # META_DDL); older rows keep a null status, read as derived from passed/error.
     3: (),
+    # 3 -> 4: meta.indicator_runs (in META_DDL): which months each load recomputed. A warehouse
+    # without it recomputes every month on its next load.
+    4: (),
 }
 
 

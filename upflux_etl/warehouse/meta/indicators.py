@@ -1,8 +1,12 @@
-"""`meta.indicator_values`: the values each indicator's SQL computed on a load."""
+"""`meta.indicator_values`: the values each indicator's SQL computed on a load.
+
+And `meta.indicator_runs`: which months each load recomputed, under which definition.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
@@ -45,6 +49,78 @@ def write_indicator_values(
         "select count(*) from meta.indicator_values where load_id = ? and indicator = ?",
         [load_id, indicator],
     )
+
+
+@dataclass(frozen=True)
+class IndicatorRun:
+    """How one load computed one indicator (`meta.indicator_runs`).
+
+    `recomputed` is "all" (every month; `reason` says why) or "touched" (`months`, and every
+    month from `from_month` on when set; the other months' values carried from the load before).
+    """
+
+    load_id: str
+    indicator: str
+    definition: str
+    recomputed: str
+    reason: str
+    months: tuple[dt.date, ...] = ()
+    from_month: dt.date | None = None
+
+
+def write_indicator_run(con: duckdb.DuckDBPyConnection, run: IndicatorRun) -> None:
+    """Replace one indicator's record of `run.load_id`."""
+    con.execute(
+        "delete from meta.indicator_runs where load_id = ? and indicator = ?",
+        [run.load_id, run.indicator],
+    )
+    con.execute(
+        "insert into meta.indicator_runs values (?, ?, ?, ?, ?, ?, ?)",
+        [
+            run.load_id,
+            run.indicator,
+            run.definition,
+            run.recomputed,
+            run.reason,
+            list(run.months),
+            run.from_month,
+        ],
+    )
+
+
+def read_indicator_run(
+    con: duckdb.DuckDBPyConnection, load_id: str, indicator: str
+) -> IndicatorRun | None:
+    """One indicator's record of `load_id` (None: not computed then, or an older warehouse)."""
+    if not has_table(con, "meta", "indicator_runs"):
+        return None
+    rows = con.execute(
+        "select load_id, indicator, definition, recomputed, reason, months, from_month "
+        "from meta.indicator_runs where load_id = ? and indicator = ?",
+        [load_id, indicator],
+    ).fetchall()
+    if not rows:
+        return None
+    load, name, definition, recomputed, reason, months, from_month = rows[0]
+    return IndicatorRun(load, name, definition, recomputed, reason, tuple(months or ()), from_month)
+
+
+def carry_indicator_values(
+    con: duckdb.DuckDBPyConnection, run: IndicatorRun, previous: str, unit: str
+) -> int:
+    """Copy `previous`'s values of the months `run` did not recompute into `run.load_id`.
+
+    Returns how many values were carried.
+    """
+    before = scalar(con, "select count(*) from meta.indicator_values")
+    con.execute(
+        "insert into meta.indicator_values "
+        "select ?, indicator, period, dimensions, measure, value, ? from meta.indicator_values "
+        "where load_id = ? and indicator = ? and (period is null or not ("
+        "list_contains(?::date[], period) or coalesce(period >= ?::date, false)))",
+        [run.load_id, unit, previous, run.indicator, list(run.months), run.from_month],
+    )
+    return int(scalar(con, "select count(*) from meta.indicator_values")) - int(before)
 
 
 def write_indicator_coverage(
