@@ -26,7 +26,6 @@ from upflux_etl.pipeline.exclusions import exclusion_for
 from upflux_etl.pipeline.extraction import read_source
 from upflux_etl.pipeline.keys import ensure_key_continuity
 from upflux_etl.pipeline.reconcile import reconcile
-from upflux_etl.quality.gx_bridge import run_suite
 from upflux_etl.quality.outcome import SuiteOutcome
 from upflux_etl.quality.reconciliation import reconciliation_outcome, with_check
 from upflux_etl.quality.sql_suite import SqlSuiteInput, run_sql_suite
@@ -260,9 +259,6 @@ def _formats(ctx: LoadContext, name: str) -> dict[str, str]:
 
 
 def _validate(con: duckdb.DuckDBPyConnection, ctx: LoadContext, spec: DatasetSpec) -> SuiteOutcome:
-    # Imported here: Great Expectations takes seconds to import, and `upflux connect-test`
-    # (which reuses `source_query`) must answer within seconds.
-
     expectations = client_checks(ctx.client, ctx.catalog, spec.name)
     wanted = {e.value_set_from for e in expectations if e.value_set_from}
     where = SqlSuiteInput(
@@ -281,6 +277,8 @@ def _gx_fallback(
     expectations: list[ExpectationSpec],
 ) -> SuiteOutcome:
     """Great Expectations on a frame, for the expectations SQL does not compile (none today)."""
+    from upflux_etl.quality.gx_bridge import run_suite  # GX's engine, only when needed
+
     wanted = {e.value_set_from for e in expectations if e.value_set_from}
     value_sets = {ref: _value_set(con, ref) for ref in wanted}
     frame = con.sql(f'select * from staging."{spec.name}"').df().set_index("_row_id", drop=False)
