@@ -32,16 +32,29 @@ class HistoryPlan:
     period: str
     periods: list[HistoryWindow]
     published: list[PublishedPeriod]
+    # The end asked for (--until); None: today, and a history already run to its last
+    # period is over (the nightly has taken over).
+    until: dt.date | None = None
+
+    @property
+    def over(self) -> bool:
+        """Whether a last period was published and no later end is asked for."""
+        ends = [p.end for p in self.published if p.number == p.total]
+        return bool(ends) and (self.until is None or self.until.isoformat() <= max(ends))
 
     @property
     def finished(self) -> bool:
-        """Whether the history's last period was published (the nightly has taken over)."""
-        return any(p.number == p.total for p in self.published)
+        """Whether nothing is left to load."""
+        return not self.pending
 
     @property
     def pending(self) -> list[HistoryWindow]:
-        """The periods still to load, from the first one not published."""
-        if self.finished:
+        """The periods still to load, from the first one not published.
+
+        A later `until` extends a history: its periods already published keep their number
+        and start, and the first new period reads from the watermark where the last one ended.
+        """
+        if self.over:
             return []
         done = {(p.number, p.start) for p in self.published}
         for i, window in enumerate(self.periods):
@@ -98,8 +111,7 @@ def plan_history(
     Raises:
         ValueError: an unknown period or `since` not before `until`.
     """
-    until = until or dt.datetime.now(client.zone).date()
-    periods = plan_periods(since, period, until)
+    periods = plan_periods(since, period, until or dt.datetime.now(client.zone).date())
     published: list[PublishedPeriod] = []
     path = WarehouseFiles(settings.client_dir(client.slug)).published
     if path.exists():
@@ -108,7 +120,7 @@ def plan_history(
             published = published_periods(con, since.isoformat(), period)
         finally:
             con.close()
-    return HistoryPlan(since, period, periods, published)
+    return HistoryPlan(since, period, periods, published, until)
 
 
 def run_history(

@@ -12,6 +12,7 @@ from tests.support.demo import write_demo_client
 from upflux_etl.catalog.models import DatasetSpec
 from upflux_etl.cli.main import app
 from upflux_etl.extract.sql import window_query
+from upflux_etl.history import HistoryPlan
 from upflux_etl.pipeline.history import (
     Extraction,
     HistoryWindow,
@@ -20,7 +21,7 @@ from upflux_etl.pipeline.history import (
     plan_periods,
     watermark_after,
 )
-from upflux_etl.warehouse.meta.history import published_periods
+from upflux_etl.warehouse.meta.history import PublishedPeriod, published_periods
 from upflux_etl.warehouse.schema import SCHEMA_VERSION, ensure_schema, schema_version
 
 
@@ -105,6 +106,28 @@ def test_the_window_is_written_for_the_source():
     )
     assert "updated_at >= '2024-01-01'" in lite and "updated_at < '2024-02-01'" in lite
     assert "1 = 0" in window_query(sql, "postgres", "updated_at", "postgres", empty=True)
+
+
+def published(windows: list[HistoryWindow]) -> list[PublishedPeriod]:
+    return [PublishedPeriod(w.number, w.total, w.start, w.end, f"load{w.number}") for w in windows]
+
+
+def test_a_history_resumes_at_its_first_unpublished_period_and_ends_once():
+    since = dt.date(2024, 1, 1)
+    periods = plan_periods(since, "month", dt.date(2024, 4, 1))
+    failed = HistoryPlan(since, "month", periods, published(periods[:1]))
+    assert [w.number for w in failed.pending] == [2, 3] and not failed.finished
+    # Done: the same command (today as the end) and an earlier --until load nothing.
+    done = published(periods)
+    later = plan_periods(since, "month", dt.date(2024, 5, 20))
+    assert HistoryPlan(since, "month", later, done).finished
+    assert HistoryPlan(since, "month", periods, done, dt.date(2024, 4, 1)).pending == []
+    # A later --until extends it: the new periods only.
+    extended = HistoryPlan(since, "month", later, done, dt.date(2024, 5, 20))
+    assert [(w.number, w.start, w.end) for w in extended.pending] == [
+        (4, "2024-04-01", "2024-05-01"),
+        (5, "2024-05-01", "2024-05-20"),
+    ]
 
 
 def test_a_version_3_warehouse_gains_meta_history(tmp_path):

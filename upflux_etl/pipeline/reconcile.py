@@ -1,12 +1,10 @@
 """Reconciliation with the source: its whole total, counted at every load, against the build.
 
-(A period of a historical load counts the rows of the history's window so far,
-`pipeline/history.py`.)
-
 The dataset's query without its incremental window is wrapped in a `select count(*)`, translated
 like the extraction query, and run read-only. The warehouse's side counts what the build holds
 now (`warehouse/holdings.py`). Both are kept in `meta.reconciliation`; a difference fails the
-`source_reconciled` check of the dataset.
+`source_reconciled` check of the dataset. A period of a historical load counts the source's
+rows of the history so far instead ([since, period end), `pipeline/history.py`).
 """
 
 from __future__ import annotations
