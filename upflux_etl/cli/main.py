@@ -297,7 +297,10 @@ def _run_history(
             )
         except RunInterrupted as exc:
             errors.print(
-                f"[bold red]interrupted:[/] {escape(str(exc))}", markup=True, soft_wrap=True
+                f"[bold red]interrupted:[/] {escape(str(exc))}. Rode o mesmo comando para "
+                "retomar deste período.",
+                markup=True,
+                soft_wrap=True,
             )
             raise typer.Exit(130) from None
     if outcome.result is not None:
