@@ -13,10 +13,11 @@ from dagster._core.utils import make_new_run_id
 from upflux_etl.catalog.errors import ConfigError
 from upflux_etl.catalog.models import slugify
 from upflux_etl.definitions import build_definitions
-from upflux_etl.definitions.dagster_run import FULL_TAG, ROTATE_KEY_TAG
+from upflux_etl.definitions.dagster_run import FULL_TAG, HISTORY_TAG, ROTATE_KEY_TAG
 from upflux_etl.definitions.failures import RunFailure, record_failure, run_failure
 from upflux_etl.definitions.writer import clear_dead_runs
 from upflux_etl.instance import dagster_home
+from upflux_etl.pipeline.history import HistoryWindow
 from upflux_etl.run_history import LAUNCHED_BY_TAG, USER_TAG
 from upflux_etl.settings import Settings
 from upflux_etl.warehouse.build import discard_build
@@ -56,12 +57,14 @@ def run_client(
     full: bool,
     instance: dg.DagsterInstance | None = None,
     rotate_key: bool = False,
+    history: HistoryWindow | None = None,
 ):
     """Execute `<client>__nightly` in process; returns the ExecuteInProcessResult.
 
     The hospital's writer lock is taken before the run starts (waiting up to
     `settings.writer_wait_s`): a second load of the hospital stops here, before any work.
     `rotate_key` (with `full`) re-pseudonymises everything with a new key (pipeline/keys.py).
+    `history`: the load is that period of a historical load (upflux_etl/history.py).
 
     Raises:
         ConfigError: the client is unknown or its file is broken.
@@ -89,7 +92,7 @@ def run_client(
             result = job.execute_in_process(
                 run_id=run_id,
                 instance=instance,
-                tags=_tags(full, rotate_key),
+                tags=_tags(full, rotate_key, history),
                 raise_on_error=False,
                 # progress comes from our own `upflux` logger; failures are summarised by the CLI
                 run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
@@ -124,10 +127,14 @@ def _was_interrupted(step_failures) -> bool:
     return False
 
 
-def _tags(full: bool, rotate_key: bool = False) -> dict[str, str]:
+def _tags(
+    full: bool, rotate_key: bool = False, history: HistoryWindow | None = None
+) -> dict[str, str]:
     tags = {FULL_TAG: str(full).lower(), LAUNCHED_BY_TAG: "cli"}
     if rotate_key:
         tags[ROTATE_KEY_TAG] = "true"
+    if history is not None:
+        tags[HISTORY_TAG] = history.to_tag()
     try:
         tags[USER_TAG] = getpass.getuser()
     except (KeyError, OSError):

@@ -322,6 +322,17 @@ class DeletesSpec(Strict):
         return float(n * 24 if match.group(2).startswith("day") else n)
 
 
+class HistorySpec(Strict):
+    """The first historical load (`upflux run CLIENT --history`), cut into periods.
+
+    `since`: its first day; `period`: month, quarter or year (one published load each).
+    The command line's --since and --period win over these.
+    """
+
+    since: dt.date | None = None
+    period: Literal["month", "quarter", "year"] = "month"
+
+
 class RetentionSpec(Strict):
     """Days kept of a hospital's builds and quality reports (applied at each publication).
 
@@ -407,6 +418,7 @@ class ClientSpec(Strict):
     demo: DemoSpec | None = None
     corrections: list[CorrectionSpec] = []
     deletes: DeletesSpec = DeletesSpec()
+    history: HistorySpec = HistorySpec()
     retention: RetentionSpec = RetentionSpec()
     privacy: PrivacySpec = PrivacySpec()
     queries: dict[str, str] = Field(default_factory=dict, exclude=True)

@@ -16,6 +16,7 @@ from upflux_etl.catalog.errors import ConfigError
 from upflux_etl.catalog.validation import validate_project
 from upflux_etl.cli import actions, checklist, onboarding
 from upflux_etl.cli.console import console, errors, friendly_errors, refuse, show_progress
+from upflux_etl.cli.dates import parse_day
 from upflux_etl.cli.eventlog import eventlog
 from upflux_etl.cli.health import health
 from upflux_etl.cli.lookup import find_client, find_runnable_client
@@ -84,6 +85,24 @@ def run(
         help="with --full: adopt a new pseudonymisation key, re-pseudonymising everything "
         "(docs/OPERATIONS.md)",
     ),
+    history: bool = typer.Option(
+        False,
+        "--history",
+        help="first historical load: one published load per period, resumable "
+        "(docs/OPERATIONS.md, Carga histórica)",
+    ),
+    since: str | None = typer.Option(
+        None, "--since", help="with --history: first day, YYYY-MM-DD (default: history.since)"
+    ),
+    period: str | None = typer.Option(
+        None, "--period", help="with --history: month, quarter or year (default: history.period)"
+    ),
+    until: str | None = typer.Option(
+        None,
+        "--until",
+        help="with --history: day after the last period, YYYY-MM-DD (default: today); the "
+        "nightly loads from there",
+    ),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
     """Run one client's pipeline in this process."""
@@ -93,6 +112,13 @@ def run(
     show_progress(verbose)
     if rotate_key and not full:
         refuse("--rotate-key re-pseudonymises every record: it needs --full")
+    if history:
+        if full or rotate_key:
+            refuse("--history is a load of its own: not with --full or --rotate-key")
+        _run_history(settings, client, since=since, period=period, until=until)
+        return
+    if since or period or until:
+        refuse("--since, --period and --until go with --history")
     with friendly_errors():
         catalog, spec = find_runnable_client(settings, client)
         result = _run_client(settings, spec.slug, full=full, rotate_key=rotate_key)
@@ -223,6 +249,75 @@ def demo_erp(ctx: typer.Context) -> None:
         code = generate_demo_erp(list(ctx.args))
     if code:
         raise typer.Exit(code)
+
+
+def _run_history(
+    settings: Settings,
+    client: str,
+    *,
+    since: str | None,
+    period: str | None,
+    until: str | None,
+) -> None:
+    """`upflux run CLIENT --history`: the pending periods, one published load each."""
+    import signal
+
+    from upflux_etl.cli.summary import print_run_summary
+    from upflux_etl.history import history_options, plan_history, run_history
+    from upflux_etl.pipeline.history import PERIOD_KINDS
+    from upflux_etl.runner import RunInterrupted
+
+    if period is not None and period not in PERIOD_KINDS:
+        refuse(f"--period: {period!r} is not one of {', '.join(PERIOD_KINDS)}")
+    first = parse_day(since, "--since") if since else None
+    last = parse_day(until, "--until") if until else None
+    with friendly_errors():
+        catalog, spec = find_runnable_client(settings, client)
+        day, kind = history_options(spec, first, period)
+        try:
+            plan = plan_history(settings, spec, since=day, period=kind, until=last)
+        except ValueError as exc:
+            refuse(str(exc))
+        if plan.finished:
+            done = plan.published[-1]
+            console.print(
+                f"{spec.slug}: a carga histórica desde {day} ({kind}) já terminou "
+                f"({done.total} períodos, até {done.end}); a carga noturna continua de lá"
+            )
+            return
+        if plan.published:
+            console.print(
+                f"{spec.slug}: retomando a carga histórica: {len(plan.published)} período(s) "
+                f"já publicado(s)"
+            )
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+        try:
+            outcome = run_history(
+                settings, spec, plan, on_period=lambda w: console.print(f"[bold]{w.label}[/]")
+            )
+        except RunInterrupted as exc:
+            errors.print(
+                f"[bold red]interrupted:[/] {escape(str(exc))}. Rode o mesmo comando para "
+                "retomar deste período.",
+                markup=True,
+                soft_wrap=True,
+            )
+            raise typer.Exit(130) from None
+    if outcome.result is not None:
+        print_run_summary(settings, catalog, spec, outcome.result)
+    if not outcome.success:
+        failed = outcome.ran[-1]
+        errors.print(
+            f"[bold red]{escape(failed.label)} falhou[/]; nada dele foi publicado. Corrija a "
+            f"causa e rode o mesmo comando: a carga retoma no período {failed.number}.",
+            markup=True,
+            soft_wrap=True,
+        )
+        raise typer.Exit(1)
+    console.print(
+        f"{spec.slug}: carga histórica concluída ({plan.periods[-1].total} períodos, até "
+        f"{plan.periods[-1].end}); a carga noturna continua a partir de {plan.periods[-1].end}"
+    )
 
 
 def _run_client(settings: Settings, slug: str, *, full: bool, rotate_key: bool = False):

@@ -12,11 +12,14 @@ import dagster as dg
 from upflux_etl.catalog.models import ClientSpec
 from upflux_etl.catalog.reader import Catalog
 from upflux_etl.pipeline.context import LoadContext
+from upflux_etl.pipeline.history import HistoryWindow
 from upflux_etl.settings import Settings
 
 FULL_TAG = "upflux/full"
 # A full reload that rotates the pseudonymisation key (pipeline/keys.py).
 ROTATE_KEY_TAG = "upflux/rotate_key"
+# One period of a historical load (`upflux run --history`): its window, as JSON.
+HISTORY_TAG = "upflux/history"
 
 
 def load_context_of(
@@ -25,8 +28,16 @@ def load_context_of(
     """The load this Dagster run is (one run = one load, its id the run id)."""
     full = context.run.tags.get(FULL_TAG, "false").lower() == "true"
     rotate = context.run.tags.get(ROTATE_KEY_TAG, "false").lower() == "true"
+    window = context.run.tags.get(HISTORY_TAG)
     return LoadContext(
-        settings, catalog, client, context.run_id, full, dt.datetime.now(dt.UTC), rotate_key=rotate
+        settings,
+        catalog,
+        client,
+        context.run_id,
+        full,
+        dt.datetime.now(dt.UTC),
+        rotate_key=rotate,
+        history=HistoryWindow.from_tag(window) if window else None,
     )
 
 

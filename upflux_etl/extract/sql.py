@@ -61,6 +61,39 @@ def incremental(sql: str, read: str, column: str, after: str, write: str) -> str
     return _render(wrapped, write)
 
 
+def window_query(
+    sql: str,
+    read: str,
+    column: str,
+    write: str,
+    *,
+    after: str | None = None,
+    before: str | None = None,
+    empty: bool = False,
+) -> str:
+    """`sql` in dialect `write`, keeping rows whose `column` is in [`after`, `before`).
+
+    A period of a historical load (`pipeline/history.py`): either bound may be missing; with
+    `empty`, no row at all (a dataset loaded whole in an earlier period). The bounds are the
+    ERP's wall time, written as typed literals like the watermark of `incremental`.
+    """
+    inner = parse_one_statement(sql, read)
+    if not isinstance(inner, exp.Query):
+        raise QueryError(f"a windowed query must be a query (SELECT), not {inner.key}")
+    src = exp.column(column, table="src")
+    conditions: list[exp.Expression] = []
+    if empty:
+        conditions.append(exp.EQ(this=exp.Literal.number(1), expression=exp.Literal.number(0)))
+    if after is not None:
+        conditions.append(exp.GTE(this=src, expression=_timestamp(after, write)))
+    if before is not None:
+        conditions.append(exp.LT(this=src.copy(), expression=_timestamp(before, write)))
+    wrapped = exp.select("*").from_(inner.subquery("src"))
+    if conditions:
+        wrapped = wrapped.where(exp.and_(*conditions))
+    return _render(wrapped, write)
+
+
 def _whole(sql: str, read: str, what: str) -> exp.Subquery:
     inner = parse_one_statement(sql, read)
     if not isinstance(inner, exp.Query):

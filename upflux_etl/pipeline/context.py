@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from upflux_etl.catalog.models import ClientSpec, DatasetSpec
 from upflux_etl.catalog.reader import Catalog
 from upflux_etl.extract.pii import pseudonym_key
+from upflux_etl.pipeline.history import HistoryWindow
 from upflux_etl.settings import Settings
 from upflux_etl.warehouse.files import WarehouseFiles
 
@@ -29,6 +30,8 @@ class LoadContext:
     now: dt.datetime
     # An explicit key rotation (`upflux run --full --rotate-key`, pipeline/keys.py).
     rotate_key: bool = False
+    # A period of a historical load (`upflux run --history`, pipeline/history.py).
+    history: HistoryWindow | None = None
 
     @property
     def files(self) -> WarehouseFiles:

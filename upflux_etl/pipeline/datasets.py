@@ -17,8 +17,9 @@ from upflux_etl.catalog.queries import client_query
 from upflux_etl.extract.establishment import filter_establishment
 from upflux_etl.extract.pii import protect_batch
 from upflux_etl.extract.readable import flag_unreadable
-from upflux_etl.extract.sql import QueryError, incremental, translate
+from upflux_etl.extract.sql import QueryError, incremental, translate, window_query
 from upflux_etl.extract.urls import dialect_of, resolve_url
+from upflux_etl.pipeline import history
 from upflux_etl.pipeline.context import LoadContext
 from upflux_etl.pipeline.corrections import apply_corrections
 from upflux_etl.pipeline.deletes import DeleteScan, deletes_due, scan_deletes
@@ -120,7 +121,18 @@ def source_query(ctx: LoadContext, spec: DatasetSpec, watermark: str | None) -> 
     """The profile's (or the client's own) query for `spec`, translated, incremental if asked."""
     text = query_text(ctx, spec)
     try:
-        if watermark and not ctx.full:
+        if ctx.history is not None:
+            window = history.extraction(spec, ctx.history, watermark, full=ctx.full)
+            translated = window_query(
+                text.sql,
+                text.dialect,
+                spec.incremental_column,
+                text.write,
+                after=window.after,
+                before=window.before,
+                empty=window.empty,
+            )
+        elif watermark and not ctx.full:
             translated = incremental(
                 text.sql, text.dialect, spec.incremental_column, watermark, text.write
             )
@@ -142,6 +154,8 @@ def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
         key = ctx.pseudonym_key()
         exclusion = exclusion_for(ctx, spec)
         since = f", changed since {watermark}" if watermark else ""
+        if ctx.history is not None:
+            since = f", {ctx.history.label}"
         log.info("%s: extracting (%s%s)", name, query.name, since)
 
         def protect(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -311,13 +325,21 @@ def _value_set(con: duckdb.DuckDBPyConnection, ref: str) -> list:
 
 def _advance_watermark(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, ctx: LoadContext) -> None:
     # The latest change seen, in the ERP's own wall time; values after "now" (typos) are
-    # ignored so a single garbage date cannot stop every later incremental load.
+    # ignored so a single garbage date cannot stop every later incremental load. A period of
+    # a history moves a cut dataset's watermark to the period's end instead.
     col = spec.incremental_column
-    fmt = "'%Y-%m-%d %H:%M:%S'" if spec.columns[col].type == "timestamp" else "'%Y-%m-%d'"
-    row = first_row(
-        con,
-        f'select strftime(max("{col}")::timestamptz at time zone ?, {fmt}) from staging."{spec.name}" where "{col}" <= ?',
-        [ctx.client.timezone, ctx.now],
-    )
-    if row and row[0]:
-        write_watermark(con, spec.name, col, row[0])
+    end = history.watermark_after(spec, ctx.history) if ctx.history is not None else None
+    if end is None:
+        fmt = "'%Y-%m-%d %H:%M:%S'" if spec.columns[col].type == "timestamp" else "'%Y-%m-%d'"
+        row = first_row(
+            con,
+            f'select strftime(max("{col}")::timestamptz at time zone ?, {fmt}) from staging."{spec.name}" where "{col}" <= ?',
+            [ctx.client.timezone, ctx.now],
+        )
+        end = row[0] if row and row[0] else None
+    if end is None:
+        return
+    # An incremental load never moves the watermark back: after an empty batch, staging holds
+    # only the open quarantined records checked again, older than the watermark.
+    current = None if ctx.full else read_watermark(con, spec.name)
+    write_watermark(con, spec.name, col, max(end, current) if current else end)

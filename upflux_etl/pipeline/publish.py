@@ -12,6 +12,7 @@ from upflux_etl.warehouse.build import build_connection, publish
 from upflux_etl.warehouse.export import write_export
 from upflux_etl.warehouse.files import connect
 from upflux_etl.warehouse.meta.checks import read_checks
+from upflux_etl.warehouse.meta.history import record_period
 from upflux_etl.warehouse.meta.ledger import read_ledger
 
 log = logging.getLogger("upflux.pipeline")
@@ -35,6 +36,18 @@ def publish_step(ctx: LoadContext) -> Publication:
             for c in read_checks(con, ctx.run_id)
             if c.status == ERROR or (c.blocking and c.status == FAILED)
         ]
+        if (window := ctx.history) is not None:
+            record_period(
+                con,
+                since=window.since,
+                period=window.period,
+                number=window.number,
+                total=window.total,
+                start=window.start,
+                end=window.end,
+                load_id=ctx.run_id,
+                at=ctx.now,
+            )
     log.info("%s: publishing run %s", ctx.client.slug, ctx.run_id[:8])
     version = publish(ctx.files, ctx.run_id, ctx.client.timezone)
     log.info("%s: published %s (version %s)", ctx.client.slug, ctx.files.published, version[:8])

@@ -3,7 +3,8 @@
 The dataset's query without its incremental window is wrapped in a `select count(*)`, translated
 like the extraction query, and run read-only. The warehouse's side counts what the build holds
 now (`warehouse/holdings.py`). Both are kept in `meta.reconciliation`; a difference fails the
-`source_reconciled` check of the dataset.
+`source_reconciled` check of the dataset. A period of a historical load counts the source's
+rows of the history so far instead ([since, period end), `pipeline/history.py`).
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ import duckdb
 from upflux_etl.catalog.models import DatasetSpec
 from upflux_etl.extract.errors import SourceError
 from upflux_etl.extract.source import open_batches
-from upflux_etl.extract.sql import QueryError, count_query
+from upflux_etl.extract.sql import QueryError, count_query, window_query
 from upflux_etl.pipeline.context import LoadContext
 from upflux_etl.pipeline.deletes import DeleteScan
 from upflux_etl.pipeline.exclusions import Exclusion
+from upflux_etl.pipeline.history import counted
 from upflux_etl.warehouse.holdings import holdings
 from upflux_etl.warehouse.meta.reconciliation import Reconciliation, write_reconciliation
 from upflux_etl.warehouse.meta.tombstones import tombstone_count
@@ -31,7 +33,20 @@ def source_total(
 
     text = query_text(ctx, spec)
     excluded = (exclusion.column, exclusion.at_source) if exclusion else None
-    sql = count_query(text.sql, text.dialect, text.write, excluded)
+    sql, dialect = text.sql, text.dialect
+    if ctx.history is not None:
+        # A period of a history: the source's rows the history has loaded so far.
+        window = counted(spec, ctx.history)
+        sql = window_query(
+            sql,
+            dialect,
+            spec.incremental_column,
+            text.write,
+            after=window.after,
+            before=window.before,
+        )
+        dialect = text.write
+    sql = count_query(sql, dialect, text.write, excluded)
     with open_batches(text.url, sql, schema=text.schema, batch_rows=10) as batches:
         rows = [r for b in batches for r in b.to_pylist()]
     first = rows[0] if rows else {}

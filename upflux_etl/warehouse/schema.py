@@ -63,6 +63,9 @@ create table if not exists meta.schema_version (version integer, migrated_at tim
 create table if not exists meta.source_sessions (
     load_id varchar, source varchar, dataset varchar, purpose varchar, attempt integer,
     started_at timestamptz, seconds double, rows_read bigint, outcome varchar, reason varchar);
+create table if not exists meta.history (
+    since date, period varchar, number integer, total integer, period_start date,
+    period_end date, load_id varchar, published_at timestamptz);
 create table if not exists meta.source_columns (
     load_id varchar, source varchar, table_name varchar, column_name varchar,
     column_type varchar);
@@ -72,7 +75,7 @@ create table if not exists meta.source_columns (
 # `meta.schema_version` existed (commit 541f13c and earlier). Additive changes (a table, a
 # column) go into `META_DDL` with `if not exists`; a change that must transform data goes into
 # `MIGRATIONS` under the version it leads to. Bump `SCHEMA_VERSION` with either.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     # 1 -> 2: meta.indicator_coverage and meta.schema_version (both in META_DDL); nothing to
     # transform.
@@ -87,6 +90,8 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     # 3 -> 4: meta.indicator_runs (in META_DDL): which months each load recomputed. A warehouse
     # without it recomputes every month on its next load.
     4: (),
+    # 4 -> 5: meta.history, the published periods of a historical load (in META_DDL).
+    5: (),
 }
 
 

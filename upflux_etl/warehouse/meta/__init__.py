@@ -10,4 +10,5 @@ docs/CONTRACTS.md, "The warehouse").
 - `watermarks`: `meta.watermarks`, where the next incremental load starts.
 - `source_sessions`: `meta.source_sessions`, every session a load opened on a source;
 - `source_columns`: `meta.source_columns`, the source catalog's columns (schema drift).
+- `history`: `meta.history`, the published periods of a historical load.
 """
