@@ -184,3 +184,33 @@ def test_setup_provisions_one_key_per_demo_client_and_keeps_existing_ones(tmp_pa
     legacy.write_text("UPFLUX_PSEUDONYM_KEY=" + "a" * 64, encoding="utf-8")
     provision_demo_keys(settings, legacy)
     assert read_env_file(legacy)["UPFLUX_PSEUDONYM_KEY_DEMO"] == "a" * 64
+
+
+def test_duckdb_interrupting_a_query_is_the_persons_interruption_even_when_wrapped():
+    import threading
+
+    import duckdb
+
+    con = duckdb.connect()
+    done = threading.Event()
+
+    def press_ctrl_c() -> None:  # until the query has stopped (whenever it started)
+        while not done.wait(0.05):
+            con.interrupt()
+
+    @scrubbed_errors
+    def asset():
+        try:  # a long query, interrupted as Ctrl-C would (DuckDB raises its own error)
+            con.execute("select count(*) from range(10000000000) as a(x) where x % 7 = 3")
+        except duckdb.Error as exc:
+            raise RuntimeError(f"assets/indicators/x.sql: {exc}") from None  # as our code wraps
+
+    presser = threading.Thread(target=press_ctrl_c)
+    presser.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            asset()
+    finally:
+        done.set()
+        presser.join()
+        con.close()

@@ -12,6 +12,8 @@ import functools
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
+import duckdb
+
 from upflux_etl.extract.scrub import scrub_values
 
 P = ParamSpec("P")
@@ -31,12 +33,25 @@ def scrubbed_errors(fn: Callable[P, R]) -> Callable[P, R]:
         try:
             return fn(*args, **kwargs)
         except Exception as exc:
+            if _interrupted(exc):
+                # DuckDB turns a Ctrl-C during its query into its own error, which our code may
+                # have wrapped: it is the person's interruption, and Dagster stops the run.
+                raise KeyboardInterrupt from None
             safe = scrub_exception(exc)
             if safe is exc:
                 raise
             raise safe from None
 
     return wrapper
+
+
+def _interrupted(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, duckdb.InterruptException):
+            return True
+        seen = seen.__cause__ or seen.__context__  # `raise ... from None` keeps the context
+    return False
 
 
 def scrub_exception(exc: BaseException) -> BaseException:
