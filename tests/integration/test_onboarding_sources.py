@@ -21,7 +21,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.dbservers import mariadb_url, postgres_url
-from tests.support.databases import admin, database_demo, unique_name
+from tests.support.databases import admin, demo_in_server, module_settings, unique_name
 from upflux_etl.catalog.models import ClientSpec, DatasetOverride, RetrySpec, SourceSpec
 from upflux_etl.catalog.reader import read_catalog
 from upflux_etl.extract.errors import SourceError
@@ -44,33 +44,21 @@ WAIT_S = 120  # generous ceiling for a state to be reached on a busy machine
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("onboarding")
-    (tmp / "clients").mkdir()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("UPFLUX_CLIENTS_DIR", str(tmp / "clients"))
-        mp.setenv("UPFLUX_DATA_DIR", str(tmp / "data"))
-        mp.setenv("UPFLUX_PSEUDONYM_KEY", "onboarding-key-" + "0" * 32)
-        yield Settings.from_env(), mp
+    key = {"UPFLUX_PSEUDONYM_KEY": "onboarding-key-" + "0" * 32}
+    with module_settings(tmp_path_factory.mktemp("onboarding"), **key) as settings_and_mp:
+        yield settings_and_mp
 
 
 @pytest.fixture(scope="module")
 def pg_demo(env):
-    settings, _ = env
-    url, schema = postgres_url(), unique_name("upflux_onb")
-    try:
-        yield url, schema, database_demo(settings, "pg", schema=schema, url=url, **DEMO)
-    finally:
-        admin(url, f'drop schema if exists "{schema}" cascade')
+    with demo_in_server(env[0], "pg", "postgres", "upflux_onb", **DEMO) as demo:
+        yield demo
 
 
 @pytest.fixture(scope="module")
 def maria_demo(env):
-    settings, _ = env
-    url, database = mariadb_url(), unique_name("upflux_onb")
-    try:
-        yield url, database, database_demo(settings, "maria", schema=database, url=url, **DEMO)
-    finally:
-        admin(url, f"drop database if exists `{database}`")
+    with demo_in_server(env[0], "maria", "mariadb", "upflux_onb", **DEMO) as demo:
+        yield demo
 
 
 @pytest.fixture(scope="module")

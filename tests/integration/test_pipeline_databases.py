@@ -13,11 +13,9 @@ from dataclasses import dataclass
 import dagster as dg
 import pytest
 
-from tests.dbservers import mariadb_url, postgres_url
 from tests.integration import test_demo_pipeline as acceptance
-from tests.support.databases import admin, database_demo, odbc_url, unique_name
+from tests.support.databases import admin, database_demo, demo_in_server, module_settings, odbc_url
 from tests.support.demo import DemoClient, materialize_client
-from upflux_etl.settings import Settings
 
 DEMO = {"beds": 40, "months": 2, "scale": 0.2, "end_date": "2026-09-30"}
 # After every timestamp of the demo (it ends 2026-09-30) and before the tests' "now": past
@@ -58,34 +56,21 @@ class Loaded:
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("databases")
-    (tmp / "clients").mkdir()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("UPFLUX_CLIENTS_DIR", str(tmp / "clients"))
-        mp.setenv("UPFLUX_DATA_DIR", str(tmp / "data"))
-        mp.setenv("UPFLUX_PSEUDONYM_KEY_DEMO", "databases-key-" + "0" * 32)
-        yield Settings.from_env(), mp
+    key = {"UPFLUX_PSEUDONYM_KEY_DEMO": "databases-key-" + "0" * 32}
+    with module_settings(tmp_path_factory.mktemp("databases"), **key) as settings_and_mp:
+        yield settings_and_mp
 
 
 @pytest.fixture(scope="module")
 def postgres_erp(env):
-    settings, _ = env
-    url, schema = postgres_url(), unique_name("upflux_demo")
-    try:
-        yield Erp(url, schema, database_demo(settings, "pg", schema=schema, url=url, **DEMO), '"')
-    finally:
-        admin(url, f'drop schema if exists "{schema}" cascade')
+    with demo_in_server(env[0], "pg", "postgres", "upflux_demo", **DEMO) as (url, schema, demo):
+        yield Erp(url, schema, demo, '"')
 
 
 @pytest.fixture(scope="module")
 def mariadb_erp(env):
-    settings, _ = env
-    url, database = mariadb_url(), unique_name("upflux_demo")
-    try:
-        demo = database_demo(settings, "maria", schema=database, url=url, **DEMO)
-        yield Erp(url, database, demo, "`")
-    finally:
-        admin(url, f"drop database if exists `{database}`")
+    with demo_in_server(env[0], "maria", "mariadb", "upflux_demo", **DEMO) as (url, db, demo):
+        yield Erp(url, db, demo, "`")
 
 
 def _client(request, variant: str) -> tuple[Erp, DemoClient]:

@@ -139,3 +139,36 @@ def database_demo(
     path = write_database_client(settings, stem, schema=schema, url=url, url_env=url_env, **demo)
     client = read_client(path, read_catalog(settings))
     return DemoClient(settings, client, erp_dir or build_demo_erp(settings, client))
+
+
+@contextmanager
+def demo_in_server(
+    settings: Settings, stem: str, server: str, prefix: str, **demo
+) -> Iterator[tuple[str, str, DemoClient]]:
+    """A demo ERP generated into a throw-away PostgreSQL schema or MariaDB database (`server`:
+    "postgres" or "mariadb") with its client `stem`: (url, schema, client); dropped after."""
+    from tests.dbservers import mariadb_url, postgres_url
+
+    url, name = (postgres_url() if server == "postgres" else mariadb_url()), unique_name(prefix)
+    drop = (
+        f'drop schema if exists "{name}" cascade'
+        if server == "postgres"
+        else f"drop database if exists `{name}`"
+    )
+    try:
+        yield url, name, database_demo(settings, stem, schema=name, url=url, **demo)
+    finally:
+        admin(url, drop)
+
+
+@contextmanager
+def module_settings(tmp: Path, **variables: str) -> Iterator[tuple[Settings, pytest.MonkeyPatch]]:
+    """Settings on clients and data folders under `tmp`, with `variables` (a module's keys) set
+    for as long as the context lasts; the monkeypatch, for more."""
+    (tmp / "clients").mkdir()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("UPFLUX_CLIENTS_DIR", str(tmp / "clients"))
+        mp.setenv("UPFLUX_DATA_DIR", str(tmp / "data"))
+        for name, value in variables.items():
+            mp.setenv(name, value)
+        yield Settings.from_env(), mp
