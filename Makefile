@@ -6,6 +6,10 @@ VENV := .venv
 SETUP := $(if $(filter .venv,$(VENV)),scripts/setup.sh,: skip setup)
 RUN := set -a && . ./.env && set +a &&
 PYTEST := $(RUN) $(VENV)/bin/python -m pytest
+# The whole suite on both cores, one test file per worker (module fixtures built once);
+# `make test WORKERS=0` runs it in one process.
+WORKERS ?= 2
+PARALLEL := $(if $(filter 0,$(WORKERS)),,-n $(WORKERS) --dist loadfile)
 
 .PHONY: demo test test-unit test-integration test-e2e ui lint lint-python lint-types lint-sql \
 	lock bench clean
@@ -16,7 +20,7 @@ demo:  ## build the demo hospital ERP and run the whole pipeline on it
 
 test:  ## the whole test suite (unit, integration on real databases, e2e in Chromium)
 	@scripts/setup.sh test
-	@$(PYTEST)
+	@$(PYTEST) $(PARALLEL)
 
 # The tiers are pytest marks set from each test's folder (conftest.py); ARGS go to pytest.
 test-unit:  ## pure pieces, no servers (under 60 s)
@@ -25,11 +29,11 @@ test-unit:  ## pure pieces, no servers (under 60 s)
 
 test-integration:  ## real DuckDB, PostgreSQL, MariaDB, several processes, whole asset graphs
 	@scripts/setup.sh test
-	@$(PYTEST) -m integration $(ARGS)
+	@$(PYTEST) $(PARALLEL) -m integration $(ARGS)
 
 test-e2e:  ## the upflux CLI and the Dagster UI in Chromium
 	@scripts/setup.sh test
-	@$(PYTEST) -m e2e $(ARGS)
+	@$(PYTEST) $(PARALLEL) -m e2e $(ARGS)
 
 PORT ?= 3000
 ui:  ## the Dagster UI on the same data, bound to localhost (make ui PORT=3001)
