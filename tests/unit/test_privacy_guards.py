@@ -214,3 +214,23 @@ def test_duckdb_interrupting_a_query_is_the_persons_interruption_even_when_wrapp
         done.set()
         presser.join()
         con.close()
+
+
+def test_a_signal_during_a_duckdb_query_is_the_persons_interruption():
+    # What DuckDB 2.0 raises when SIGINT arrives during `execute` (measured: a bare RuntimeError).
+    @scrubbed_errors
+    def asset():
+        try:
+            raise RuntimeError("Query interrupted")
+        except RuntimeError as exc:
+            raise ValueError(f"exams: {exc}") from None
+
+    with pytest.raises(KeyboardInterrupt):
+        asset()
+
+    @scrubbed_errors
+    def other():
+        raise RuntimeError("Query interrupted by a typo in the message")
+
+    with pytest.raises(RuntimeError):
+        other()

@@ -45,10 +45,17 @@ def scrubbed_errors(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+# DuckDB 2.0 reports a signal during a query (SIGINT, or SIGTERM turned into KeyboardInterrupt by
+# the CLI) as a bare RuntimeError with this text; `con.interrupt()` as InterruptException.
+_DUCKDB_SIGNALLED = "Query interrupted"
+
+
 def _interrupted(exc: BaseException) -> bool:
     seen: BaseException | None = exc
     while seen is not None:
-        if isinstance(seen, duckdb.InterruptException):
+        if isinstance(seen, duckdb.InterruptException) or (
+            type(seen) is RuntimeError and str(seen) == _DUCKDB_SIGNALLED
+        ):
             return True
         seen = seen.__cause__ or seen.__context__  # `raise ... from None` keeps the context
     return False
