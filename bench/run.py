@@ -19,6 +19,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from common import psql_copy  # noqa: E402
+
 SCHEMA = "bench_erp"
 
 
@@ -62,16 +66,7 @@ def child(kind: str, url: str, out: str) -> None:
             conn.exec_driver_sql(f"set search_path to {SCHEMA}")
             rows = len(pd.read_sql(exams_query(), conn))
     elif kind == "copy":
-        query = " ".join(exams_query().split())
-        cmd = [
-            "psql",
-            url,
-            "-qAt",
-            "-c",
-            f"set search_path to {SCHEMA}",
-            "-c",
-            f"copy ({query}) to stdout (format binary)",
-        ]
+        cmd = psql_copy(url, exams_query(), SCHEMA)
         with open(os.devnull, "wb") as null:
             subprocess.run(cmd, stdout=null, check=True)
         rows = -1

@@ -1,0 +1,382 @@
+"""Issue 6's benchmark in one run: the database's export, our full and incremental loads,
+dlt and pandas + GX, on the demo ERP at one scale in a throw-away PostgreSQL schema or
+MariaDB database (dropped at the end).
+
+Usage: .venv/bin/python bench/scale.py --scale 10 [--server postgres|mariadb]
+                                        [--skip-dlt] [--skip-pandas]
+Legs, each in its own process tree (wall seconds, peak RSS of the tree polled every 0.2 s):
+  copy         the database's own export of every source table the client reads, one after
+               the other, best of two (psql binary COPY / mariadb --quick --batch) -> /dev/null
+  full         `upflux run <client> --full`; in-process time from `upflux status --json`
+               (the published load's finished_at - started_at)
+  incremental  after `dt_atualizacao = now()` on 1% of pedido_exame's rows (the first by
+               nr_pedido among those ordered in the 31 days up to the data's last order time
+               not in the future): `upflux run <client>`
+  dlt          dlt 1.31 `sql_table` (pyarrow backend) into DuckDB, each dataset's query given
+               as the resource's query (bench/.venv-dlt, made on first use); MariaDB's TIME
+               columns, which arrive as arrow durations dlt refuses, cast to time of day
+  pandas+gx    `pandas.read_sql` of the same queries + Great Expectations on the frames
+Prints a table and issue 6's targets as pass/fail lines; writes the figures to
+bench/results/scale-<server>-<scale>.json (gitignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+sys.path.insert(0, str(BENCH))
+
+from common import Measured, psql_copy, run_measured  # noqa: E402
+
+DLT_VENV = BENCH / ".venv-dlt"
+STEM = "bench_scale"
+NOW = datetime(2030, 1, 1, tzinfo=UTC)  # GX's "not in the future" checks
+
+
+# -- legs run in their own interpreter ----------------------------------------------------------
+
+
+def dlt_leg(plan: dict, out: str) -> None:
+    """dlt's sql_database (pyarrow backend) of each query into DuckDB (dlt's interpreter)."""
+    import dlt
+    import pyarrow as pa
+    import sqlalchemy as sa
+    from dlt.sources.sql_database import sql_table
+
+    def as_query(sql: str):
+        return lambda query, table: sa.text(sql)
+
+    def times_of_day(item):  # MariaDB's TIME reaches arrow as duration, which dlt refuses
+        for i, field in enumerate(item.schema):
+            if pa.types.is_duration(field.type):
+                as_time = item.column(i).cast(pa.int64()).cast(pa.time64(field.type.unit))
+                item = item.set_column(i, field.name, as_time)
+        return item
+
+    def loose(table):  # the reflected table only names the resource: its keys do not apply
+        for column in table.columns:
+            column.primary_key, column.nullable = False, True
+
+    resources = [
+        sql_table(
+            credentials=plan["dlt_url"],
+            table=q["table"],
+            backend="pyarrow",
+            reflection_level="minimal",
+            query_adapter_callback=as_query(q["sql"]),
+            table_adapter_callback=loose,
+        )
+        .with_name(dataset)
+        .add_map(times_of_day)
+        for dataset, q in plan["queries"].items()
+    ]
+    pipeline = dlt.pipeline(
+        pipeline_name="bench_scale",
+        pipelines_dir=f"{out}/pipelines",
+        destination=dlt.destinations.duckdb(f"{out}/dlt.duckdb"),
+        dataset_name="erp",
+    )
+    pipeline.run(resources)
+    rows = pipeline.last_trace.last_normalize_info.row_counts
+    sys.stdout.write(json.dumps({"rows": sum(v for k, v in rows.items() if k in plan["queries"])}))
+
+
+def pandas_leg(plan: dict) -> None:
+    """`pandas.read_sql` of each query, then its GX suite on the frame."""
+    import pandas as pd
+    import sqlalchemy as sa
+
+    from upflux_etl.catalog.reader import read_catalog
+    from upflux_etl.quality.gx_bridge import run_suite
+    from upflux_etl.settings import Settings
+
+    catalog = read_catalog(Settings.from_env())
+    engine = sa.create_engine(plan["query_url"])
+    frames = {}
+    with engine.connect() as conn:
+        for dataset, q in plan["queries"].items():
+            frame = pd.read_sql(sa.text(q["sql"]), conn)
+            frame.insert(0, "_row_id", range(len(frame)))
+            frames[dataset] = frame.set_index("_row_id", drop=False)
+    for dataset, frame in frames.items():
+        checks = catalog.checks.get(dataset, [])
+        refs = {e.value_set_from for e in checks if e.value_set_from}
+        sets = {r: frames[r.split(".")[0]][r.split(".")[1]].tolist() for r in refs}
+        run_suite(frame, checks, dataset=dataset, value_sets=sets, now=NOW)
+    sys.stdout.write(json.dumps({"rows": sum(len(f) for f in frames.values())}))
+
+
+# -- the run --------------------------------------------------------------------------------------
+
+
+def ensure_dlt_venv() -> Path:
+    """bench/.venv-dlt with bench/requirements-dlt.txt, made with uv on first use (again when
+    the pins change or an install was cut short: the venv keeps a copy of what it installed)."""
+    python, pins = DLT_VENV / "bin" / "python", BENCH / "requirements-dlt.txt"
+    installed = DLT_VENV / "requirements-dlt.txt"
+    if not installed.exists() or installed.read_text() != pins.read_text():
+        uv = str(Path(sys.executable).parent / "uv")
+        print(f"making {DLT_VENV.relative_to(ROOT)} from {pins.name} ...", flush=True)
+        subprocess.run(
+            [uv, "venv", "-q", "--clear", "-p", sys.executable, str(DLT_VENV)], check=True
+        )
+        subprocess.run([uv, "pip", "install", "-q", "-p", str(python), "-r", str(pins)], check=True)
+        installed.write_text(pins.read_text())
+    return python
+
+
+def client_plan(settings, client, server: str, url: str, schema: str) -> dict:
+    """Each dataset's query as the load runs it in full, and the source tables they read."""
+    import sqlalchemy as sa
+
+    from upflux_etl.catalog.clients import client_datasets
+    from upflux_etl.catalog.queries import client_query
+    from upflux_etl.catalog.reader import read_catalog
+    from upflux_etl.extract.source_catalog import tables_read
+    from upflux_etl.extract.sql import translate
+    from upflux_etl.extract.urls import dialect_of
+
+    catalog = read_catalog(settings)
+    write = dialect_of(url)
+    queries, tables = {}, set()
+    for dataset in client_datasets(client, catalog):
+        query = client_query(client, catalog, dataset)
+        read = query.dialect or write
+        read_from = tables_read(query.sql, read)
+        tables |= read_from
+        queries[dataset] = {"sql": translate(query.sql, read, write), "table": min(read_from)}
+    # The queries name their tables bare: the URLs they run on reach the schema (database).
+    parts = sa.engine.make_url(url)
+    if server == "postgres":
+        parts = parts.update_query_dict({"options": f"-csearch_path={schema}"})
+    else:
+        parts = parts.set(database=schema)
+    query_url = parts.render_as_string(hide_password=False)
+    return {
+        "server": server,
+        "url": url,
+        "query_url": query_url,
+        "dlt_url": query_url.replace("+psycopg:", "+psycopg2:"),
+        "schema": schema,
+        "queries": queries,
+        "tables": sorted(tables),
+    }
+
+
+def export_all(plan: dict) -> Measured:
+    """The database's own export of every source table, one after the other; best of two."""
+    import sqlalchemy as sa
+
+    def once() -> Measured:
+        seconds, peak = 0.0, 0.0
+        for table in plan["tables"]:
+            if plan["server"] == "postgres":
+                argv = psql_copy(plan["url"], f'select * from "{plan["schema"]}"."{table}"')
+            else:
+                parts = sa.engine.make_url(plan["url"])
+                argv = ["mariadb", "--quick", "--batch", "-h", parts.host or "127.0.0.1"]
+                argv += ["-P", str(parts.port or 3306), "-u", parts.username or "root"]
+                argv += ["-e", f"select * from `{plan['schema']}`.`{table}`"]
+            env = {**os.environ}
+            if plan["server"] == "mariadb" and sa.engine.make_url(plan["url"]).password:
+                env["MYSQL_PWD"] = sa.engine.make_url(plan["url"]).password
+            leg = run_measured(argv, env=env, stdout_to=os.devnull)
+            seconds, peak = seconds + leg.seconds, max(peak, leg.peak_mb)
+        return Measured(seconds, peak, "")
+
+    return min((once(), once()), key=lambda m: m.seconds)
+
+
+def change_exams(plan: dict) -> int:
+    """`dt_atualizacao = now()` on 1% of pedido_exame's rows, from the data's last 31 days."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(plan["url"], poolclass=sa.pool.NullPool)
+    table = (
+        f'"{plan["schema"]}".pedido_exame'
+        if plan["server"] == "postgres"
+        else f"`{plan['schema']}`.pedido_exame"
+    )
+    with engine.begin() as conn:
+        # The data's last order time, leaving out the demo's defects dated decades ahead.
+        total, last = conn.execute(
+            sa.text(
+                f"select count(*), max(case when dt_pedido <= current_timestamp then dt_pedido end) "
+                f"from {table}"
+            )
+        ).one()
+        n, since = math.ceil(total / 100), last - timedelta(days=31)
+        if plan["server"] == "postgres":
+            sql = (
+                f"update {table} set dt_atualizacao = now() where nr_pedido in (select nr_pedido "
+                f"from {table} where dt_pedido >= :since order by nr_pedido limit {n})"
+            )
+        else:
+            sql = (
+                f"update {table} set dt_atualizacao = now() where dt_pedido >= :since "
+                f"order by nr_pedido limit {n}"
+            )
+        changed = conn.execute(sa.text(sql), {"since": since}).rowcount
+    engine.dispose()
+    return changed
+
+
+def upflux_load(env: dict[str, str], full: bool) -> dict:
+    """`upflux run` in its own process, then the published load's in-process time."""
+    upflux = str(Path(sys.executable).parent / "upflux")
+    leg = run_measured([upflux, "run", STEM, *(["--full"] if full else [])], env=env, cwd=ROOT)
+    status = json.loads(run_measured([upflux, "status", STEM, "--json"], env=env).stdout)
+    load = status["load"]
+    expected = "full" if full else "incremental"
+    if load["mode"] != expected:
+        raise SystemExit(f"the last published load is {load['mode']}, expected {expected}")
+    duration = (
+        datetime.fromisoformat(load["finished_at"]) - datetime.fromisoformat(load["started_at"])
+    ).total_seconds()
+    rows = sum(d.get("extracted", 0) for d in status["datasets"].values())
+    return {"seconds": leg.seconds, "peak_mb": leg.peak_mb, "duration_s": duration, "rows": rows}
+
+
+def child_leg(python: str, leg: str, plan: dict, tmp: Path) -> dict:
+    (tmp / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
+    argv = [python, __file__, "--leg", leg, str(tmp / "plan.json"), str(tmp)]
+    done = run_measured(argv, env={**os.environ}, cwd=ROOT)
+    return {"seconds": done.seconds, "peak_mb": done.peak_mb, **json.loads(done.stdout)}
+
+
+def targets(r: dict) -> list[tuple[str, bool]]:
+    copy, full, inc = r["copy"]["seconds"], r["full"], r["incremental"]
+    out = [
+        (
+            f"full load duration_s {full['duration_s']:.1f} s <= 4x COPY ({4 * copy:.1f} s)",
+            full["duration_s"] <= 4 * copy,
+        ),
+        (
+            f"full load whole process {full['seconds']:.1f} s <= 5x COPY ({5 * copy:.1f} s)",
+            full["seconds"] <= 5 * copy,
+        ),
+        (f"full load peak RSS {full['peak_mb']:.0f} MB <= 1536 MB", full["peak_mb"] <= 1536),
+        (
+            f"incremental duration_s {inc['duration_s']:.1f} s <= 10% of the full's "
+            f"({full['duration_s'] / 10:.1f} s)",
+            inc["duration_s"] <= full["duration_s"] / 10,
+        ),
+    ]
+    if "dlt" in r:
+        out.append(
+            (
+                f"full load, every step, {full['seconds']:.1f} s faster than dlt's extraction "
+                f"{r['dlt']['seconds']:.1f} s (stricter than extraction against extraction)",
+                full["seconds"] < r["dlt"]["seconds"],
+            )
+        )
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=10.0)
+    parser.add_argument("--server", choices=("postgres", "mariadb"), default="postgres")
+    parser.add_argument("--skip-dlt", action="store_true")
+    parser.add_argument("--skip-pandas", action="store_true")
+    parser.add_argument("--leg", nargs=3, help=argparse.SUPPRESS)  # internal: one child leg
+    args = parser.parse_args()
+    if args.leg:
+        leg, plan_file, out = args.leg
+        plan = json.loads(Path(plan_file).read_text(encoding="utf-8"))
+        if leg == "dlt":
+            dlt_leg(plan, out)
+        else:
+            pandas_leg(plan)
+        return
+    dlt_python = None if args.skip_dlt else str(ensure_dlt_venv())
+
+    with tempfile.TemporaryDirectory(prefix="upflux_scale_") as folder:
+        tmp = Path(folder)
+        (tmp / "clients").mkdir()
+        os.environ["UPFLUX_CLIENTS_DIR"] = str(tmp / "clients")
+        os.environ["UPFLUX_DATA_DIR"] = str(tmp / "data")
+        os.environ.pop("DAGSTER_HOME", None)
+        os.environ.pop("UPFLUX_STATE_URL", None)
+        sys.path.insert(0, str(ROOT))
+        from tests.support.databases import demo_in_server
+        from upflux_etl.settings import Settings
+
+        print(f"generating the demo ERP at scale {args.scale} in {args.server} ...", flush=True)
+        started = time.perf_counter()
+        demo = demo_in_server(
+            Settings.from_env(),
+            STEM,
+            args.server,
+            "bench_scale",
+            beds=200,
+            months=12,
+            scale=args.scale,
+        )
+        with demo as (url, schema, client):
+            print(f"  {time.perf_counter() - started:.0f} s, schema {schema}", flush=True)
+            plan = client_plan(client.settings, client.client, args.server, url, schema)
+            copy = export_all(plan)
+            results: dict = {"copy": {"seconds": copy.seconds, "peak_mb": copy.peak_mb}}
+            env = {**os.environ}
+            results["full"] = upflux_load(env, full=True)
+            results["changed_exam_rows"] = change_exams(plan)
+            results["incremental"] = upflux_load(env, full=False)
+            if dlt_python:
+                results["dlt"] = child_leg(dlt_python, "dlt", plan, tmp)
+            if not args.skip_pandas:
+                results["pandas+gx"] = child_leg(sys.executable, "pandas", plan, tmp)
+    report(args, plan, results)
+
+
+def report(args, plan: dict, results: dict) -> None:
+    copy = results["copy"]["seconds"]
+    lines = [
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}; {args.server}, scale {args.scale}; "
+        f"{len(plan['tables'])} source tables ({', '.join(plan['tables'])}); "
+        f"dlt and pandas run the client's {len(plan['queries'])} queries",
+        f"{'leg':<14}{'seconds':>9}{'in-process s':>14}{'peak MB':>9}{'x COPY':>8}",
+    ]
+    for leg in ("copy", "full", "incremental", "dlt", "pandas+gx"):
+        if leg not in results:
+            continue
+        r = results[leg]
+        inner = f"{r['duration_s']:.1f}" if "duration_s" in r else ""
+        lines.append(
+            f"{leg:<14}{r['seconds']:>9.1f}{inner:>14}{r['peak_mb']:>9.0f}{r['seconds'] / copy:>8.1f}"
+        )
+    lines.append(f"incremental after {results['changed_exam_rows']:,} exam rows changed")
+    checks = targets(results)
+    lines += [f"{'PASS' if ok else 'FAIL'}  {text}" for text, ok in checks]
+    sys.stdout.write("\n".join(lines) + "\n")
+    out = BENCH / "results" / f"scale-{args.server}-{args.scale:g}.json"
+    out.parent.mkdir(exist_ok=True)
+    payload = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"arch": platform.machine(), "cores": os.cpu_count()},
+        "server": args.server,
+        "scale": args.scale,
+        "source_tables": plan["tables"],
+        "legs": {k: v for k, v in results.items() if isinstance(v, dict)},
+        "changed_exam_rows": results["changed_exam_rows"],
+        "targets": [{"target": text, "pass": ok} for text, ok in checks],
+    }
+    out.write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")
+    sys.stdout.write(f"written to {out.relative_to(ROOT)}\n")
+
+
+if __name__ == "__main__":
+    main()
