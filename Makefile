@@ -6,10 +6,11 @@ VENV := .venv
 SETUP := $(if $(filter .venv,$(VENV)),scripts/setup.sh,: skip setup)
 RUN := set -a && . ./.env && set +a &&
 PYTEST := $(RUN) $(VENV)/bin/python -m pytest
-# The whole suite on both cores, one test file per worker (module fixtures built once);
-# `make test WORKERS=0` runs it in one process.
+# The whole suite on both cores, one test file per worker (module fixtures built once), in
+# the order tests/conftest.py gives (longest files first; xdist would otherwise order files by
+# their number of tests). `make test WORKERS=0` runs it in one process.
 WORKERS ?= 2
-PARALLEL := $(if $(filter 0,$(WORKERS)),,-n $(WORKERS) --dist loadfile)
+PARALLEL := $(if $(filter 0,$(WORKERS)),,-n $(WORKERS) --dist loadfile --no-loadscope-reorder)
 
 .PHONY: demo test test-unit test-integration test-e2e ui lint lint-python lint-types lint-sql \
 	lock bench clean

@@ -58,7 +58,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 # The files that take minutes (measured: --durations), started first so that under
-# `make test`'s two workers (one file each at a time) the short ones fill the tail.
+# `make test`'s two workers (one file each at a time, `--no-loadscope-reorder` keeping this
+# order) the short ones fill the tail.
 LONGEST_FIRST = (
     "tests/integration/test_one_writer.py",
     "tests/e2e/test_cli.py",
