@@ -10,7 +10,7 @@ from upflux_etl.catalog.checks import generated_expectations
 from upflux_etl.catalog.models import CanonicalModel
 from upflux_etl.quality.outcome import CheckResult
 from upflux_etl.reports.labels import check_texts
-from upflux_etl.warehouse.files import first_row
+from upflux_etl.warehouse.files import first_row, table_columns
 from upflux_etl.warehouse.meta.checks import read_checks
 from upflux_etl.warehouse.meta.ledger import LEDGER_COUNTS, read_ledger
 from upflux_etl.warehouse.quarantine_open import id_columns
@@ -115,15 +115,6 @@ def _check_row(
     return CheckRow(check, description, fix_hint, records)
 
 
-def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str]:
-    rows = con.execute(
-        "select column_name from information_schema.columns "
-        "where table_schema = ? and table_name = ? order by ordinal_position",
-        [schema, table],
-    ).fetchall()
-    return [r[0] for r in rows]
-
-
 def failing_records(
     con: duckdb.DuckDBPyConnection,
     load_id: str,
@@ -137,7 +128,7 @@ def failing_records(
     Every open record, whatever load quarantined it: a record stays listed until a load
     brings it clean (`warehouse/quarantine.py`). `load_id` is kept for callers.
     """
-    present = _columns(con, "quarantine", dataset)
+    present = table_columns(con, "quarantine", dataset)
     ids = id_columns(dataset, present, canonical)
     if not present or not ids:
         return None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 
 from upflux_etl.catalog.models import DatasetSpec
-from upflux_etl.warehouse.files import has_table
+from upflux_etl.warehouse.files import has_table, table_columns
 from upflux_etl.warehouse.split import published_columns
 
 FAILING_ROWS = "_failing_rows"  # registered by quality.sql_suite: one `_row_id` column
@@ -27,7 +27,7 @@ def merged_query(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, *, full: boo
     )
     if full or not has_table(con, "main", ds):
         return f"({clean})"
-    kept = set(_main_columns(con, ds))
+    kept = set(table_columns(con, "main", ds))
     old = ", ".join(f't."{c}"' for c in columns if c in kept)
     keys = " and ".join(f's."{k}" = t."{k}"' for k in spec.primary_key)
     remaining = (
@@ -35,12 +35,3 @@ def merged_query(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, *, full: boo
         f'where not exists (select 1 from staging."{ds}" as s where {keys})'
     )
     return f"({remaining} union all by name {clean})"
-
-
-def _main_columns(con: duckdb.DuckDBPyConnection, ds: str) -> list[str]:
-    rows = con.execute(
-        "select column_name from information_schema.columns "
-        "where table_schema = 'main' and table_name = ?",
-        [ds],
-    ).fetchall()
-    return [r[0] for r in rows]

@@ -16,7 +16,7 @@ import datetime as dt
 import duckdb
 
 from upflux_etl.catalog.models import DatasetSpec
-from upflux_etl.warehouse.files import has_table, scalar
+from upflux_etl.warehouse.files import has_table, scalar, table_columns
 from upflux_etl.warehouse.meta.quarantine import record_resolved
 
 # The lifecycle columns after a dataset's published columns, in this order.
@@ -60,7 +60,7 @@ def ensure_quarantine_shape(
     ds = spec.name
     if not has_table(con, "quarantine", ds):
         return
-    present = set(_table_columns(con, "quarantine", ds))
+    present = set(table_columns(con, "quarantine", ds))
     missing = [c for c in LIFECYCLE_COLUMNS if c not in present]
     for column in missing:
         con.execute(
@@ -93,7 +93,7 @@ def reland_open(
     ds = spec.name
     if full or not has_table(con, "quarantine", ds):
         return 0
-    if "_source" not in _table_columns(con, "quarantine", ds):
+    if "_source" not in table_columns(con, "quarantine", ds):
         return 0
     before = int(scalar(con, f'select count(*) from landing."{ds}"'))
     if before == 0:
@@ -233,12 +233,3 @@ def _rebuilt_source(spec: DatasetSpec, present: set[str], timezone: str) -> str:
         if col.validate_ and f"{name}_valid" in present:
             parts += [f"'{name}_valid'", f'"{name}_valid"']
     return f"json_object({', '.join(parts)})"
-
-
-def _table_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str]:
-    rows = con.execute(
-        "select column_name from information_schema.columns "
-        "where table_schema = ? and table_name = ? order by ordinal_position",
-        [schema, table],
-    ).fetchall()
-    return [r[0] for r in rows]

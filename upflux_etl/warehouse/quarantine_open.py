@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import duckdb
 
 from upflux_etl.catalog.models import CanonicalModel
+from upflux_etl.warehouse.files import table_columns
 
 # Never listed, whatever a table holds: pseudonyms and document hashes identify a person.
 NEVER_SHOWN = frozenset({"patient_key", "cpf", "cns", "user_key"})
@@ -100,7 +101,7 @@ def id_columns(dataset: str, present: list[str], canonical: CanonicalModel | Non
 def _records(
     con: duckdb.DuckDBPyConnection, ds: str, canonical: CanonicalModel | None
 ) -> list[OpenRecord]:
-    present = _columns(con, ds)
+    present = table_columns(con, "quarantine", ds)
     ids = id_columns(ds, present, canonical)
     selected = ", ".join(f'cast("{c}" as varchar)' for c in ids) or "null"
     first = _first_seen(con, ds)
@@ -125,17 +126,8 @@ def _records(
 
 
 def _first_seen(con: duckdb.DuckDBPyConnection, ds: str) -> str:
-    present = _columns(con, ds)
+    present = table_columns(con, "quarantine", ds)
     for column in ("_first_seen_at", "_quarantined_at"):
         if column in present:
             return column
     return "cast(null as timestamptz)"
-
-
-def _columns(con: duckdb.DuckDBPyConnection, ds: str) -> list[str]:
-    rows = con.execute(
-        "select column_name from information_schema.columns "
-        "where table_schema = 'quarantine' and table_name = ? order by ordinal_position",
-        [ds],
-    ).fetchall()
-    return [r[0] for r in rows]

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 import duckdb
 
 from upflux_etl.quality.outcome import CheckResult
+from upflux_etl.warehouse.files import table_columns
 
 # Columns a warehouse may lack: the contract's table predates them (read as null / "").
 _LATER_COLUMNS = ("error", "expectation_type", "status", "observed", "expected")
@@ -48,7 +49,7 @@ def write_checks(
 
 def read_checks(con: duckdb.DuckDBPyConnection, load_id: str) -> list[CheckResult]:
     """Every check result of one load, by dataset and check name."""
-    present = _columns(con)
+    present = set(table_columns(con, "meta", "check_results"))
     later = ", ".join(f'"{c}"' if c in present else "null" for c in _LATER_COLUMNS)
     rows = con.execute(
         "select dataset, check_name, level, blocking, passed, failing_count, element_count, "
@@ -91,11 +92,3 @@ def _result(
         observed=None if observed is None else float(observed),
         expected=expected,
     )
-
-
-def _columns(con: duckdb.DuckDBPyConnection) -> set[str]:
-    rows = con.execute(
-        "select column_name from information_schema.columns "
-        "where table_schema = 'meta' and table_name = 'check_results'"
-    ).fetchall()
-    return {r[0] for r in rows}
