@@ -14,7 +14,7 @@ from tests.unit.test_state_support import ledger, make_run, utc
 from upflux_etl.catalog.models import DatasetSpec, DeletesSpec, PrivacySpec
 from upflux_etl.extract.sql import count_query, keys_query, values_query
 from upflux_etl.quality.reconciliation import reconciliation_outcome
-from upflux_etl.warehouse.deletes import apply_deletes, deleted_share
+from upflux_etl.warehouse.deletes import apply_deletes, missing_keys
 from upflux_etl.warehouse.holdings import holdings
 from upflux_etl.warehouse.meta.reconciliation import (
     Reconciliation,
@@ -96,9 +96,10 @@ def test_keys_the_source_lacks_become_tombstones_and_leave_every_table():
         "create temp table src as select * from (values ('A', date '2026-01-01'), "
         "('C', date '2026-01-01')) v(room_id, valid_from)"
     )
-    assert deleted_share(con, SPEC, "src") == pytest.approx(0.5)
+    missing = missing_keys(con, SPEC, "src")
+    assert missing.share == pytest.approx(0.5)
     at = dt.datetime(2026, 11, 30, tzinfo=dt.UTC)
-    assert apply_deletes(con, SPEC, "src", load_id="L3", at=at) == 2
+    assert apply_deletes(con, SPEC, missing, load_id="L3", at=at) == 2
     assert sorted(
         con.execute("select room_id, valid_from::varchar from main.rooms").fetchall()
     ) == [

@@ -18,6 +18,7 @@ from upflux_etl.definitions.factories import (
     config_error_asset,
 )
 from upflux_etl.definitions.sensors import failed_load_sensor
+from upflux_etl.instance import relax_local_event_log_sync
 from upflux_etl.settings import Settings
 
 
@@ -30,6 +31,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     Raises:
         ConfigProblems: a project file (not a client file) is broken: nothing can be built.
     """
+    relax_local_event_log_sync()  # the processes that run loads store their events faster
     validation = validate_project(settings, check_environment=False)
     catalog = validation.catalog
     if catalog is None:

@@ -23,7 +23,7 @@ from upflux_etl.extract.source import open_batches
 from upflux_etl.extract.sql import keys_query
 from upflux_etl.pipeline.context import LoadContext
 from upflux_etl.pipeline.exclusions import Exclusion
-from upflux_etl.warehouse.deletes import apply_deletes, deleted_share
+from upflux_etl.warehouse.deletes import apply_deletes, missing_keys
 from upflux_etl.warehouse.files import scalar
 from upflux_etl.warehouse.meta.tombstones import last_delete_scan, record_delete_scan
 from upflux_etl.warehouse.staging import typed_column
@@ -78,16 +78,17 @@ def scan_deletes(
         except DeleteScanRefused as exc:
             return DeleteScan(True, 0, str(exc))
         source = SOURCE_KEYS
-    share = deleted_share(con, spec, source)
-    limit = ctx.client.deletes.max_share
+    missing = missing_keys(con, spec, source)
+    share, limit = missing.share, ctx.client.deletes.max_share
     if share > limit:
         message = (
             f"dataset {spec.name}: the source lacks {share:.0%} of the warehouse's keys "
             f"(more than deletes.max_share {limit:.0%} of {ctx.client.file}); not applied"
         )
         log.warning("%s", message)
+        con.execute(f"drop table if exists {missing.table}")
         return DeleteScan(True, 0, message)
-    found = apply_deletes(con, spec, source, load_id=ctx.run_id, at=ctx.now)
+    found = apply_deletes(con, spec, missing, load_id=ctx.run_id, at=ctx.now)
     record_delete_scan(con, spec.name, ctx.run_id, ctx.now, source_keys=count, tombstoned=found)
     if not ctx.full:
         con.execute(f"drop table if exists {SOURCE_KEYS}")

@@ -14,7 +14,7 @@ the columns it reads (`gx_bridge.run_suite`): the fallback engine, unused by tod
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -165,8 +165,11 @@ def run_sql_suite(
         if spec.name in errors:
             outcomes[spec.name] = _errored(spec, dataset, int(total), errors[spec.name])
         elif spec.name in row_measures:
-            populated = _populated(con, merged, rows[spec.name], types, int(total))
-            outcomes[spec.name] = judge_row(spec, dataset, row_measures[spec.name], populated)
+            measured = row_measures[spec.name]
+            populated = None
+            if measured.judged == 0:
+                populated = _populated(con, merged, rows[spec.name], int(total))
+            outcomes[spec.name] = judge_row(spec, dataset, measured, populated)
         else:
             check = compiled[spec.name]
             assert isinstance(check, AggregateCheck)
@@ -238,11 +241,7 @@ def _merged(con: duckdb.DuckDBPyConnection, where: SqlSuiteInput, rows: dict[str
 
 
 def _populated(
-    con: duckdb.DuckDBPyConnection,
-    merged: str,
-    check: RowCheck,
-    types: dict[str, str],
-    total: int,
+    con: duckdb.DuckDBPyConnection, merged: str, check: RowCheck, total: int
 ) -> bool | None:
     """Whether the columns a row check judges hold any value in the published dataset.
 
@@ -253,8 +252,7 @@ def _populated(
     columns = [c for c in check.columns if c in published]
     if total == 0 or not columns or len(columns) != len(check.columns):
         return None
-    present = " and ".join(f"{quote(c)} is not null" for c in columns)
-    return bool(scalar(con, f"select count(*) from {merged} where {present}"))
+    return _any_row(con, merged, columns)
 
 
 def _aggregate(
@@ -269,11 +267,16 @@ def _aggregate(
         measured = measure(con, merged, check)
         populated = None
         if check.columns:
-            present = " and ".join(f"{quote(c)} is not null" for c in check.columns)
-            populated = bool(scalar(con, f"select count(*) from {merged} where {present}"))
+            populated = _any_row(con, merged, check.columns)
     except duckdb.Error as exc:
         return _errored(spec, dataset, 0, safe_error(exc, known))
     return judge_aggregate(spec, dataset, measured, check, populated)
+
+
+def _any_row(con: duckdb.DuckDBPyConnection, merged: str, columns: Iterable[str]) -> bool:
+    """Whether any row of `merged` holds a value in every one of `columns` (stops at the first)."""
+    present = " and ".join(f"{quote(c)} is not null" for c in columns)
+    return bool(scalar(con, f"select exists (select 1 from {merged} where {present})"))
 
 
 def _errored(spec: ExpectationSpec, dataset: str, total: int, error: str) -> CheckOutcome:
