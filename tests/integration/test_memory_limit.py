@@ -132,6 +132,7 @@ def _worker(folder: Path) -> None:
     from upflux_etl.warehouse.schema import ensure_schema
     from upflux_etl.warehouse.split import split_load
     from upflux_etl.warehouse.staging import land
+    from upflux_etl.warehouse.work import attach_work, work_path
 
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     dataset, checks = _spec()
@@ -139,6 +140,7 @@ def _worker(folder: Path) -> None:
     con = duckdb.connect(str(folder / "build.duckdb"))
     ensure_schema(con)
     limit_memory(con, f"{LIMIT_MB}MB", folder / "build.tmp")
+    attach_work(con, work_path(folder / "build.duckdb"))  # as build_connection does
     land(con, "big", (protect_batch(b, dataset, key) for b in _batches()))
     con.execute(
         'create table staging."big" as select row_number() over () as _row_id, * from landing."big"'
@@ -152,6 +154,7 @@ def _worker(folder: Path) -> None:
     con.close()
     con = duckdb.connect(str(folder / "build.duckdb"), config={"temp_directory": ""})
     con.execute(f"set memory_limit = '{LIMIT_MB}MB'")
+    attach_work(con, work_path(folder / "build.duckdb"))
     try:
         errors = [c.error or "" for c in validate().checks]
         without_spill = next((e for e in errors if "Out of Memory" in e), "completed")
@@ -160,6 +163,7 @@ def _worker(folder: Path) -> None:
     con.close()
     con = duckdb.connect(str(folder / "build.duckdb"))
     limit_memory(con, f"{LIMIT_MB}MB", folder / "build.tmp")
+    attach_work(con, work_path(folder / "build.duckdb"))
     outcome = validate()
     quarantine = outcome.quarantined_row_ids()
     ledger = split_load(con, dataset, load_id="l1", full=True, quarantine=quarantine, hold=False)

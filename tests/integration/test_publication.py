@@ -51,6 +51,16 @@ def test_a_killed_run_leaves_the_previous_publication(settings, pseudonym_key, t
     # and the next run publishes normally over the leftovers
     assert materialize_client(demo, instance=dg.DagsterInstance.ephemeral()).success
     assert snapshot(demo.warehouse)[0] != before[0]
+    # the scratch tables never enter the warehouse; no build, scratch file or spill is left
+    con = duckdb.connect(str(demo.warehouse), read_only=True)
+    try:
+        schemas = con.execute(
+            "select schema_name from duckdb_schemas() where database_name = current_database()"
+        ).fetchall()
+    finally:
+        con.close()
+    assert not {s for (s,) in schemas} & {"landing", "staging"}
+    assert not list(builds.iterdir())
 
 
 def test_two_runs_of_one_hospital_cannot_both_publish(settings, pseudonym_key):

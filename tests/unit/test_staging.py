@@ -6,6 +6,7 @@ from upflux_etl.catalog.models import DatasetSpec
 from upflux_etl.warehouse.schema import ensure_schema
 from upflux_etl.warehouse.split import split_load
 from upflux_etl.warehouse.staging import land, landing_columns, register_mappings, staged_sql
+from upflux_etl.warehouse.work import attach_work
 
 SPEC = DatasetSpec.model_validate(
     {
@@ -28,6 +29,7 @@ def staged(rows: dict, mappings=None) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("set TimeZone = 'America/Manaus'")
     ensure_schema(con)
+    attach_work(con)
     land(con, "visits", [pa.RecordBatch.from_pydict(rows)])
     mappings = mappings if mappings is not None else {"triage_colour": {"1": "red", "2": "green"}}
     register_mappings(con, mappings)
@@ -112,6 +114,7 @@ def test_a_source_failure_mid_stream_surfaces_as_itself_and_lands_nothing():
 
     con = duckdb.connect()
     ensure_schema(con)
+    attach_work(con)
 
     def batches():
         yield pa.RecordBatch.from_pydict({"a": [1, 2]})
@@ -127,6 +130,7 @@ def test_a_source_failure_mid_stream_surfaces_as_itself_and_lands_nothing():
 def test_batches_are_conformed_to_the_first_schema():
     con = duckdb.connect()
     ensure_schema(con)
+    attach_work(con)
     first = pa.RecordBatch.from_pydict({"a": pa.array([None, None], pa.null()), "b": [1, 2]})
     later = pa.RecordBatch.from_pydict({"a": ["x"], "b": pa.array([3], pa.int32())})
     assert land(con, "t", [first, later]) == 3

@@ -4,7 +4,8 @@ A run copies the published warehouse into `builds/<run_id>.duckdb`, every step o
 writes there, and the publication step renames it over `warehouse.duckdb`. A failed or
 killed run leaves the published file untouched; readers never see a half-written load.
 The run holds the hospital's writer lock (`warehouse/lock.py`) throughout, and the
-publication's version check and rename happen under it.
+publication's version check and rename happen under it. The run's scratch tables (landing,
+staging) are in `builds/<run_id>.work.duckdb` (`warehouse/work.py`), never in the build.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from upflux_etl.warehouse.meta.loads import (
     record_publication,
 )
 from upflux_etl.warehouse.schema import ensure_schema
+from upflux_etl.warehouse.work import attach_work, remove_work, work_path
 
 
 class PublicationConflict(RuntimeError):
@@ -76,6 +78,7 @@ def build_connection(load: RunningLoad) -> Iterator[duckdb.DuckDBPyConnection]:
     con = connect(path, client.timezone)
     try:
         limit_memory(con, load.memory_limit, path.with_suffix(".tmp"))
+        attach_work(con, work_path(path))
         yield con
     finally:
         con.close()
@@ -144,8 +147,6 @@ def _publish_locked(files: WarehouseFiles, run_id: str, timezone: str) -> str:
     try:
         _check_base(files, base_version(con, run_id), timezone)
         record_publication(con, run_id, version, dt.datetime.now(dt.UTC))
-        for schema in ("landing", "staging"):
-            _drop_tables(con, schema)
         con.execute("checkpoint")
     finally:
         con.close()
@@ -154,6 +155,7 @@ def _publish_locked(files: WarehouseFiles, run_id: str, timezone: str) -> str:
     os.replace(path, files.published)
     _fsync_dir(files.root)
     shutil.rmtree(path.with_suffix(".tmp"), ignore_errors=True)  # the run's spill folder
+    remove_work(path)
     return version
 
 
@@ -193,14 +195,6 @@ def _check_base(files: WarehouseFiles, base: str | None, timezone: str) -> None:
             f"{files.published} was published by another run while this one ran "
             f"(expected version {base}, found {current}); run again to load on top of it"
         )
-
-
-def _drop_tables(con, schema: str) -> None:
-    rows = con.execute(
-        "select table_name from information_schema.tables where table_schema = ?", [schema]
-    ).fetchall()
-    for (name,) in rows:
-        con.execute(f'drop table "{schema}"."{name}"')
 
 
 def _replace_link(src: Path, dst: Path) -> None:

@@ -11,8 +11,6 @@ import duckdb
 META_DDL = """
 create schema if not exists quarantine;
 create schema if not exists held;
-create schema if not exists landing;
-create schema if not exists staging;
 create schema if not exists meta;
 create table if not exists meta.loads (
     load_id varchar primary key, client varchar, mode varchar, started_at timestamptz,
@@ -75,7 +73,7 @@ create table if not exists meta.source_columns (
 # `meta.schema_version` existed (commit 541f13c and earlier). Additive changes (a table, a
 # column) go into `META_DDL` with `if not exists`; a change that must transform data goes into
 # `MIGRATIONS` under the version it leads to. Bump `SCHEMA_VERSION` with either.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     # 1 -> 2: meta.indicator_coverage and meta.schema_version (both in META_DDL); nothing to
     # transform.
@@ -92,6 +90,9 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     4: (),
     # 4 -> 5: meta.history, the published periods of a historical load (in META_DDL).
     5: (),
+    # 5 -> 6: the scratch schemas leave the warehouse (`warehouse/work.py`: a load's landing and
+    # staging tables live in a database of their own); they were emptied at each publication.
+    6: ("drop schema if exists landing cascade", "drop schema if exists staging cascade"),
 }
 
 
