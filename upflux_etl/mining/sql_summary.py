@@ -256,17 +256,18 @@ def _monthly_rate(months: list[tuple[str, int, int]], result: Conformance) -> di
 
 def _activities(con: duckdb.DuckDBPyConnection, names: list[str]) -> list[dict]:
     """Each activity's count and mean position (0 = first event of its case)."""
-    rows = dict(
-        (a, (n, mean))
-        for a, n, mean in con.execute(
+    found = {
+        act: (int(n), float(mean))
+        for act, n, mean in con.execute(
             "select act, count(*), avg(pos) from _events group by act"
         ).fetchall()
-    )
+    }
+    # An activity seen only in events without a case: count 0, position 0 (as numpy's).
     return [
         {
             "name": name,
-            "count": int(rows.get(i, (0, 0.0))[0]),
-            "mean_position": float(rows.get(i, (0, 0.0))[1]),
+            "count": found.get(i, (0, 0.0))[0],
+            "mean_position": found.get(i, (0, 0.0))[1],
         }
         for i, name in enumerate(names)
     ]
