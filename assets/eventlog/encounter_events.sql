@@ -1,6 +1,10 @@
 -- The event log of a published warehouse: case = encounter, one row per event (docs/CONTRACTS.md).
 -- Activities come from the canonical datasets; cancelled encounters and surgeries are no process.
 -- unit: the unit where the event happened (the canonical model has no staff ids).
+-- Unordered: readers sort by case_id, occurred_at, activity_rank (`mining/warehouse_log.py`),
+-- on a copy of the rows (a sort in the warehouse's scan ran out of DuckDB's memory limit).
+-- Several events of one row: `unnest` of a list in the select (streamed); a lateral `values`
+-- join is planned as a delim join that holds the whole table in memory (no spilling).
 with encounters as (
     select
         encounter_id,
@@ -79,39 +83,48 @@ transfers as (
     where n > 1
 ),
 
-exam_events as (
+exam_steps as (
     select
         x.encounter_id,
+        unnest([
+            { 'activity': 'exam ordered', 'occurred_at': x.ordered_at, 'activity_rank': 6 },
+            { 'activity': 'exam collected', 'occurred_at': x.collected_at, 'activity_rank': 7 },
+            { 'activity': 'exam resulted', 'occurred_at': x.resulted_at, 'activity_rank': 8 }
+        ]) as s
+    from main.exams as x
+    inner join encounters as e on x.encounter_id = e.encounter_id
+),
+
+exam_events as (
+    select
+        exam_steps.encounter_id,
         s.activity,
         s.occurred_at,
         cast(null as varchar) as unit,
         s.activity_rank
-    from main.exams as x
-    inner join encounters as e on x.encounter_id = e.encounter_id
-    cross join lateral (
-        values
-        ('exam ordered', x.ordered_at, 6),
-        ('exam collected', x.collected_at, 7),
-        ('exam resulted', x.resulted_at, 8)
-    ) as s (activity, occurred_at, activity_rank)
+    from exam_steps
+),
+
+surgery_steps as (
+    select
+        g.encounter_id,
+        unnest([
+            { 'activity': 'surgery start', 'occurred_at': g.started_at, 'activity_rank': 9 },
+            { 'activity': 'surgery end', 'occurred_at': g.ended_at, 'activity_rank': 10 }
+        ]) as s
+    from main.surgeries as g
+    inner join encounters as e on g.encounter_id = e.encounter_id
+    where g.status = 'realizada'
 ),
 
 surgery_events as (
     select
-        g.encounter_id,
+        surgery_steps.encounter_id,
         s.activity,
         s.occurred_at,
         cast(null as varchar) as unit,
         s.activity_rank
-    from main.surgeries as g
-    inner join encounters as e on g.encounter_id = e.encounter_id
-    cross join
-        lateral (
-            values
-            ('surgery start', g.started_at, 9),
-            ('surgery end', g.ended_at, 10)
-        ) as s (activity, occurred_at, activity_rank)
-    where g.status = 'realizada'
+    from surgery_steps
 ),
 
 discharges as (
@@ -124,20 +137,25 @@ discharges as (
     from encounters
 ),
 
-billing_events as (
+billing_steps as (
     select
         b.encounter_id,
+        unnest([
+            { 'activity': 'billed', 'occurred_at': b.billed_at, 'activity_rank': 12 },
+            { 'activity': 'paid', 'occurred_at': b.paid_at, 'activity_rank': 13 }
+        ]) as s
+    from main.billing as b
+    inner join encounters as e on b.encounter_id = e.encounter_id
+),
+
+billing_events as (
+    select
+        billing_steps.encounter_id,
         s.activity,
         s.occurred_at,
         cast(null as varchar) as unit,
         s.activity_rank
-    from main.billing as b
-    inner join encounters as e on b.encounter_id = e.encounter_id
-    cross join lateral (
-        values
-        ('billed', b.billed_at, 12),
-        ('paid', b.paid_at, 13)
-    ) as s (activity, occurred_at, activity_rank)
+    from billing_steps
 ),
 
 events as (
@@ -165,10 +183,10 @@ final as (
         encounter_id as case_id,
         activity,
         occurred_at,
-        unit
+        unit,
+        activity_rank
     from events
     where occurred_at is not null
-    order by encounter_id, occurred_at, activity_rank
 )
 
 select * from final

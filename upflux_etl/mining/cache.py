@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from upflux_etl.mining.alignments import Alignment
@@ -14,28 +17,45 @@ AlignmentCache = dict[tuple[str, tuple[str, ...]], Alignment]
 
 
 def read_cache(path: Path) -> AlignmentCache:
-    """The cached alignments in `path` (empty when the file does not exist yet)."""
+    """The cached alignments in `path` (empty when the file does not exist yet).
+
+    Activity names and model versions are shared, not one text per occurrence: variants hold
+    millions of activities (a long stay has thousands of events).
+    """
     if not path.exists():
         return {}
-    table = pq.read_table(path).to_pydict()
-    if "cost" not in table:
+    table = pq.read_table(path)
+    if "cost" not in table.column_names:
         return {}  # written before the standard costs: keyed by an older algorithm version
+    columns = {
+        name: table.column(name).to_pylist()
+        for name in ("deviations", "worst", "cost", "worst_cost", "log_moves", "model_moves")
+    }
     return {
-        (model, tuple(variant)): Alignment(
+        (model, variant): Alignment(
             dev, worst, cost, worst_cost, tuple(json.loads(lm)), tuple(json.loads(mm))
         )
         for model, variant, dev, worst, cost, worst_cost, lm, mm in zip(
-            table["model"],
-            table["variant"],
-            table["deviations"],
-            table["worst"],
-            table["cost"],
-            table["worst_cost"],
-            table["log_moves"],
-            table["model_moves"],
+            _shared(table.column("model").combine_chunks()),
+            _variants(table.column("variant").combine_chunks()),
+            *columns.values(),
             strict=True,
         )
     }
+
+
+def _shared(values: pa.Array) -> list[str]:
+    """Texts as a list in which equal values are one object."""
+    encoded = pc.dictionary_encode(values)
+    names = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
+    return names[encoded.indices.to_numpy(zero_copy_only=False)].tolist()
+
+
+def _variants(lists: pa.ListArray) -> list[tuple[str, ...]]:
+    """The variants as tuples of shared activity names."""
+    flat = _shared(lists.flatten())
+    bounds = (lists.offsets.to_numpy() - lists.offsets[0].as_py()).tolist()
+    return [tuple(flat[a:b]) for a, b in itertools.pairwise(bounds)]
 
 
 def write_cache(path: Path, cache: AlignmentCache) -> None:

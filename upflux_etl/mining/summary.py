@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from upflux_etl.mining.bpmn import Model
@@ -95,3 +96,15 @@ def summarise(
         conformance=None if model is None else conformance(found, model, cache),
         throughput=times,
     )
+
+
+def activity_positions(log: EventLog) -> list[dict]:
+    """Each activity's count and mean position (0 = first event of its case), for a map."""
+    position = np.arange(log.n_events) - log.offsets[log.case]
+    n = len(log.activities)
+    counts = np.bincount(log.activity, minlength=n)
+    sums = np.bincount(log.activity, weights=position, minlength=n)
+    return [
+        {"name": name, "count": int(c), "mean_position": float(s / c) if c else 0.0}
+        for name, c, s in zip(log.activities, counts, sums, strict=True)
+    ]

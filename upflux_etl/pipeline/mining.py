@@ -7,7 +7,8 @@ activity's mean position in the cases, for the report's process map), case durat
 the client's reference model (`assets/reference_models/<name>.bpmn`), alignment fitness, the
 share of fitting cases and the rate per month. Alignments are kept in
 `data/<hospital>/mining/alignments.parquet` by (model version, variant): a night aligns only
-the variants it has not seen. A log or model the step cannot read gives a summary with its
+the variants it has not seen. Both files are made out of core by DuckDB, within its
+`memory_limit` (spilling to `mining/spill/`): only the distinct variants come to Python. A log or model the step cannot read gives a summary with its
 `error` (scrubbed) rather than a failed run: the report says why the map is missing.
 """
 
@@ -15,21 +16,20 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 from pathlib import Path
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
+import duckdb
 
 from upflux_etl.alerts.message import scrub
 from upflux_etl.catalog.eventlog import read_event_log_sql
 from upflux_etl.catalog.models import ClientSpec
 from upflux_etl.mining.bpmn import read_bpmn
 from upflux_etl.mining.cache import read_cache, write_cache
-from upflux_etl.mining.eventlog import EventLog, build_event_log
-from upflux_etl.mining.summary import summarise
-from upflux_etl.mining.warehouse_log import event_log_frame
+from upflux_etl.mining.sql_summary import LogTables, log_tables, summary_payload
+from upflux_etl.mining.warehouse_log import copy_event_log
 from upflux_etl.settings import Settings
+from upflux_etl.warehouse.build import limit_memory
 from upflux_etl.warehouse.files import WarehouseFiles, open_published
 
 log = logging.getLogger("upflux.pipeline")
@@ -66,67 +66,50 @@ def read_mining(settings: Settings, client: ClientSpec, load_id: str) -> dict | 
 
 
 def _mine(settings: Settings, client: ClientSpec) -> dict:
-    sql = read_event_log_sql(settings.root)
-    files = WarehouseFiles(settings.client_dir(client.slug))
-    with open_published(files, client.timezone) as con:
-        if con is None:
-            raise RuntimeError("no published warehouse")
-        table = pa.Table.from_pandas(event_log_frame(con, sql), preserve_index=False)
-    # Parquet every night; XES (slow to write for millions of events) on demand, by
-    # `upflux eventlog`.
-    out = settings.client_dir(client.slug) / "eventlog"
-    out.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, out / "event_log.parquet")
-    event_log = _event_log(table)
     model = None
     if client.reference_model:
         model = read_bpmn(
             settings.root / "assets" / "reference_models" / f"{client.reference_model}.bpmn"
         )
+    tables = _log_tables(settings, client)
+    # DuckDB's memory is given back before the cache and the aligner take theirs.
     cache_path = mining_dir(settings, client) / "alignments.parquet"
     cache = read_cache(cache_path)
-    result = summarise(event_log, model, cache)
+    payload = summary_payload(tables, model, cache, top=10, map_edges=MAP_EDGES)
     if model is not None:
         write_cache(cache_path, cache)
-    payload = result.to_json(top=10)
-    payload["map"] = {
-        "activities": _activities(event_log),
-        "edges": [
-            {"source": e.source, "target": e.target, "count": e.count}
-            for e in result.graph.edges[:MAP_EDGES]
-        ],
-    }
-    if result.conformance is not None:
-        payload["aligned_now"] = result.conformance.aligned_now
     log.info(
         "%s: event log of %d cases, %d events, %d variants%s",
         client.slug,
-        event_log.n_cases,
-        event_log.n_events,
+        payload["cases"],
+        payload["events"],
         payload["variants"],
         f", fitness {payload['fitness']:.3f}" if "fitness" in payload else "",
     )
     return payload
 
 
-def _event_log(table: pa.Table) -> EventLog:
-    stamps = table.column("time:timestamp").cast(pa.timestamp("ns", tz="UTC")).cast(pa.int64())
-    resource = table.column("org:resource").to_numpy(zero_copy_only=False)
-    return build_event_log(
-        table.column("case:concept:name"),
-        table.column("concept:name"),
-        stamps.to_numpy(),
-        resource,
-    )
+def _log_tables(settings: Settings, client: ClientSpec) -> LogTables:
+    """Write `eventlog/event_log.parquet` and mine it, both in DuckDB within its memory limit.
 
-
-def _activities(event_log: EventLog) -> list[dict]:
-    """Each activity's count and mean position (0 = first event of its case)."""
-    position = np.arange(event_log.n_events) - event_log.offsets[event_log.case]
-    n = len(event_log.activities)
-    counts = np.bincount(event_log.activity, minlength=n)
-    sums = np.bincount(event_log.activity, weights=position, minlength=n)
-    return [
-        {"name": name, "count": int(c), "mean_position": float(s / c) if c else 0.0}
-        for name, c, s in zip(event_log.activities, counts, sums, strict=True)
-    ]
+    Parquet every night, streamed by DuckDB's COPY; XES (slow to write for millions of
+    events) on demand, by `upflux eventlog`.
+    """
+    files = WarehouseFiles(settings.client_dir(client.slug))
+    parquet = settings.client_dir(client.slug) / "eventlog" / "event_log.parquet"
+    parquet.parent.mkdir(parents=True, exist_ok=True)
+    spill = mining_dir(settings, client) / "spill"
+    try:
+        with open_published(files, client.timezone) as con:
+            if con is None:
+                raise RuntimeError("no published warehouse")
+            limit_memory(con, settings.duckdb_memory_limit, spill)
+            copy_event_log(con, read_event_log_sql(settings.root), parquet)
+        con = duckdb.connect()
+        try:
+            limit_memory(con, settings.duckdb_memory_limit, spill)
+            return log_tables(con, parquet)
+        finally:
+            con.close()
+    finally:
+        shutil.rmtree(spill, ignore_errors=True)
