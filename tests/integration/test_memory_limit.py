@@ -164,6 +164,9 @@ def _worker(folder: Path) -> None:
     con = duckdb.connect(str(folder / "build.duckdb"))
     limit_memory(con, f"{LIMIT_MB}MB", folder / "build.tmp")
     attach_work(con, work_path(folder / "build.duckdb"))
+    # landing lives in memory for one connection (warehouse/work.py): a load lands, stages,
+    # validates and splits on one; this test reconnected, so it lands again (spilling again)
+    land(con, "big", (protect_batch(b, dataset, key) for b in _batches()))
     outcome = validate()
     quarantine = outcome.quarantined_row_ids()
     ledger = split_load(con, dataset, load_id="l1", full=True, quarantine=quarantine, hold=False)

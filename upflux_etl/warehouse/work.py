@@ -1,11 +1,16 @@
-"""A load's scratch tables (`landing`, `staging`) in a database file of their own.
+"""A load's scratch tables (`landing`, `staging`), outside the build that gets published.
 
 The rows a step lands and stages are needed only while the run lasts, so they never enter the
-build that gets published: `builds/<run_id>.work.duckdb` is attached to every connection of the
-build as `upflux_work`, and the search path makes `landing."x"` and `staging."x"` name its
-schemas. The published warehouse stays as small as its data (a build holding the scratch
-tables kept their freed blocks: 1.27 GB published for 0.42 GB of data at scale 10), and the
-file goes with the run's other side files (`discard_build`, or deleted at publication).
+build: `staging` lives in `builds/<run_id>.work.duckdb`, attached to every connection of the
+build as `upflux_work` (staging tables outlive their step: the indicator steps keep their
+changed rows there), and `landing`, read only by the step that wrote it, in a database in
+memory (`upflux_landing`), which spills to the connection's temp directory beyond its
+`memory_limit` like any other DuckDB memory (landing 5.6M exam rows: 1.6 s in memory against
+4.4 s in a file, which compresses what it writes). The search path makes `landing."x"` and
+`staging."x"` name those schemas, so queries and `information_schema` read as before. The
+published warehouse stays as small as its data (a build holding the scratch tables kept their
+freed blocks: 1.27 GB published for 0.42 GB of data at scale 10), and the work file goes with
+the run's other side files (`discard_build`, or deleted at publication).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from pathlib import Path
 import duckdb
 
 WORK = "upflux_work"
-SCRATCH_SCHEMAS = ("landing", "staging")
+LANDING = "upflux_landing"
 
 
 def work_path(build: Path) -> Path:
@@ -24,17 +29,17 @@ def work_path(build: Path) -> Path:
 
 
 def attach_work(con: duckdb.DuckDBPyConnection, path: Path | None = None) -> None:
-    """Attach the scratch database (`path`, or one in memory) and put its schemas on the path.
+    """Attach the scratch databases (staging in `path`, or in memory) and put them on the path.
 
     Unqualified names keep resolving in the connection's own `main` first.
     """
     target = ":memory:" if path is None else str(path).replace("'", "''")
     con.execute(f"attach '{target}' as {WORK}")
-    for schema in SCRATCH_SCHEMAS:
-        con.execute(f"create schema if not exists {WORK}.{schema}")
+    con.execute(f"attach ':memory:' as {LANDING}")
+    con.execute(f"create schema if not exists {WORK}.staging")
+    con.execute(f"create schema if not exists {LANDING}.landing")
     own = con.execute("select current_database()").fetchall()[0][0].replace('"', '""')
-    scratch = ",".join(f"{WORK}.{s}" for s in SCRATCH_SCHEMAS)
-    con.execute(f"set search_path = '\"{own}\".main,{scratch}'")
+    con.execute(f"set search_path = '\"{own}\".main,{LANDING}.landing,{WORK}.staging'")
 
 
 def remove_work(build: Path) -> None:
