@@ -7,8 +7,8 @@ Usage: .venv/bin/python bench/scale.py --scale 10 [--server postgres|mariadb]
 Legs, each in its own process tree (wall seconds, peak RSS of the tree polled every 0.2 s):
   copy         the database's own export of every source table the client reads, one after
                the other, best of two (psql binary COPY / mariadb --quick --batch) -> /dev/null
-  full         `upflux run <client> --full`; in-process time from `upflux status --json`
-               (the published load's finished_at - started_at)
+  full         `upflux run <client> --full`; in-process time: the published load's
+               `duration_s` in `upflux status --json` (its start to its publication)
   incremental  after `dt_atualizacao = now()` on 1% of pedido_exame's rows (the first by
                nr_pedido among those ordered in the 31 days up to the data's last order time
                not in the future): `upflux run <client>`
@@ -242,11 +242,13 @@ def upflux_load(env: dict[str, str], full: bool) -> dict:
     expected = "full" if full else "incremental"
     if load["mode"] != expected:
         raise SystemExit(f"the last published load is {load['mode']}, expected {expected}")
-    duration = (
-        datetime.fromisoformat(load["finished_at"]) - datetime.fromisoformat(load["started_at"])
-    ).total_seconds()
     rows = sum(d.get("extracted", 0) for d in status["datasets"].values())
-    return {"seconds": leg.seconds, "peak_mb": leg.peak_mb, "duration_s": duration, "rows": rows}
+    return {
+        "seconds": leg.seconds,
+        "peak_mb": leg.peak_mb,
+        "duration_s": load["duration_s"],
+        "rows": rows,
+    }
 
 
 def child_leg(python: str, leg: str, plan: dict, tmp: Path) -> dict:
