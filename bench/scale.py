@@ -7,15 +7,20 @@ Usage: .venv/bin/python bench/scale.py --scale 10 [--server postgres|mariadb]
 Legs, each in its own process tree (wall seconds, peak RSS of the tree polled every 0.2 s):
   copy         the database's own export of every source table the client reads, one after
                the other, best of two (psql binary COPY / mariadb --quick --batch) -> /dev/null
-  full         `upflux run <client> --full`; in-process time from `upflux status --json`
-               (the published load's finished_at - started_at)
+  full         `upflux run <client> --full`; in-process time: the published load's
+               `duration_s` in `upflux status --json` (its start to its publication)
   incremental  after `dt_atualizacao = now()` on 1% of pedido_exame's rows (the first by
                nr_pedido among those ordered in the 31 days up to the data's last order time
                not in the future): `upflux run <client>`
   dlt          dlt 1.31 `sql_table` (pyarrow backend) into DuckDB, each dataset's query given
-               as the resource's query (bench/.venv-dlt, made on first use); MariaDB's TIME
-               columns, which arrive as arrow durations dlt refuses, cast to time of day
-  pandas+gx    `pandas.read_sql` of the same queries + Great Expectations on the frames
+               as the resource's query and its result declared as the resource's table
+               (decimals with their precision and scale, the rest inferred from the data;
+               bench/.venv-dlt, made on first use); MariaDB's TIME columns, which arrive as
+               arrow durations dlt refuses, cast to time of day
+  pandas+gx    `pandas.read_sql` of the same queries, staged in pandas as the load stages them
+               in SQL (typed, codes mapped, the flags the suites read), + Great Expectations
+               on the frames; the checks GX could not run are counted
+The source tables are ANALYZEd after generation (a production ERP has statistics).
 Prints a table and issue 6's targets as pass/fail lines; writes the figures to
 bench/results/scale-<server>-<scale>.json (gitignored).
 """
@@ -49,7 +54,16 @@ NOW = datetime(2030, 1, 1, tzinfo=UTC)  # GX's "not in the future" checks
 
 
 def dlt_leg(plan: dict, out: str) -> None:
-    """dlt's sql_database (pyarrow backend) of each query into DuckDB (dlt's interpreter)."""
+    """dlt's sql_table (pyarrow backend) of each query into DuckDB (dlt's interpreter).
+
+    Each resource's table is declared as its query's result (the `metadata` dlt would otherwise
+    reflect a table into): the query's columns as the database describes them (the query run
+    with `where 1 = 0`), its decimals with their precision and scale (`reflection_level=
+    "full_with_precision"`), every other type inferred from the data (`type_adapter_callback`
+    returning None), as with `reflection_level="minimal"`. Without the declared decimals the
+    pyarrow backend infers a decimal's precision per batch, and its Parquet writer refuses a
+    batch whose precision differs from the first's.
+    """
     import dlt
     import pyarrow as pa
     import sqlalchemy as sa
@@ -65,21 +79,31 @@ def dlt_leg(plan: dict, out: str) -> None:
                 item = item.set_column(i, field.name, as_time)
         return item
 
-    def loose(table):  # the reflected table only names the resource: its keys do not apply
-        for column in table.columns:
-            column.primary_key, column.nullable = False, True
+    def inferred_unless_declared(sql_type):
+        return None if isinstance(sql_type, sa.types.NullType) else sql_type
+
+    metadata = sa.MetaData()
+    engine = sa.create_engine(plan["dlt_url"], poolclass=sa.pool.NullPool)
+    with engine.connect() as conn:
+        for dataset, q in plan["queries"].items():
+            described = conn.execute(sa.text(f"select * from ({q['sql']}) q where 1 = 0"))
+            columns = [
+                sa.Column(c[0], declared_type(plan["server"], c))
+                for c in described.cursor.description
+            ]
+            sa.Table(dataset, metadata, *columns)
+    engine.dispose()
 
     resources = [
         sql_table(
             credentials=plan["dlt_url"],
-            table=q["table"],
+            table=dataset,
+            metadata=metadata,
             backend="pyarrow",
-            reflection_level="minimal",
+            reflection_level="full_with_precision",
+            type_adapter_callback=inferred_unless_declared,
             query_adapter_callback=as_query(q["sql"]),
-            table_adapter_callback=loose,
-        )
-        .with_name(dataset)
-        .add_map(times_of_day)
+        ).add_map(times_of_day)
         for dataset, q in plan["queries"].items()
     ]
     pipeline = dlt.pipeline(
@@ -93,29 +117,128 @@ def dlt_leg(plan: dict, out: str) -> None:
     sys.stdout.write(json.dumps({"rows": sum(v for k, v in rows.items() if k in plan["queries"])}))
 
 
+def declared_type(server: str, described: tuple):
+    """A query column's SQLAlchemy type from its DB-API description: decimals with their
+    precision and scale, anything else untyped (NullType: dlt infers it from the data).
+
+    psycopg2 gives a numeric's precision and scale (None when unconstrained: dlt's default
+    decimal then); PyMySQL gives a decimal's display length (its digits, plus one for the
+    point when it has a scale, plus one for the sign when signed), so the sign's digit is
+    kept: one digit wider than declared at worst, never narrower.
+    """
+    import sqlalchemy as sa
+
+    _name, code, _display, length, precision, scale, _null = described
+    if server == "postgres" and code == 1700:  # numeric
+        return sa.Numeric(precision, scale) if precision else sa.Numeric()
+    if server == "mariadb" and code in (0, 246):  # DECIMAL, NEWDECIMAL
+        return sa.Numeric(min(38, length - (1 if scale else 0)), scale)
+    return sa.types.NullType()
+
+
 def pandas_leg(plan: dict) -> None:
-    """`pandas.read_sql` of each query, then its GX suite on the frame."""
+    """`pandas.read_sql` of each query, staged in pandas, then its GX suite on the frame."""
     import pandas as pd
     import sqlalchemy as sa
 
-    from upflux_etl.catalog.reader import read_catalog
+    from upflux_etl.catalog.clients import merged_mappings
+    from upflux_etl.catalog.reader import read_catalog, read_client
     from upflux_etl.quality.gx_bridge import run_suite
     from upflux_etl.settings import Settings
 
-    catalog = read_catalog(Settings.from_env())
+    settings = Settings.from_env()
+    catalog = read_catalog(settings)
+    client = read_client(settings.clients_dir / f"{STEM}.yaml", catalog)
+    mappings = merged_mappings(client, catalog)
     engine = sa.create_engine(plan["query_url"])
     frames = {}
     with engine.connect() as conn:
         for dataset, q in plan["queries"].items():
-            frame = pd.read_sql(sa.text(q["sql"]), conn)
-            frame.insert(0, "_row_id", range(len(frame)))
-            frames[dataset] = frame.set_index("_row_id", drop=False)
+            read = pd.read_sql(sa.text(q["sql"]), conn)
+            spec = catalog.canonical.datasets[dataset]
+            frames[dataset] = pandas_staged(read, spec, client.timezone, mappings)
+            del read
+    ran, errors = 0, {}
     for dataset, frame in frames.items():
         checks = catalog.checks.get(dataset, [])
         refs = {e.value_set_from for e in checks if e.value_set_from}
         sets = {r: frames[r.split(".")[0]][r.split(".")[1]].tolist() for r in refs}
-        run_suite(frame, checks, dataset=dataset, value_sets=sets, now=NOW)
-    sys.stdout.write(json.dumps({"rows": sum(len(f) for f in frames.values())}))
+        outcome = run_suite(frame, checks, dataset=dataset, value_sets=sets, now=NOW)
+        ran += len(outcome.checks)
+        # A check GX could not run is an outcome too (run_suite keeps its error): counted,
+        # so that a suite failing fast is not read as a fast suite.
+        for check in outcome.checks:
+            if check.error:
+                errors[f"{dataset}.{check.name}"] = check.error[:200]
+    rows = sum(len(f) for f in frames.values())
+    sys.stdout.write(json.dumps({"rows": rows, "checks": ran, "check_errors": errors}))
+
+
+def pandas_staged(read, spec, timezone: str, mappings: dict[str, dict[str, str]]):
+    """The frame the suite judges, built in pandas as warehouse/staging.py builds it in SQL:
+    each column typed (`_<c>_unparseable` when a value does not parse; wall times read in the
+    hospital's zone, a time that does not exist or repeats left empty), ERP codes mapped
+    (`<c>_code`, `_<c>_unmapped`), identifiers' check digits (`<c>_valid`), `_unreadable`
+    empty (the stream's reasons: not looked for here) and a unique `_row_id` index."""
+    import pandas as pd
+
+    from upflux_etl.extract.pii import VALIDATORS
+
+    out: dict = {"_row_id": pd.RangeIndex(len(read))}
+    for name, col in spec.columns.items():
+        src = read[name]
+        if col.map:
+            codes = _as_text(src).str.strip()
+            mapped = codes.map({str(k).strip(): v for k, v in mappings.get(col.map, {}).items()})
+            out[name], out[f"{name}_code"] = mapped, _as_text(src)
+            out[f"_{name}_unmapped"] = src.notna() & mapped.isna()
+            continue
+        if col.validate_:
+            check = VALIDATORS[col.validate_]
+            out[f"{name}_valid"] = src.map(
+                lambda v, check=check: None if v is None or not str(v).strip() else check(str(v))
+            )
+        typed = _typed_series(src, col.type, timezone)
+        out[name] = typed
+        if col.type != "string":
+            out[f"_{name}_unparseable"] = src.notna() & typed.isna()
+    out["_unreadable"] = pd.Series(None, index=read.index, dtype="object")
+    out["_unreadable_found"] = False
+    frame = pd.DataFrame(out)
+    return frame.set_index("_row_id", drop=False)
+
+
+def _as_text(src):
+    """A column as text, whole numbers without the `.0` pandas gives an integer column with
+    nulls (codes are compared as the ERP writes them)."""
+    import pandas as pd
+
+    if pd.api.types.is_float_dtype(src) and (src.dropna() % 1 == 0).all():
+        src = src.astype("Int64")
+    return src.astype("string")
+
+
+def _typed_series(src, kind: str, timezone: str):
+    """One column cast to its canonical type, None/NaT where it does not parse."""
+    import pandas as pd
+
+    if kind == "string":
+        return src.where(src.isna(), src.astype(str))
+    if kind in ("integer", "double", "decimal"):
+        numbers = pd.to_numeric(src, errors="coerce")
+        return numbers.astype("Int64") if kind == "integer" else numbers.astype("float64")
+    if kind == "boolean":  # 1 and 0 map too (equal to True and False)
+        return src.map({True: True, False: False}).astype("boolean")
+    if kind == "time":
+        if pd.api.types.is_timedelta64_dtype(src):  # MariaDB's TIME
+            return (pd.Timestamp(0) + src).dt.time
+        return pd.to_datetime(src.astype("string"), format="%H:%M:%S", errors="coerce").dt.time
+    stamps = pd.to_datetime(src, errors="coerce", utc=False)
+    if kind == "date":
+        return stamps.dt.tz_localize(None) if stamps.dt.tz is not None else stamps
+    if stamps.dt.tz is None:  # the hospital's wall time
+        return stamps.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
+    return stamps
 
 
 # -- the run --------------------------------------------------------------------------------------
@@ -173,6 +296,26 @@ def client_plan(settings, client, server: str, url: str, schema: str) -> dict:
         "queries": queries,
         "tables": sorted(tables),
     }
+
+
+def analyze(plan: dict) -> float:
+    """The planner's statistics of every source table, as a production ERP has them (the demo
+    is freshly written and this server's autovacuum may be off). Without them PostgreSQL
+    estimates a few hundred rows per table, and the fast-start plan it gives a server-side
+    cursor (dlt reads through one) nests loops over whole tables. Seconds taken."""
+    import sqlalchemy as sa
+
+    started = time.perf_counter()
+    engine = sa.create_engine(plan["url"], poolclass=sa.pool.NullPool)
+    with engine.begin() as conn:
+        if plan["server"] == "postgres":
+            for table in plan["tables"]:
+                conn.execute(sa.text(f'analyze "{plan["schema"]}"."{table}"'))
+        else:
+            names = ", ".join(f"`{plan['schema']}`.`{t}`" for t in plan["tables"])
+            conn.execute(sa.text(f"analyze table {names}")).all()
+    engine.dispose()
+    return time.perf_counter() - started
 
 
 def export_all(plan: dict) -> Measured:
@@ -242,17 +385,21 @@ def upflux_load(env: dict[str, str], full: bool) -> dict:
     expected = "full" if full else "incremental"
     if load["mode"] != expected:
         raise SystemExit(f"the last published load is {load['mode']}, expected {expected}")
-    duration = (
-        datetime.fromisoformat(load["finished_at"]) - datetime.fromisoformat(load["started_at"])
-    ).total_seconds()
     rows = sum(d.get("extracted", 0) for d in status["datasets"].values())
-    return {"seconds": leg.seconds, "peak_mb": leg.peak_mb, "duration_s": duration, "rows": rows}
+    return {
+        "seconds": leg.seconds,
+        "peak_mb": leg.peak_mb,
+        "duration_s": load["duration_s"],
+        "rows": rows,
+    }
 
 
 def child_leg(python: str, leg: str, plan: dict, tmp: Path) -> dict:
     (tmp / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
     argv = [python, __file__, "--leg", leg, str(tmp / "plan.json"), str(tmp)]
-    done = run_measured(argv, env={**os.environ}, cwd=ROOT)
+    # dlt's anonymous telemetry off: no call out of the machine during the measured leg.
+    env = {**os.environ, "RUNTIME__DLTHUB_TELEMETRY": "false"}
+    done = run_measured(argv, env=env, cwd=ROOT)
     return {"seconds": done.seconds, "peak_mb": done.peak_mb, **json.loads(done.stdout)}
 
 
@@ -336,6 +483,7 @@ def main() -> None:
         with demo as (url, schema, client):
             print(f"  {time.perf_counter() - started:.0f} s, schema {schema}", flush=True)
             plan = client_plan(client.settings, client.client, args.server, url, schema)
+            print(f"  statistics: {analyze(plan):.0f} s", flush=True)
             copy = export_all(plan)
             results: dict = {"copy": {"seconds": copy.seconds, "peak_mb": copy.peak_mb}}
             env = {**os.environ}
@@ -370,6 +518,15 @@ def report(args, plan: dict, results: dict) -> None:
             f"{leg:<14}{r['seconds']:>9.1f}{inner:>14}{r['peak_mb']:>9.0f}{r['seconds'] / copy:>8.1f}"
         )
     lines.append(f"incremental after {results['changed_exam_rows']:,} exam rows changed")
+    rows = {
+        leg: results[leg]["rows"]
+        for leg in ("full", "dlt", "pandas+gx")
+        if "rows" in results.get(leg, {})
+    }
+    lines.append("rows read: " + ", ".join(f"{leg} {n:,}" for leg, n in rows.items()))
+    gx = results.get("pandas+gx", {})
+    if "checks" in gx:
+        lines.append(f"pandas+gx: {gx['checks']} checks, {len(gx['check_errors'])} could not run")
     checks = targets(results)
     lines += [f"{'PASS' if ok else 'FAIL'}  {text}" for text, ok in checks]
     sys.stdout.write("\n".join(lines) + "\n")

@@ -16,7 +16,7 @@ from upflux_etl.warehouse.files import WarehouseFiles
 from upflux_etl.warehouse.meta.checks import read_checks
 from upflux_etl.warehouse.meta.indicators import read_indicator_coverage, read_indicator_values
 from upflux_etl.warehouse.meta.ledger import read_ledger
-from upflux_etl.warehouse.meta.loads import last_published
+from upflux_etl.warehouse.meta.loads import LoadHeader, last_published
 from upflux_etl.warehouse.meta.reconciliation import read_reconciliation
 from upflux_etl.warehouse.meta.source_sessions import read_dba_view, read_retries
 from upflux_etl.warehouse.quarantine_open import open_counts
@@ -127,6 +127,7 @@ def _warehouse_status(settings: Settings, client: ClientSpec, catalog: Catalog) 
             "mode": header.mode,
             "started_at": header.started_at.isoformat() if header.started_at else None,
             "finished_at": header.finished_at.isoformat() if header.finished_at else None,
+            "duration_s": _duration_s(header),
             "status": header.status,
         }
         status["datasets"] = _ledger(con, load_id)
@@ -154,6 +155,13 @@ def _warehouse_status(settings: Settings, client: ClientSpec, catalog: Catalog) 
             )
         ]
     return status
+
+
+def _duration_s(header: LoadHeader) -> float | None:
+    """The load's seconds from its start to its publication (None if either is unknown)."""
+    if header.started_at is None or header.finished_at is None:
+        return None
+    return round((header.finished_at - header.started_at).total_seconds(), 3)
 
 
 def _ledger(con, load_id: str) -> dict:

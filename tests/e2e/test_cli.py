@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
@@ -88,6 +89,10 @@ def test_status_json_has_the_ledger_checks_indicators_health_and_checklist(demo_
     state = json.loads(call.stdout)
 
     assert state["client"] == "demo" and state["load"]["status"] == "published"
+    load = state["load"]
+    # The load's seconds from its start to its publication (what bench/scale.py reports).
+    took = datetime.fromisoformat(load["finished_at"]) - datetime.fromisoformat(load["started_at"])
+    assert load["duration_s"] == round(took.total_seconds(), 3) > 0, load
     assert set(state["datasets"]) == DATASETS
     for dataset, row in state["datasets"].items():
         counts = [row[k] for k in ("extracted", "published", "quarantined", "held")]
