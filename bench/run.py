@@ -50,10 +50,12 @@ def child(kind: str, url: str, out: str) -> None:
         from upflux_etl.extract.source import open_batches
         from upflux_etl.warehouse.schema import ensure_schema
         from upflux_etl.warehouse.staging import land
+        from upflux_etl.warehouse.work import attach_work, work_path
 
         spec = read_canonical(ROOT).datasets["exams"]
         con = duckdb.connect(out)
         ensure_schema(con)
+        attach_work(con, work_path(Path(out)))  # landing as a load lands: warehouse/work.py
         with open_batches(url, exams_query(), schema=SCHEMA, batch_rows=100_000) as batches:
             rows = land(con, "exams", (protect_batch(b, spec, b"k" * 32) for b in batches))
         con.close()
