@@ -2,7 +2,8 @@
 
 After a full load of the smallest demo, an incremental load changes rows across month
 boundaries: an exam moved from August to the first hour of September, a July stay discharged
-in August instead, and an urgent readmission in August of a patient discharged late in July.
+in August instead, an urgent readmission in August of a patient discharged late in July, and
+a July exam deleted at the source (a tombstone: a published row removed by no row of the load).
 Its values equal a full recompute of every indicator on the warehouse it published, and
 `meta.indicator_runs` shows it recomputed only the months those rows reach. A later load with
 one indicator's definition changed recomputes every month of that indicator.
@@ -92,9 +93,17 @@ def _change_rows_across_months(demo: DemoClient) -> str:
         "and discharged_at < timestamptz '2026-07-29 00:00:00 America/Sao_Paulo' "
         "order by encounter_id limit 1",
     )[0]
+    deleted_id = load_rows(
+        demo,
+        "select order_id from main.exams where resulted_at is not null "
+        "and ordered_at >= timestamptz '2026-07-10 00:00:00 America/Sao_Paulo' "
+        "and ordered_at < timestamptz '2026-07-20 00:00:00 America/Sao_Paulo' "
+        "order by order_id limit 1",
+    )[0][0]
     start = dt.datetime(2026, 9, 1, 0, 30)
     erp = _erp(demo)
     with erp:
+        erp.execute("delete from pedido_exame where nr_pedido = ?", [int(deleted_id)])
         erp.execute(
             "update pedido_exame set dt_pedido = ?, dt_coleta = ?, dt_realizacao = null, "
             "dt_resultado = ?, dt_liberacao = ?, dt_atualizacao = ? where nr_pedido = ?",
@@ -218,8 +227,8 @@ def test_the_incremental_load_recomputed_only_the_months_its_rows_reach(loads):
     demo, _, _, incremental, stay_id = loads
     runs = _runs(demo, incremental)
     assert {r[0] for r in runs.values()} == {"touched"}
-    # the exam moved from August to September reaches both months, and nothing else
-    assert runs["exam_turnaround"][2:] == ({AUG, SEP}, None)
+    # the exam moved from August to September reaches both months, the deleted one July
+    assert runs["exam_turnaround"][2:] == ({JUL, AUG, SEP}, None)
     # no ER visit, surgery or account changed: nothing recomputed, every value carried
     for name in ("door_to_triage", "triage_to_doctor", "er_length_of_stay"):
         assert runs[name][2:] == (set(), None), name

@@ -111,9 +111,10 @@ def changed_rows(
 
     Every row this load wrote carries its load id (`_load_id`: merged or released from the
     quarantine); every other row the build lacks was removed (tombstoned, excluded, or replaced
-    by a quarantined version). So the difference reads the load's own rows, the published rows
-    of their keys, and the keys alone of the rest: not both whole tables. A row extracted
-    again unchanged is no change. None when the change cannot be told row by row: the dataset
+    by a quarantined version). So the difference reads the load's own rows and the published
+    rows of the keys it staged or wrote (`_before_images`), not both whole tables, unless a
+    count shows some other published row removed. A row extracted again unchanged is no
+    change. None when the change cannot be told row by row: the dataset
     is new to the warehouse, or its columns changed (every month is then touched).
     """
     table = f'staging."_changed_{dataset}"'
@@ -124,20 +125,19 @@ def changed_rows(
     if not old or old != new:
         return None
     cols = ", ".join(f'"{c}"' for c, _ in new)
-    written = " and ".join(f'p."{k}" = w."{k}"' for k in keys)
-    match = " and ".join(f'p."{k}" = b."{k}"' for k in keys)
+    key_cols = ", ".join(f'"{k}"' for k in keys)
     published = f'{PUBLISHED}.main."{dataset}"'
     con.execute(
         f'create temp table _written as select {cols} from main."{dataset}" where _load_id = ?',
         [load_id],
     )
+    staged = f' union select {key_cols} from staging."{dataset}"'
+    con.execute(
+        f"create temp table _touched as select {key_cols} from _written"
+        + (staged if has_table(con, "staging", dataset) else "")
+    )
     try:
-        before = (
-            f"select {cols} from {published} as p "
-            f"where exists (select 1 from _written as w where {written}) "
-            f"union all select {cols} from {published} as p "
-            f'where not exists (select 1 from main."{dataset}" as b where {match})'
-        )
+        before = _before_images(con, published, dataset, cols, keys, load_id)
         con.execute(
             f"create table {table} as with before as ({before}) "
             "select * from (select * from before except all select * from _written) "
@@ -145,7 +145,45 @@ def changed_rows(
         )
     finally:
         con.execute("drop table _written")
+        con.execute("drop table _touched")
     return table
+
+
+def _before_images(
+    con: duckdb.DuckDBPyConnection,
+    published: str,
+    dataset: str,
+    cols: str,
+    keys: list[str],
+    load_id: str,
+) -> str:
+    """The published rows this load replaced or removed, as a query (`_touched`: its keys).
+
+    A load replaces the published rows of the keys it staged or wrote; it removes others only
+    by tombstones or a patient exclusion. When every published row outside those keys is still
+    in the build (counted: the build's rows of other loads outside them are copies of published
+    ones), the before images are the published rows of those keys: read by key, not by
+    comparing both whole tables; otherwise (something else was removed) the whole comparison.
+    """
+    touched = " and ".join(f't."{k}" = p."{k}"' for k in keys)
+    untouched = f"not exists (select 1 from _touched as t where {touched})"
+    published_rest = scalar(con, f"select count(*) from {published} as p where {untouched}")
+    kept_rest = scalar(
+        con,
+        f'select count(*) from main."{dataset}" as p '
+        f"where _load_id is distinct from ? and {untouched}",
+        [load_id],
+    )
+    if published_rest == kept_rest:
+        return f"select {cols} from {published} as p where not {untouched}"
+    written = " and ".join(f'p."{k}" = w."{k}"' for k in keys)
+    match = " and ".join(f'p."{k}" = b."{k}"' for k in keys)
+    return (
+        f"select {cols} from {published} as p "
+        f"where exists (select 1 from _written as w where {written}) "
+        f"union all select {cols} from {published} as p "
+        f'where not exists (select 1 from main."{dataset}" as b where {match})'
+    )
 
 
 def touched_months(
