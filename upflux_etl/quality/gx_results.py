@@ -78,18 +78,13 @@ def _outcome(
     row_ids: tuple[int, ...] = (),
     error: str | None = None,
 ) -> CheckOutcome:
-    return CheckOutcome(
-        name=spec.name,
-        dataset=dataset,
-        level=spec.level,
-        blocking=spec.blocking,
+    return CheckOutcome.of(
+        spec,
+        dataset,
         passed=passed and error is None,
         failing_count=failing_count,
         element_count=element_count,
         failing_row_ids=row_ids,
-        description=spec.description,
-        fix_hint=spec.fix_hint,
-        expectation_type=spec.type,
         error=error,
     )
 

@@ -8,6 +8,10 @@ one shape the report, `upflux status`, the state store and Dagster read.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from upflux_etl.catalog.models import ExpectationSpec
 
 ROW = "row"
 DATASET = "dataset"
@@ -119,6 +123,24 @@ class CheckOutcome:
     def __post_init__(self) -> None:
         if not self.status:
             object.__setattr__(self, "status", derived_status(self.passed, self.error))
+
+    @classmethod
+    def of(cls, spec: ExpectationSpec, dataset: str, **figures: Any) -> CheckOutcome:
+        """An expectation's outcome: name, level, texts and type from `spec`.
+
+        `figures`: the rest (passed, counts, row ids, error, status, observed, expected).
+        """
+        figures.setdefault("failing_row_ids", ())
+        return cls(
+            name=spec.name,
+            dataset=dataset,
+            level=spec.level,
+            blocking=spec.blocking,
+            description=spec.description,
+            fix_hint=spec.fix_hint,
+            expectation_type=spec.type,
+            **figures,
+        )
 
     @property
     def failing_share(self) -> float:

@@ -80,18 +80,12 @@ def judge_aggregate(
 
 def errored(spec: ExpectationSpec, dataset: str, total: int, error: str) -> CheckOutcome:
     """A check that could not run: status error, judged nothing."""
-    return CheckOutcome(
-        name=spec.name,
-        dataset=dataset,
-        level=spec.level,
-        blocking=spec.blocking,
+    return CheckOutcome.of(
+        spec,
+        dataset,
         passed=False,
         failing_count=0,
         element_count=total,
-        failing_row_ids=(),
-        description=spec.description,
-        fix_hint=spec.fix_hint,
-        expectation_type=spec.type,
         error=error,
         status=ERROR,
     )
@@ -106,18 +100,13 @@ def _outcome(
     measured: Measured,
     expected: str | None = None,
 ) -> CheckOutcome:
-    return CheckOutcome(
-        name=spec.name,
-        dataset=dataset,
-        level=spec.level,
-        blocking=spec.blocking,
+    return CheckOutcome.of(
+        spec,
+        dataset,
         passed=status in (PASSED, NOT_APPLICABLE),
         failing_count=failing,
         element_count=elements,
         failing_row_ids=measured.failing_row_ids,
-        description=spec.description,
-        fix_hint=spec.fix_hint,
-        expectation_type=spec.type,
         status=status,
         observed=measured.observed,
         expected=expected,
