@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from common import psql_copy  # noqa: E402
 
-SCHEMA = "bench_erp"
+SCHEMA = "bench_erp"  # --schema: another (e.g. one a scale.py or test left, with --reuse)
 
 
 def exams_query() -> str:
@@ -84,8 +84,9 @@ def child(kind: str, url: str, out: str) -> None:
 
 def measure(kind: str, url: str) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
+        argv = [sys.executable, __file__, "--child", kind, "--pg", url, "--schema", SCHEMA]
         out = subprocess.run(
-            [sys.executable, __file__, "--child", kind, "--pg", url, "--out", f"{tmp}/w.duckdb"],
+            [*argv, "--out", f"{tmp}/w.duckdb"],
             capture_output=True,
             text=True,
             check=True,
@@ -158,9 +159,12 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=10.0)
     parser.add_argument("--demo", action="store_true")
     parser.add_argument("--reuse", action="store_true", help="use the ERP a previous run generated")
+    parser.add_argument("--schema", default=SCHEMA, help="the PostgreSQL schema of the ERP")
     parser.add_argument("--child")
     parser.add_argument("--out")
     args = parser.parse_args()
+    global SCHEMA
+    SCHEMA = args.schema
     if args.child:
         child(args.child, args.pg, args.out)
     elif args.demo:
