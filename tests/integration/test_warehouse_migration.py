@@ -2,6 +2,8 @@
 
 `tests/fixtures/warehouse_v1.duckdb.gz` was published by the code of commit 541f13c (schema
 version 1, before the version was recorded); it stands for the warehouses hospitals have.
+`warehouse_v5.duckdb.gz` was published by commit 15048cf (schema 5, the last with the scratch
+schemas `landing` and `staging` inside the warehouse).
 """
 
 from __future__ import annotations
@@ -25,9 +27,12 @@ FIXTURE_DEMO = {"beds": 20, "months": 1, "scale": 0.05}
 FIXTURE_KEY = "fixture-key-" + "0" * 32
 
 
-def unpack(target: Path) -> Path:
+FIXTURE_V5 = FIXTURE.with_name("warehouse_v5.duckdb.gz")
+
+
+def unpack(target: Path, fixture: Path = FIXTURE) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
-    with gzip.open(FIXTURE) as src, target.open("wb") as dst:
+    with gzip.open(fixture) as src, target.open("wb") as dst:
         shutil.copyfileobj(src, dst)
     return target
 
@@ -88,6 +93,38 @@ def test_a_version_1_warehouse_is_read_migrated_and_loaded_on(settings, monkeypa
         con.close()
     assert first == [(before["load"]["load_id"],)]
     assert history == [(0,)]
+
+
+def test_a_version_5_warehouse_loses_its_scratch_schemas_and_keeps_loading(settings, monkeypatch):
+    monkeypatch.setenv("UPFLUX_PSEUDONYM_KEY_DEMO", FIXTURE_KEY)
+    demo = make_demo(settings, **FIXTURE_DEMO)
+    published = unpack(demo.warehouse, FIXTURE_V5)
+    catalog = read_catalog(settings)
+    assert version_of(published) == [5]
+    assert {"landing", "staging"} <= _schemas(published)
+    before = read_status(settings, demo.client, catalog)
+    assert before["load"]["status"] == "published"
+
+    result = materialize_client(demo, full=False, instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    assert version_of(published) == [5, SCHEMA_VERSION]
+    assert not {"landing", "staging"} & _schemas(published)  # scratch lives in warehouse/work.py
+    after = read_status(settings, demo.client, catalog)
+    assert after["load"]["mode"] == "incremental"
+    assert all(row["balanced"] for row in after["datasets"].values())
+    for dataset, row in before["datasets"].items():
+        assert after["datasets"][dataset]["quarantine_open"] == row["quarantine_open"], dataset
+
+
+def _schemas(path: Path) -> set[str]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        rows = con.execute(
+            "select schema_name from duckdb_schemas() where database_name = current_database()"
+        ).fetchall()
+    finally:
+        con.close()
+    return {r[0] for r in rows}
 
 
 def test_a_warehouse_from_a_newer_version_is_refused(tmp_path):
