@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import resource
-import subprocess
 import sys
 from pathlib import Path
 
@@ -19,16 +18,9 @@ LIMIT_MB = 160  # at 100MB the window's 16MB allocations sometimes fail
 
 
 def test_mining_a_log_larger_than_the_memory_limit_stays_within_it(tmp_path):
-    done = subprocess.run(
-        [sys.executable, __file__, str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-        cwd=Path(__file__).parents[2],
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    from tests.support.workers import worker_report  # not at the top: this file is also the worker
+
+    report = worker_report(__file__, tmp_path, timeout=600)
     assert "Out of Memory" in report["without_spill"], report
     assert report["cases"] == CASES and report["events"] == CASES * EVENTS_PER_CASE
     assert report["variants"] > 1000, report
