@@ -379,7 +379,12 @@ def change_exams(plan: dict) -> int:
 def upflux_load(env: dict[str, str], full: bool) -> dict:
     """`upflux run` in its own process, then the published load's in-process time."""
     upflux = str(Path(sys.executable).parent / "upflux")
-    leg = run_measured([upflux, "run", STEM, *(["--full"] if full else [])], env=env, cwd=ROOT)
+    try:
+        leg = run_measured([upflux, "run", STEM, *(["--full"] if full else [])], env=env, cwd=ROOT)
+    except RuntimeError as exc:  # the run's own error (scrubbed) is in status: say it
+        status = json.loads(run_measured([upflux, "status", STEM, "--json"], env=env).stdout)
+        last = status.get("last_run") or {}
+        raise RuntimeError(f"{exc}\nlast load: {json.dumps(last, default=str)[:3000]}") from None
     status = json.loads(run_measured([upflux, "status", STEM, "--json"], env=env).stdout)
     load = status["load"]
     expected = "full" if full else "incremental"
@@ -488,6 +493,7 @@ def main() -> None:
             results: dict = {"copy": {"seconds": copy.seconds, "peak_mb": copy.peak_mb}}
             env = {**os.environ}
             results["full"] = upflux_load(env, full=True)
+            print(f"  full: {json.dumps(results['full'])}", flush=True)  # kept if a later leg fails
             results["changed_exam_rows"] = change_exams(plan)
             results["incremental"] = upflux_load(env, full=False)
             if dlt_python:
