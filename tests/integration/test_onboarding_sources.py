@@ -36,6 +36,7 @@ from upflux_etl.quality.source_schema import drift_outcome
 from upflux_etl.settings import Settings
 from upflux_etl.warehouse.meta.source_sessions import read_retries, write_sessions
 from upflux_etl.warehouse.schema import ensure_schema
+from upflux_etl.warehouse.work import attach_work
 
 DEMO = {"beds": 30, "months": 1, "scale": 0.1, "end_date": "2026-09-30"}
 PASSWORD = "R1ght-pass-" + uuid.uuid4().hex[:6]
@@ -286,6 +287,7 @@ def _pg_table(url: str, schema: str, rows: int) -> str:
 def _landing() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     ensure_schema(con)
+    attach_work(con)  # landing, as on a build connection
     return con
 
 

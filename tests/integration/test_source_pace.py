@@ -21,6 +21,7 @@ from upflux_etl.catalog.models import RetrySpec, SourceSpec
 from upflux_etl.extract.session_options import SessionOptions
 from upflux_etl.pipeline.extraction import Extraction, extract_with_retries
 from upflux_etl.warehouse.schema import ensure_schema
+from upflux_etl.warehouse.work import attach_work
 
 ROWS, BATCH, LIMIT = 2000, 250, 2000
 # 1..2000 in both dialects (MariaDB stops a recursion at 1,000 iterations: 40 x 50).
@@ -55,6 +56,7 @@ def test_an_extraction_reads_no_faster_than_max_rows_per_second(server, caplog):
         )
         con = duckdb.connect()
         ensure_schema(con)
+        attach_work(con)  # landing, as on a build connection
         caplog.set_level(logging.INFO, logger="upflux.pipeline")
         started = time.monotonic()
         attempts = extract_with_retries(con, extraction, lambda batches: batches)
