@@ -25,7 +25,7 @@ from upflux_etl.catalog.models import (
     PeriodRowsSpec,
     TriageSpec,
 )
-from upflux_etl.warehouse.files import has_table, scalar
+from upflux_etl.warehouse.files import has_table, scalar, sql_literal
 
 PUBLISHED = "_published"  # the published warehouse, attached read-only while months are found
 
@@ -96,7 +96,7 @@ def definition_hash(
 
 def attach_published(con: duckdb.DuckDBPyConnection, path: str) -> None:
     """Attach the published warehouse to the build's connection, read-only, as `PUBLISHED`."""
-    con.execute(f"attach '{_quoted(path)}' as {PUBLISHED} (read_only)")
+    con.execute(f"attach {sql_literal(path)} as {PUBLISHED} (read_only)")
 
 
 def detach_published(con: duckdb.DuckDBPyConnection) -> None:
@@ -277,7 +277,3 @@ def _columns(
         params,
     ).fetchall()
     return [(r[0], r[1]) for r in rows if not r[0].startswith("_")]
-
-
-def _quoted(text: str) -> str:
-    return text.replace("'", "''")

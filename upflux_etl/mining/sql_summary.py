@@ -24,6 +24,7 @@ from upflux_etl.mining.conformance import Conformance, conformance
 from upflux_etl.mining.dfg import Edge
 from upflux_etl.mining.durations import DurationStats
 from upflux_etl.mining.variants import Variants
+from upflux_etl.warehouse.files import sql_literal
 
 # What Python's `str.strip()` removes (none above U+3000): an id made only of these is no case.
 _WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
@@ -121,7 +122,7 @@ def log_tables(con: duckdb.DuckDBPyConnection, parquet: Path) -> LogTables:
     try:
         for step in _STEPS:
             if "{parquet}" in step:  # a view takes no parameters
-                step = step.replace("{parquet}", str(parquet).replace("'", "''"))
+                step = step.replace("'{parquet}'", sql_literal(parquet))
             con.execute(step, {"blank": _WHITESPACE} if "$blank" in step else {})
         names = [
             r[0] for r in con.execute("select activity from _activities order by act").fetchall()

@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from upflux_etl.mining.xes import write_xes
+from upflux_etl.warehouse.files import sql_literal
 
 
 @dataclass(frozen=True)
@@ -65,15 +66,15 @@ def copy_event_log(con: duckdb.DuckDBPyConnection, sql: str, parquet: Path) -> N
                        cast(unit as varchar) as unit,
                        activity_rank
                 from ({query})
-            ) to '{_quoted(rows)}' (format parquet)"""
+            ) to {sql_literal(rows)} (format parquet)"""
         )
         con.execute(
             f"""copy (
                 select case_id as "case:concept:name", activity as "concept:name",
                        occurred_at as "time:timestamp", unit as "org:resource"
-                from read_parquet('{_quoted(rows)}')
+                from read_parquet({sql_literal(rows)})
                 order by {EVENT_ORDER}
-            ) to '{_quoted(scratch)}' (format parquet)"""
+            ) to {sql_literal(scratch)} (format parquet)"""
         )
         scratch.replace(parquet)
     finally:
@@ -84,10 +85,6 @@ def copy_event_log(con: duckdb.DuckDBPyConnection, sql: str, parquet: Path) -> N
 def _query(sql: str) -> str:
     """The query as a subquery (a trailing semicolon or comment would end it)."""
     return sql.strip().rstrip(";") + "\n"
-
-
-def _quoted(path: Path) -> str:
-    return str(path).replace("'", "''")
 
 
 def export_event_log(con: duckdb.DuckDBPyConnection, sql: str, out: Path) -> ExportedLog:

@@ -8,8 +8,9 @@ the client's reference model (`assets/reference_models/<name>.bpmn`), alignment 
 share of fitting cases and the rate per month. Alignments are kept in
 `data/<hospital>/mining/alignments.parquet` by (model version, variant): a night aligns only
 the variants it has not seen. Both files are made out of core by DuckDB, within its
-`memory_limit` (spilling to `mining/spill/`): only the distinct variants come to Python. A log or model the step cannot read gives a summary with its
-`error` (scrubbed) rather than a failed run: the report says why the map is missing.
+`memory_limit` (spilling to `mining/spill/`): only the distinct variants come to Python. A log
+or model the step cannot read gives a summary with its `error` (scrubbed) rather than a failed
+run: the report says why the map is missing.
 """
 
 from __future__ import annotations

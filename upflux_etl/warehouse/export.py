@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
-from upflux_etl.warehouse.files import has_table
+from upflux_etl.warehouse.files import has_table, sql_literal
 from upflux_etl.warehouse.schema import schema_version
 
 MANIFEST = "manifest.json"
@@ -80,7 +80,7 @@ def write_export(
         folder.mkdir()
         upserts = _copy(
             con,
-            f'select * from main."{dataset}" where _load_id = {_literal(load_id)}',
+            f'select * from main."{dataset}" where _load_id = {sql_literal(load_id)}',
             folder / "upserts.parquet",
             partial,
         )
@@ -89,7 +89,7 @@ def write_export(
             tombstones = _copy(
                 con,
                 'select * from meta."tombstones" '
-                f"where dataset = {_literal(dataset)} and load_id = {_literal(load_id)}",
+                f"where dataset = {sql_literal(dataset)} and load_id = {sql_literal(load_id)}",
                 folder / "tombstones.parquet",
                 partial,
             )
@@ -151,13 +151,8 @@ def prune_exports(export_root: Path, keep_loads: int) -> list[Path]:
     return removed
 
 
-def _literal(text: str) -> str:
-    """A SQL string literal (COPY's query takes no parameters)."""
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _copy(con: duckdb.DuckDBPyConnection, sql: str, target: Path, root: Path) -> ExportedFile:
-    con.execute(f"copy ({sql}) to {_literal(str(target))} (format parquet)")
+    con.execute(f"copy ({sql}) to {sql_literal(str(target))} (format parquet)")
     return ExportedFile(
         path=str(target.relative_to(root)),
         rows=pq.read_metadata(target).num_rows,

@@ -112,3 +112,11 @@ def has_table(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
             [schema, name],
         )
     )
+
+
+def sql_literal(text: object) -> str:
+    """`text` as a SQL string literal (quotes doubled, in single quotes).
+
+    For the statements that take no parameters: COPY, ATTACH, a view's file.
+    """
+    return "'" + str(text).replace("'", "''") + "'"

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import duckdb
 
+from upflux_etl.warehouse.files import sql_literal
+
 WORK = "upflux_work"
 LANDING = "upflux_landing"
 
@@ -33,8 +35,7 @@ def attach_work(con: duckdb.DuckDBPyConnection, path: Path | None = None) -> Non
 
     Unqualified names keep resolving in the connection's own `main` first.
     """
-    target = ":memory:" if path is None else str(path).replace("'", "''")
-    con.execute(f"attach '{target}' as {WORK}")
+    con.execute(f"attach {sql_literal(':memory:' if path is None else path)} as {WORK}")
     con.execute(f"attach ':memory:' as {LANDING}")
     con.execute(f"create schema if not exists {WORK}.staging")
     con.execute(f"create schema if not exists {LANDING}.landing")
