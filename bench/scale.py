@@ -3,7 +3,7 @@ dlt and pandas + GX, on the demo ERP at one scale in a throw-away PostgreSQL sch
 MariaDB database (dropped at the end).
 
 Usage: .venv/bin/python bench/scale.py --scale 10 [--server postgres|mariadb]
-                                        [--skip-dlt] [--skip-pandas]
+                                        [--skip-dlt] [--skip-pandas] [--keep DIR]
 Legs, each in its own process tree (wall seconds, peak RSS of the tree polled every 0.2 s):
   copy         the database's own export of every source table the client reads, one after
                the other, best of two (psql binary COPY / mariadb --quick --batch) -> /dev/null
@@ -28,6 +28,7 @@ bench/results/scale-<server>-<scale>.json (gitignored).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -445,12 +446,24 @@ def targets(r: dict) -> list[tuple[str, bool]]:
     return out
 
 
+@contextlib.contextmanager
+def work_folder(keep: Path | None):
+    """A temporary folder, or the one given with --keep (created, not removed)."""
+    if keep is None:
+        with tempfile.TemporaryDirectory(prefix="upflux_scale_") as folder:
+            yield folder
+    else:
+        keep.mkdir(parents=True, exist_ok=False)
+        yield str(keep.resolve())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=10.0)
     parser.add_argument("--server", choices=("postgres", "mariadb"), default="postgres")
     parser.add_argument("--skip-dlt", action="store_true")
     parser.add_argument("--skip-pandas", action="store_true")
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it (run logs)")
     parser.add_argument("--leg", nargs=3, help=argparse.SUPPRESS)  # internal: one child leg
     args = parser.parse_args()
     if args.leg:
@@ -463,7 +476,7 @@ def main() -> None:
         return
     dlt_python = None if args.skip_dlt else str(ensure_dlt_venv())
 
-    with tempfile.TemporaryDirectory(prefix="upflux_scale_") as folder:
+    with work_folder(args.keep) as folder:
         tmp = Path(folder)
         (tmp / "clients").mkdir()
         os.environ["UPFLUX_CLIENTS_DIR"] = str(tmp / "clients")

@@ -51,6 +51,7 @@ from upflux_etl.warehouse.staging import (
     register_mappings,
     staged_sql,
     with_unreadable_reasons,
+    zone_hours_table,
 )
 
 log = logging.getLogger("upflux.pipeline")
@@ -238,13 +239,15 @@ def _stage(
     landed = landing_columns(con, name)
     mappings = merged_mappings(ctx.client, ctx.catalog)
     register_mappings(con, mappings)
+    formats = _formats(ctx, name)
     staged = staged_sql(
         spec,
         landed,
         ctx.client.timezone,
         set(mappings),
-        formats=_formats(ctx, name),
+        formats=formats,
         local_times=ctx.client.local_times,
+        zone_hours=zone_hours_table(con, spec, landed, ctx.client.timezone, formats),
     )
     con.execute(f'create or replace table staging."{name}" as {staging_select(staged, batch_rows)}')
     if rechecked:

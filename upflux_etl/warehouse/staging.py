@@ -17,7 +17,7 @@ from upflux_etl.catalog.client_options import LocalTimes
 from upflux_etl.catalog.models import DUCKDB_TYPES, DatasetSpec
 from upflux_etl.extract.readable import READABLE_CHECK, UNREADABLE
 from upflux_etl.extract.scrub import scrub_values
-from upflux_etl.warehouse.local_time import local_timestamp
+from upflux_etl.warehouse.local_time import ZONE_HOURS, local_timestamp, zone_hours_sql
 from upflux_etl.warehouse.text_formats import formatted_number, formatted_wall_time, is_utc
 
 
@@ -106,15 +106,22 @@ def staged_sql(
     *,
     formats: dict[str, str] | None = None,
     local_times: LocalTimes | None = None,
+    zone_hours: bool = False,
 ) -> str:
     """The select that types, maps and flags `landing.<dataset>` (pure: text in, text out).
 
     `formats` gives text columns' declared formats (column -> format); `local_times` the
     client's rule for wall times that do not exist or repeat. Every row gets `_unreadable`:
-    the stream's reasons (extract/readable.py) and the local-time ones, or NULL.
+    the stream's reasons (extract/readable.py) and the local-time ones, or NULL. With
+    `zone_hours`, wall times are read through the session's `ZONE_HOURS` table (made by
+    `zone_hours_table`), each local timestamp column joined to it on its hour.
     """
     selects, joins = [], []
     problems = [f'l."{UNREADABLE}"' if UNREADABLE in landed else "cast(null as varchar)"]
+    walls = dict(_local_walls(spec, landed, formats)) if zone_hours else {}
+    for name, wall in walls.items():
+        hour = f"date_trunc('hour', {wall})"
+        joins.append(f'left join {ZONE_HOURS} as "z_{name}" on "z_{name}".hour = {hour}')
     for name, col in spec.columns.items():
         src = f'l."{name}"'
         if col.map:
@@ -140,6 +147,7 @@ def staged_sql(
             timezone,
             (formats or {}).get(name),
             local_times or LocalTimes(),
+            f'"z_{name}"' if name in walls else None,
         )
         selects.append(f'{typed} as "{name}"')
         if problem:
@@ -155,10 +163,60 @@ def staged_sql(
     return f'select\n    {body}\nfrom landing."{spec.name}" as l\n' + "\n".join(joins)
 
 
+def zone_hours_table(
+    con: duckdb.DuckDBPyConnection,
+    spec: DatasetSpec,
+    landed: dict[str, str],
+    timezone: str,
+    formats: dict[str, str] | None = None,
+) -> bool:
+    """Make the session's `ZONE_HOURS` of the wall hours in `landing.<dataset>`.
+
+    Returns whether any column is read as a wall time (if not, no table is made, and
+    `staged_sql` needs no `zone_hours`).
+    """
+    walls = [wall for _, wall in _local_walls(spec, landed, formats)]
+    if not walls:
+        return False
+    source = f'landing."{spec.name}" as l'
+    con.execute(
+        f"create or replace temp table {ZONE_HOURS} as {zone_hours_sql(walls, source, timezone)}"
+    )
+    return True
+
+
+def _local_walls(
+    spec: DatasetSpec, landed: dict[str, str], formats: dict[str, str] | None
+) -> Iterator[tuple[str, str]]:
+    """(column, its naive wall-time expression) of the columns read in the hospital's zone."""
+    for name, col in spec.columns.items():
+        fmt = (formats or {}).get(name)
+        if col.map or col.type != "timestamp":
+            continue
+        if landed.get(name, "VARCHAR").startswith("TIMESTAMP WITH TIME ZONE"):
+            continue
+        if fmt and is_utc(fmt):
+            continue
+        yield name, _wall_time(f'l."{name}"', fmt)
+
+
+def _wall_time(src: str, fmt: str | None) -> str:
+    return formatted_wall_time(src, fmt) if fmt else f"try_cast({src} as timestamp)"
+
+
 def _typed(
-    src: str, kind: str, landed_type: str, timezone: str, fmt: str | None, rule: LocalTimes
+    src: str,
+    kind: str,
+    landed_type: str,
+    timezone: str,
+    fmt: str | None,
+    rule: LocalTimes,
+    hours: str | None = None,
 ) -> tuple[str, str | None]:
-    """The typed expression of a column, and the SQL of its row's local-time problem."""
+    """The typed expression of a column, and the SQL of its row's local-time problem.
+
+    `hours`: the alias of the column's joined `ZONE_HOURS` row, if any (`local_timestamp`).
+    """
     if kind == "string":
         return f"cast({src} as varchar)", None
     if fmt and kind in ("integer", "double", "decimal"):
@@ -168,9 +226,8 @@ def _typed(
             return src, None
         if fmt and is_utc(fmt):
             return f"timezone('UTC', {formatted_wall_time(src, fmt)})", None
-        wall = formatted_wall_time(src, fmt) if fmt else f"try_cast({src} as timestamp)"
         # ERP timestamps are the hospital's wall time: interpret them in its zone.
-        read = local_timestamp(wall, timezone, rule)
+        read = local_timestamp(_wall_time(src, fmt), timezone, rule, hours)
         return read.value, read.problem
     if fmt:
         return f"try_cast({formatted_wall_time(src, fmt)} as {DUCKDB_TYPES[kind]})", None
