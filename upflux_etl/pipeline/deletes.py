@@ -43,6 +43,9 @@ class DeleteScan:
     scanned: bool
     tombstoned: int = 0
     error: str | None = None
+    # (rows, of them rows of excluded patients) of the whole query, when the scan read them at
+    # the source: the reconciliation's count, so an incremental load reads the source once.
+    source_rows: tuple[int, int] | None = None
 
 
 def deletes_due(con: duckdb.DuckDBPyConnection, ctx: LoadContext, dataset: str) -> bool:
@@ -69,15 +72,16 @@ def scan_deletes(
     applied (an emptied or unreachable source table must not unpublish a hospital): the scan
     then carries an error, shown by the reconciliation check.
     """
+    read = None
     if ctx.full:
         source = f'staging."{spec.name}"'
         count = int(scalar(con, f"select count(*) from {source}"))
     else:
         try:
-            count = _land_source_keys(con, ctx, spec, exclusion)
+            read = _land_source_keys(con, ctx, spec, exclusion)
         except DeleteScanRefused as exc:
             return DeleteScan(True, 0, str(exc))
-        source = SOURCE_KEYS
+        count, source = read[0] - read[1], SOURCE_KEYS
     missing = missing_keys(con, spec, source)
     share, limit = missing.share, ctx.client.deletes.max_share
     if share > limit:
@@ -87,14 +91,14 @@ def scan_deletes(
         )
         log.warning("%s", message)
         con.execute(f"drop table if exists {missing.table}")
-        return DeleteScan(True, 0, message)
+        return DeleteScan(True, 0, message, read)
     found = apply_deletes(con, spec, missing, load_id=ctx.run_id, at=ctx.now)
     record_delete_scan(con, spec.name, ctx.run_id, ctx.now, source_keys=count, tombstoned=found)
     if not ctx.full:
         con.execute(f"drop table if exists {SOURCE_KEYS}")
     if found:
         log.info("%s: %s row(s) deleted at the source became tombstones", spec.name, found)
-    return DeleteScan(True, found)
+    return DeleteScan(True, found, source_rows=read)
 
 
 def _land_source_keys(
@@ -102,24 +106,34 @@ def _land_source_keys(
     ctx: LoadContext,
     spec: DatasetSpec,
     exclusion: Exclusion | None,
-) -> int:
+) -> tuple[int, int]:
+    """Land the source's keys in `SOURCE_KEYS`; (rows read, of them excluded patients' rows).
+
+    The keys query reads every row of the dataset's whole query (null keys too), so its rows
+    are the source's count; with an exclusion it also reads the column that ties a row to an
+    excluded patient, and the rows the exclusion drops are counted apart.
+    """
     # Imported here: datasets.py imports this module.
     from upflux_etl.pipeline.datasets import query_text
 
     text = query_text(ctx, spec)
-    sql = keys_query(text.sql, text.dialect, spec.primary_key, text.write)
+    columns = list(spec.primary_key)
+    if exclusion is not None and exclusion.column not in columns:
+        columns.append(exclusion.column)
+    sql = keys_query(text.sql, text.dialect, columns, text.write)
     key = ctx.pseudonym_key()
+    read = [0, 0]  # rows read, rows kept
     with open_batches(text.url, sql, schema=text.schema, batch_rows=text.batch_rows) as batches:
-        # The keys query returns the primary key only: its columns are checked and protected
-        # against that part of the canonical dataset.
-        keys_spec = spec.model_copy(
-            update={"columns": {c: spec.columns[c] for c in spec.primary_key}}
-        )
+        # The keys query returns the primary key (and the exclusion's column) only: its
+        # columns are checked and protected against that part of the canonical dataset.
+        keys_spec = spec.model_copy(update={"columns": {c: spec.columns[c] for c in columns}})
         stream: Iterator[pa.RecordBatch] = (
-            protect_batch(b, keys_spec, key, text.name) for b in batches
+            protect_batch(b, keys_spec, key, text.name) for b in _counted(batches, read, 0)
         )
         if exclusion is not None:
-            stream = exclusion.filter(stream)
+            stream = _counted(exclusion.filter(stream), read, 1)
+        else:
+            stream = _counted(stream, read, 1)
         first = next(stream, None)
         if first is None:
             raise DeleteScanRefused(f"dataset {spec.name}: the keys query returned no result set")
@@ -143,7 +157,16 @@ def _land_source_keys(
     )
     con.execute(f"create or replace temp table {SOURCE_KEYS} as select {typed} from _keys_raw as r")
     con.execute("drop table _keys_raw")
-    return int(scalar(con, f"select count(*) from {SOURCE_KEYS}"))
+    return read[0], read[0] - read[1]
+
+
+def _counted(
+    batches: Iterator[pa.RecordBatch], counts: list[int], at: int
+) -> Iterator[pa.RecordBatch]:
+    """The batches, their rows added to `counts[at]` as they pass."""
+    for batch in batches:
+        counts[at] += batch.num_rows
+        yield batch
 
 
 def _chain(first: pa.RecordBatch, rest: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:

@@ -1,7 +1,8 @@
 """Reconciliation with the source: its whole total, counted at every load, against the build.
 
 The dataset's query without its incremental window is wrapped in a `select count(*)`, translated
-like the extraction query, and run read-only. The warehouse's side counts what the build holds
+like the extraction query, and run read-only; when the load's delete scan has just read that
+whole query for its keys, its rows are the count (one read of the source, not two). The warehouse's side counts what the build holds
 now (`warehouse/holdings.py`). Both are kept in `meta.reconciliation`; a difference fails the
 `source_reconciled` check of the dataset. A period of a historical load counts the source's
 rows of the history so far instead ([since, period end), `pipeline/history.py`).
@@ -64,7 +65,10 @@ def reconcile(
     """Count the source and the build for `spec`, keep both in `meta.reconciliation`."""
     error = deletes.error
     try:
-        total, excluded = source_total(ctx, spec, exclusion)
+        if deletes.source_rows is not None and ctx.history is None:
+            total, excluded = deletes.source_rows  # the keys scan read the whole query
+        else:
+            total, excluded = source_total(ctx, spec, exclusion)
     except (SourceError, QueryError) as exc:
         total, excluded, error = None, 0, f"contagem na origem: {exc}"
     held = holdings(con, spec)
