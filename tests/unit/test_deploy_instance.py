@@ -81,15 +81,20 @@ def test_nightly_runs_carry_the_hospital_and_its_databases_and_no_run_retries(
 # A fresh interpreter: this test session may already have imported Great Expectations.
 PROBE = """
 import json, sys
-import upflux_etl.definitions
+import {module}
 print(json.dumps(sorted(m for m in sys.modules if m.startswith("great_expectations"))[:3]))
 """
 
 
-def test_loading_the_definitions_imports_no_great_expectations():
-    """The code server and every run's start skip GX's 20+ s of imports (DECISIONS.md)."""
+@pytest.mark.parametrize("module", ["upflux_etl.definitions", "upflux_etl.pipeline.datasets"])
+def test_loading_the_definitions_or_a_load_imports_no_great_expectations(module):
+    """The code server, every run's start and every load skip GX's seconds of imports: a
+    load compiles its checks from the registry generated from GX (DECISIONS.md)."""
     done = subprocess.run(
-        [sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", PROBE.format(module=module)],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []

@@ -2,7 +2,9 @@
 
 `expectation_types.json` is generated from the pinned GX by `quality.gx_registry` (and a test
 compares it with GX): the types GX knows, whether each judges rows, its kwargs' JSON schemas
-and the rules GX checks beyond them. GX itself still builds every expectation at run time.
+and the rules GX checks beyond them. The SQL validation compiles from them
+(`quality/sql_compile.py: declared_expectation`), so a load need not import GX; GX builds the
+expectations where it runs them (the pandas fallback and the parity tests).
 """
 
 from __future__ import annotations
@@ -41,6 +43,18 @@ def _is_datetime(value: object) -> bool:
 def registry() -> dict[str, Any]:
     """The generated registry (read once per process: it never changes while one runs)."""
     return json.loads(REGISTRY.read_text(encoding="utf-8"))
+
+
+def judges_rows(type_name: str) -> bool:
+    """Whether GX's `type_name` judges rows one by one (a map expectation).
+
+    Raises:
+        LookupError: GX has no expectation of that type.
+    """
+    spec = registry()["types"].get(type_name)
+    if spec is None:
+        raise LookupError(f"Great Expectations has no expectation type {type_name!r}")
+    return bool(spec["row_level"])
 
 
 def check_expectation(exp: ExpectationSpec) -> list[tuple[str, str]]:

@@ -60,8 +60,9 @@ def dataset_asset(
     )
     @scrubbed_errors
     def _dataset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        # Imported here: it brings Great Expectations (20+ s of imports on a busy machine),
-        # which the code server and a run's start need not wait for (docs/DECISIONS.md).
+        # Imported here: the load's modules (DuckDB, the drivers, the SQL checks) are not
+        # needed to build definitions; Great Expectations is not imported by a load at all
+        # unless a check needs its pandas fallback (docs/DECISIONS.md).
         from upflux_etl.pipeline.datasets import load_dataset
 
         result = load_dataset(load_context_of(context, settings, catalog, client), dataset)

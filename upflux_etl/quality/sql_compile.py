@@ -22,9 +22,10 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from types import SimpleNamespace
 from typing import Any
 
-from upflux_etl.quality.gx_expectations import build_expectation
+from upflux_etl.catalog.expectation_types import kwargs_problems, registry
 
 ALIAS = "t"  # the checked table's alias in every predicate
 _FLOATING = ("FLOAT", "DOUBLE", "REAL")
@@ -125,7 +126,7 @@ def compile_expectation(
     probe = dict(kwargs)
     if value_set_sql is not None:
         probe["value_set"] = []
-    exp = build_expectation(type_name, probe, meta={})
+    exp = declared_expectation(type_name, probe)
     compiler = _COMPILERS.get(type_name)
     if compiler is None:
         raise NotCompilable(f"{type_name} is not compiled to SQL")
@@ -156,6 +157,30 @@ class _Context:
 
     def present(self, name: str, alias: str = ALIAS) -> str:
         return f"(not {self.missing(name, alias)})"
+
+
+def declared_expectation(type_name: str, kwargs: dict[str, Any]) -> SimpleNamespace:
+    """The expectation's fields: `kwargs` over GX's defaults, checked by GX's own schemas.
+
+    The schemas and defaults are the registry generated from the pinned GX (and compared with
+    it by a test: `catalog/expectation_types.py`), so a load compiles its checks without
+    importing Great Expectations (several seconds a process); the parity tests run the same
+    kwargs through GX.
+
+    Raises:
+        LookupError: GX has no expectation of that type.
+        ValueError: GX's schema rejects the kwargs (each reason named).
+    """
+    spec = registry()["types"].get(type_name)
+    if spec is None:
+        raise LookupError(f"Great Expectations has no expectation type {type_name!r}")
+    checked = {k: v.isoformat() if isinstance(v, date) else v for k, v in kwargs.items()}
+    problems = kwargs_problems(type_name, checked)
+    if problems:
+        raise ValueError(f"{type_name}: {'; '.join(problems)}")
+    properties = spec["properties"]
+    fields = {name: schema.get("default") for name, schema in properties.items()}
+    return SimpleNamespace(**{**fields, **kwargs})
 
 
 def quote(name: str) -> str:

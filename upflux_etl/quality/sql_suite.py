@@ -21,8 +21,8 @@ from datetime import datetime
 import duckdb
 import pyarrow as pa
 
+from upflux_etl.catalog.expectation_types import judges_rows
 from upflux_etl.catalog.models import ExpectationSpec
-from upflux_etl.quality.gx_expectations import expectation_class, is_row_level
 from upflux_etl.quality.gx_results import safe_error
 from upflux_etl.quality.kwargs import replace_now
 from upflux_etl.quality.outcome import ROW, ROW_ID, CheckOutcome, SuiteOutcome
@@ -181,7 +181,7 @@ def run_sql_suite(
 def _compile(
     spec: ExpectationSpec, types: dict[str, str], where: SqlSuiteInput, now: datetime
 ) -> Compiled:
-    if spec.level == ROW and not is_row_level(expectation_class(spec.type)):
+    if spec.level == ROW and not judges_rows(spec.type):
         raise ValueError(f"{spec.type} does not judge rows; declare it level: dataset")
     value_set_sql = None
     if spec.value_set_from:
