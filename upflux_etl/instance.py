@@ -39,6 +39,16 @@ def dagster_home(settings: Settings) -> Path:
     return home
 
 
+def configures_storage(home: str | Path) -> bool:
+    """Whether the instance's dagster.yaml names its own storage (e.g. PostgreSQL)."""
+    import yaml
+
+    config = Path(home) / "dagster.yaml"
+    data = yaml.safe_load(config.read_text(encoding="utf-8")) if config.is_file() else None
+    keys = ("storage", "event_log_storage", "run_storage", "schedule_storage")
+    return isinstance(data, dict) and any(k in data for k in keys)
+
+
 def relax_local_event_log_sync() -> None:
     """SQLite databases under DAGSTER_HOME (the local instance) commit without an fsync each.
 

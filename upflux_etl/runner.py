@@ -7,6 +7,7 @@ import getpass
 import os
 
 import dagster as dg
+import yaml
 from dagster._core.instance.ref import InstanceRef
 from dagster._core.utils import make_new_run_id
 
@@ -16,7 +17,7 @@ from upflux_etl.definitions import build_definitions
 from upflux_etl.definitions.dagster_run import FULL_TAG, HISTORY_TAG, ROTATE_KEY_TAG
 from upflux_etl.definitions.failures import RunFailure, record_failure, run_failure
 from upflux_etl.definitions.writer import clear_dead_runs
-from upflux_etl.instance import dagster_home, relax_local_event_log_sync
+from upflux_etl.instance import configures_storage, dagster_home, relax_local_event_log_sync
 from upflux_etl.pipeline.history import HistoryWindow
 from upflux_etl.run_history import LAUNCHED_BY_TAG, USER_TAG
 from upflux_etl.settings import Settings
@@ -41,12 +42,19 @@ def instance_for(settings: Settings) -> dg.DagsterInstance:
     """
     os.environ["DAGSTER_HOME"] = home = str(dagster_home(settings))
     relax_local_event_log_sync()
-    overrides = {
+    overrides: dict = {
         "compute_logs": {
             "module": "dagster._core.storage.noop_compute_log_manager",
             "class": "NoOpComputeLogManager",
         }
     }
+    if not configures_storage(home):  # the local SQLite instance: engines kept per database
+        defaults = InstanceRef.config_defaults(home)["event_log_storage"]
+        overrides["event_log_storage"] = {
+            "module": "upflux_etl.local_events",
+            "class": "LocalEventLogStorage",
+            "config": yaml.safe_load(defaults.config_yaml),
+        }
     return dg.DagsterInstance.from_ref(InstanceRef.from_dir(home, overrides=overrides))
 
 
