@@ -33,6 +33,7 @@ class LocalEventLogStorage(SqliteEventLogStorage):
 
     @classmethod
     def from_config_value(cls, inst_data, config_value) -> LocalEventLogStorage:
+        """Built from the instance's config (`base_dir`), as Dagster builds its own."""
         return cls(inst_data=inst_data, **config_value)
 
     @contextmanager
@@ -58,6 +59,7 @@ class LocalEventLogStorage(SqliteEventLogStorage):
                 yield conn
 
     def dispose(self) -> None:
+        """Close the kept connections, then what Dagster's class holds."""
         for engine in self._engines.values():
             engine.dispose()
         self._engines.clear()
