@@ -50,6 +50,7 @@ def instance_for(settings: Settings) -> dg.DagsterInstance:
     }
     if not configures_storage(home):  # the local SQLite instance: engines kept per database
         defaults = InstanceRef.config_defaults(home)["event_log_storage"]
+        assert defaults is not None  # Dagster always has a default event log
         overrides["event_log_storage"] = {
             "module": "upflux_etl.local_events",
             "class": "LocalEventLogStorage",
