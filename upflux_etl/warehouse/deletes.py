@@ -46,7 +46,9 @@ def missing_keys(
     keys = spec.primary_key
     cols = ", ".join(f'"{k}"' for k in keys)
     present = [s for s in SCHEMAS if has_table(con, s, spec.name)]
-    held_keys = " union ".join(f'select {cols} from {s}."{spec.name}"' for s in present)
+    # `union all`: the result's `distinct` removes the few repeats among the missing keys, not
+    # a hash of every key held.
+    held_keys = " union all ".join(f'select {cols} from {s}."{spec.name}"' for s in present)
     if not present:
         held_keys = f"select {cols} from {source_keys} where false"
     not_null = " and ".join(f'w."{k}" is not null' for k in keys)
