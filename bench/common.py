@@ -17,11 +17,15 @@ POLL_S = 0.2
 
 @dataclass(frozen=True)
 class Measured:
-    """One leg: wall seconds, peak RSS (MB) of its whole process tree, and what it printed."""
+    """One leg: wall seconds, peak RSS (MB) of its whole process tree, and what it printed.
+
+    `peak_at_s`: seconds into the leg when the peak was sampled (which step held it).
+    """
 
     seconds: float
     peak_mb: float
     stdout: str
+    peak_at_s: float = 0.0
 
 
 def _children() -> dict[int, list[int]]:
@@ -81,9 +85,11 @@ def run_measured(
         sink = open(stdout_to, "wb") if stdout_to else out
         started = time.perf_counter()
         proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=sink, stderr=err)
-        peak = 0.0
+        peak, peak_at = 0.0, 0.0
         while proc.poll() is None:
-            peak = max(peak, tree_rss_mb(proc.pid))
+            rss = tree_rss_mb(proc.pid)
+            if rss > peak:
+                peak, peak_at = rss, time.perf_counter() - started
             try:
                 proc.wait(POLL_S)
             except subprocess.TimeoutExpired:
@@ -97,7 +103,7 @@ def run_measured(
     if proc.returncode:
         tail = "\n".join(complaint.strip().splitlines()[-15:])
         raise RuntimeError(f"{' '.join(argv[:3])} ... failed ({proc.returncode}):\n{tail}")
-    return Measured(seconds, peak, printed)
+    return Measured(seconds, peak, printed, peak_at)
 
 
 def libpq_url(url: str) -> str:

@@ -395,6 +395,7 @@ def upflux_load(env: dict[str, str], full: bool) -> dict:
     return {
         "seconds": leg.seconds,
         "peak_mb": leg.peak_mb,
+        "peak_at_s": round(leg.peak_at_s, 1),
         "duration_s": load["duration_s"],
         "rows": rows,
     }
