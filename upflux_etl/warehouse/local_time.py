@@ -34,6 +34,9 @@ class LocalTimeSql:
 
 
 ZONE_HOURS = "_zone_hours"  # the session's table of wall hours (`zone_hours_sql`)
+# Wall times read at all: years far inside DuckDB's range (+-290,000), 9999-12-31 included
+# (an ERP's "no end" date).
+_YEARS = "between -100000 and 100000"
 
 
 def zone_hours_sql(walls: list[str], source: str, timezone: str) -> str:
@@ -53,7 +56,10 @@ def zone_hours_sql(walls: list[str], source: str, timezone: str) -> str:
     regular = " and ".join(f"{offset(d)} = {offset(0)}" for d in (-2, -1, 1, 2))
     return (
         f"select hour, {offset(0)} as off_us, {regular} as regular "
-        f"from (select distinct hour from ({hours})) where isfinite(hour)"
+        f"from (select distinct hour from ({hours})) "
+        # far-off garbage (and infinity) keeps the full expression: no arithmetic near the
+        # ends of the timestamp range
+        f"where year(hour) {_YEARS}"
     )
 
 
@@ -65,7 +71,10 @@ def local_timestamp(
     `hours`: the alias of the row's `ZONE_HOURS` row (joined on `wall`'s hour), whose regular
     hours are read by arithmetic; None: every value through ICU.
     """
-    slow = _icu_timestamp(wall, timezone, rule)
+    # ICU fails the whole statement on a wall time near the ends of DuckDB's range (garbage
+    # such as year 294247): such a value reads as unparseable instead.
+    bounded = f"(case when year({wall}) {_YEARS} then {wall} end)"
+    slow = _icu_timestamp(bounded, timezone, rule)
     if hours is None:
         return slow
     fast = f"make_timestamptz(epoch_us({wall}) + {hours}.off_us)"
