@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import shutil
 from dataclasses import dataclass
 
 from upflux_etl.pipeline.context import LoadContext
 from upflux_etl.privacy.retention import apply_retention
 from upflux_etl.quality.outcome import ERROR, FAILED
-from upflux_etl.warehouse.build import build_connection, publish
+from upflux_etl.warehouse.build import build_connection, limit_memory, publish
 from upflux_etl.warehouse.export import write_export
 from upflux_etl.warehouse.files import connect
 from upflux_etl.warehouse.meta.checks import read_checks
@@ -58,9 +59,17 @@ def publish_step(ctx: LoadContext) -> Publication:
 
 
 def export_step(ctx: LoadContext, datasets: list[str]) -> None:
-    """Write the platform export of the load just published (`warehouse/export.py`)."""
+    """Write the platform export of the load just published (`warehouse/export.py`).
+
+    Within the load's `memory_limit` (spilling to `builds/<run>.export.tmp/`, removed after),
+    and without keeping the rows' order in the files (DuckDB's COPY otherwise buffers to keep
+    it: 3.6 GB for a first export of 22.8M exam rows measured at scale 40).
+    """
     con = connect(ctx.files.published, ctx.client.timezone, read_only=True)
+    spill = ctx.files.builds / f"{ctx.run_id}.export.tmp"
     try:
+        limit_memory(con, ctx.memory_limit, spill)
+        con.execute("set preserve_insertion_order = false")
         folder = write_export(
             con,
             ctx.files.export,
@@ -72,4 +81,5 @@ def export_step(ctx: LoadContext, datasets: list[str]) -> None:
         )
     finally:
         con.close()
+        shutil.rmtree(spill, ignore_errors=True)
     log.info("%s: platform export %s", ctx.client.slug, folder)
