@@ -131,9 +131,8 @@ def _land_source_keys(
             protect_batch(b, keys_spec, key, text.name) for b in _counted(batches, read, 0)
         )
         if exclusion is not None:
-            stream = _counted(exclusion.filter(stream), read, 1)
-        else:
-            stream = _counted(stream, read, 1)
+            stream = exclusion.filter(stream)
+        stream = _counted(stream, read, 1)
         first = next(stream, None)
         if first is None:
             raise DeleteScanRefused(f"dataset {spec.name}: the keys query returned no result set")
