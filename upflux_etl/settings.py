@@ -12,7 +12,7 @@ def project_root() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
-DEFAULT_MEMORY_LIMIT = "2GB"  # 1GB: the mining SQL ran out of memory at scale 40 (RESULTS)
+DEFAULT_MEMORY_LIMIT = "1GB"
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class Settings:
         state_url: SQLAlchemy URL of the cross-hospital store (`UPFLUX_STATE_URL`,
             default SQLite in WAL mode under `data_dir`).
         duckdb_memory_limit: DuckDB's `memory_limit` for a load's build connections
-            (`UPFLUX_DUCKDB_MEMORY_LIMIT`, default 2GB; also the nightly mining's and the
+            (`UPFLUX_DUCKDB_MEMORY_LIMIT`, default 1GB; also the nightly mining's and the
             export's); beyond it DuckDB spills to the run's build folder.
         writer_wait_s: how long a run waits for another run of the same hospital to end
             before it stops at its start (`UPFLUX_WRITER_WAIT_S`, default 60 s; 0: never wait).

@@ -17,9 +17,11 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from tests.support.demo import make_demo, materialize_client
 from upflux_etl.catalog.eventlog import read_event_log_sql
+from upflux_etl.mining import sql_summary as sql_summary_module
 from upflux_etl.mining.bpmn import read_bpmn
 from upflux_etl.mining.read import read_event_log
 from upflux_etl.mining.sql_summary import sql_summary
@@ -139,7 +141,12 @@ def _edge_case_log(path: Path) -> None:
     )
 
 
-def test_edge_cases_mined_in_sql_equal_the_numpy_summary(tmp_path):
+@pytest.mark.parametrize("events_per_part", [None, 3], ids=["one part", "parts of 3 events"])
+def test_edge_cases_mined_in_sql_equal_the_numpy_summary(tmp_path, monkeypatch, events_per_part):
+    """Also with the cases' sequences built a few cases at a time (as under a memory limit
+    too small for the whole log's lists)."""
+    if events_per_part:
+        monkeypatch.setattr(sql_summary_module, "_BYTES_PER_EVENT", 200e6 / events_per_part)
     parquet = tmp_path / "edge.parquet"
     _edge_case_log(parquet)
     for with_model in (False, True):

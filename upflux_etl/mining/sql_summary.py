@@ -11,6 +11,8 @@ their first case; edges by count, then source and target.
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -59,14 +61,23 @@ _STEPS = [
     inner join _activities as a on r.activity = a.activity
     window w as (partition by c.case_no order by r.ns, r.row)""",
     "drop view _raw",
-    """create temp table _case_seq as
-    select case_no, list(act order by pos) as seq, min(ns) as first_ns, max(ns) as last_ns
-    from _events group by case_no""",
+    # Filled by `_case_sequences`, a part of the cases at a time.
+    """create temp table _case_seq
+    (case_no bigint, seq bigint[], first_ns bigint, last_ns bigint)""",
+]
+# After `_case_seq` is filled.
+_VARIANT_STEPS = [
     """create temp table _variants as
     select seq, cases, row_number() over (order by cases desc, first_case) - 1 as variant
     from (select seq, count(*) as cases, min(case_no) as first_case
           from _case_seq group by seq)""",
 ]
+# An ordered list aggregate keeps every group's list in memory (it does not spill): each of
+# `_case_sequences`' statements takes at most this many bytes of the memory limit per event.
+_BYTES_PER_EVENT = 64
+_SIZE = re.compile(r"^([\d.]+)\s*([KMGT]?i?B)$")
+_UNITS = {"B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12}
+_UNITS |= {"KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
 _TABLES = ("_raw", "_activities", "_cases", "_events", "_counts", "_case_seq", "_variants")
 
 
@@ -124,6 +135,9 @@ def log_tables(con: duckdb.DuckDBPyConnection, parquet: Path) -> LogTables:
             if "{parquet}" in step:  # a view takes no parameters
                 step = step.replace("'{parquet}'", sql_literal(parquet))
             con.execute(step, {"blank": _WHITESPACE} if "$blank" in step else {})
+        _case_sequences(con)
+        for step in _VARIANT_STEPS:
+            con.execute(step)
         names = [
             r[0] for r in con.execute("select activity from _activities order by act").fetchall()
         ]
@@ -142,6 +156,31 @@ def log_tables(con: duckdb.DuckDBPyConnection, parquet: Path) -> LogTables:
     finally:
         for table in _TABLES:
             con.execute(f"drop {'view' if table == '_raw' else 'table'} if exists {table}")
+
+
+def _case_sequences(con: duckdb.DuckDBPyConnection) -> None:
+    """Fill `_case_seq` from `_events`: each case's activities in order, first and last time.
+
+    In as many parts (cases by their number modulo the parts) as the memory limit needs.
+    """
+    events = con.execute("select count(*) from _events").fetchall()[0][0]
+    parts = max(1, math.ceil(events * _BYTES_PER_EVENT / _memory_limit_bytes(con)))
+    for part in range(parts):
+        con.execute(
+            """insert into _case_seq
+            select case_no, list(act order by pos), min(ns), max(ns)
+            from _events where case_no % $parts = $part group by case_no""",
+            {"parts": parts, "part": part},
+        )
+
+
+def _memory_limit_bytes(con: duckdb.DuckDBPyConnection) -> float:
+    """The connection's `memory_limit` in bytes (DuckDB reports it as e.g. "953.6 MiB")."""
+    setting = con.execute("select current_setting('memory_limit')").fetchall()[0][0]
+    found = _SIZE.match(str(setting).strip())
+    if not found or found.group(2) not in _UNITS:
+        raise ValueError(f"DuckDB's memory_limit {setting!r} is not a size")
+    return float(found.group(1)) * _UNITS[found.group(2)]
 
 
 def summary_payload(
@@ -201,10 +240,31 @@ def _variants(con: duckdb.DuckDBPyConnection, names: list[str]) -> Variants:
 
 
 def _edges(con: duckdb.DuckDBPyConnection, names: list[str]) -> list[Edge]:
-    """Directly-follows edges with their mean and median gap (as `dfg.directly_follows`)."""
+    """Directly-follows edges with their mean and median gap (as `dfg.directly_follows`).
+
+    DuckDB's `median` holds every value of a group in memory; here the median is found on the
+    distinct gaps of each edge with their counts, by running sums (both spill): the one or two
+    middle values, averaged (as `median`, and numpy's, do).
+    """
     rows = con.execute(
-        """select act, next_act, count(*), avg(gap) / 1e9, median(gap) / 1e9
-        from _events where next_act is not null group by act, next_act"""
+        """with per_gap as (
+            select act, next_act, gap, count(*) as k
+            from _events where next_act is not null and gap is not null group by all),
+        ranked as (
+            select act, next_act, gap, k,
+                   sum(k) over (partition by act, next_act order by gap
+                                rows unbounded preceding) - k as below,
+                   sum(k) over (partition by act, next_act) as n
+            from per_gap),
+        medians as (
+            select act, next_act, avg(gap) as median from ranked
+            where (n + 1) // 2 between below + 1 and below + k
+               or (n + 2) // 2 between below + 1 and below + k
+            group by act, next_act)
+        select e.act, e.next_act, e.n, e.mean / 1e9, m.median / 1e9
+        from (select act, next_act, count(*) as n, avg(gap) as mean
+              from _events where next_act is not null group by act, next_act) as e
+        left join medians as m on e.act = m.act and e.next_act = m.next_act"""
     ).fetchall()
     edges = [
         Edge(
