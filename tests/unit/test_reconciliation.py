@@ -12,7 +12,13 @@ import sqlglot
 
 from tests.unit.test_state_support import ledger, make_run, utc
 from upflux_etl.catalog.models import DatasetSpec, DeletesSpec, PrivacySpec
-from upflux_etl.extract.sql import count_query, keys_query, values_query
+from upflux_etl.extract.sql import (
+    bucket_counts_query,
+    bucket_keys_query,
+    count_query,
+    keys_query,
+    values_query,
+)
 from upflux_etl.quality.reconciliation import reconciliation_outcome
 from upflux_etl.warehouse.deletes import apply_deletes, missing_keys
 from upflux_etl.warehouse.holdings import holdings
@@ -39,10 +45,33 @@ def test_count_and_keys_queries_read_the_whole_query_in_every_dialect(write):
     counted = count_query(QUERY, "postgres", write, ("patient_key", ("1", "2")))
     keys = keys_query(QUERY, "postgres", ["room_id", "valid_from"], write)
     values = values_query(QUERY, "postgres", "room_id", "patient_key", ("1",), write)
-    for sql in (counted, keys, values):
+    buckets = bucket_counts_query(QUERY, "postgres", "room_id", 3, write)
+    bucket_keys = bucket_keys_query(QUERY, "postgres", "room_id", 3, ("001", "x'y"), write)
+    for sql in (counted, keys, values, buckets, bucket_keys):
         sqlglot.parse_one(sql, read=write)  # valid in the target dialect
         assert "'2026" not in sql  # no incremental window
     assert "'1'" in counted and "'2'" in counted
+
+
+def test_bucket_queries_run_on_duckdb_and_sqlite():
+    """Counts per bucket (the key's last 3 characters, null keys apart) and the keys of some
+    buckets, in DuckDB (`right`) and SQLite (`substr` with a negative start)."""
+    import sqlite3
+
+    rows = [("1001", 1, "7"), ("2001", 2, "8"), ("1002", 3, "7"), ("12", 4, "7"), (None, 5, "7")]
+    duck = duckdb.connect()
+    duck.execute("create table t (x varchar, y integer, z varchar)")
+    duck.executemany("insert into t values (?, ?, ?)", rows)
+    lite = sqlite3.connect(":memory:")
+    lite.execute("create table t (x text, y integer, z text)")
+    lite.executemany("insert into t values (?, ?, ?)", rows)
+    for write, run in (("duckdb", duck.execute), ("sqlite", lite.execute)):
+        counts = run(bucket_counts_query(QUERY, "postgres", "room_id", 3, write)).fetchall()
+        assert sorted(counts, key=str) == sorted(
+            [("001", 2), ("002", 1), ("12", 1), (None, 1)], key=str
+        ), write
+        keys = run(bucket_keys_query(QUERY, "postgres", "room_id", 3, ("001", "12"), write))
+        assert sorted(r[0] for r in keys.fetchall()) == ["1001", "12", "2001"], write
 
 
 def test_count_query_runs_on_duckdb_and_counts_excluded_rows_apart():
@@ -58,6 +87,9 @@ def test_count_query_runs_on_duckdb_and_counts_excluded_rows_apart():
 def test_the_deletes_schedule_is_load_or_hours_or_days():
     assert DeletesSpec().interval_hours == 0 and DeletesSpec().every == "load"
     assert DeletesSpec(every="7 days").interval_hours == 168
+    assert (
+        DeletesSpec().every_key_hours == 168 and DeletesSpec(every_key="load").every_key_hours == 0
+    )
     assert DeletesSpec(every="12 hours").interval_hours == 12
     with pytest.raises(pydantic.ValidationError, match="'weekly'"):
         DeletesSpec(every="weekly")

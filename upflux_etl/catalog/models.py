@@ -297,15 +297,20 @@ class DeletesSpec(Strict):
     """How often rows deleted at the source are looked for (a keys-only comparison).
 
     `every`: "load" (the default: every load) or "<n> hours" / "<n> days"; `enabled: false`
-    switches the comparison off (deleted rows then stay until a full load).
+    switches the comparison off (deleted rows then stay until a full load). `every_key`: how
+    often an incremental load's comparison reads every key of the source ("7 days" by
+    default; "load": always); in between, a dataset with one text key that is not
+    pseudonymised compares row counts per bucket of the key (its last characters) and reads
+    the keys of the differing buckets only.
     """
 
     every: str = "load"
+    every_key: str = "7 days"
     enabled: bool = True
     # A comparison that would remove more than this share of the keys is not applied.
     max_share: float = Field(default=0.5, gt=0, le=1)
 
-    @field_validator("every")
+    @field_validator("every", "every_key")
     @classmethod
     def _known_interval(cls, value: str) -> str:
         if value.strip() != "load" and not _EVERY.match(value):
@@ -315,11 +320,21 @@ class DeletesSpec(Strict):
     @property
     def interval_hours(self) -> float:
         """Hours between two comparisons (0: every load)."""
-        match = _EVERY.match(self.every)
-        if not match:
-            return 0.0
-        n = int(match.group(1))
-        return float(n * 24 if match.group(2).startswith("day") else n)
+        return _hours(self.every)
+
+    @property
+    def every_key_hours(self) -> float:
+        """Hours between two comparisons of every key (0: every comparison)."""
+        return _hours(self.every_key)
+
+
+def _hours(every: str) -> float:
+    """Hours of "<n> hours" / "<n> days" (0 for "load")."""
+    match = _EVERY.match(every)
+    if not match:
+        return 0.0
+    n = int(match.group(1))
+    return float(n * 24 if match.group(2).startswith("day") else n)
 
 
 class HistorySpec(Strict):

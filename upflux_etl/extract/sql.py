@@ -130,6 +130,44 @@ def keys_query(sql: str, read: str, columns: list[str], write: str) -> str:
     return _render(query, write)
 
 
+def key_suffix(column: exp.Expression, width: int, write: str) -> exp.Expression:
+    """The last `width` characters of a text `column`, in dialect `write`.
+
+    SQLite and Oracle have no `right`: `substr` with a negative start.
+    """
+    if write in ("sqlite", "oracle"):
+        return exp.Substring(this=column, start=exp.Literal.number(-width))
+    return exp.Right(this=column, expression=exp.Literal.number(width))
+
+
+def bucket_counts_query(sql: str, read: str, column: str, width: int, write: str) -> str:
+    """Rows of the whole `sql` per bucket of a text key: its last `width` characters.
+
+    Two columns, `bucket` and `n`; null keys make a null bucket.
+    """
+    bucket = key_suffix(exp.column(column, table="src"), width, write)
+    query = (
+        exp.select(bucket.as_("bucket"), exp.Count(this=exp.Star()).as_("n"))
+        .from_(_whole(sql, read, "a comparison of keys by bucket"))
+        .group_by(bucket.copy())
+    )
+    return _render(query, write)
+
+
+def bucket_keys_query(
+    sql: str, read: str, column: str, width: int, buckets: tuple[str, ...], write: str
+) -> str:
+    """The text key `column` of the rows of `sql` whose bucket is one of `buckets`."""
+    bucket = key_suffix(exp.column(column, table="src"), width, write)
+    hit = bucket.isin(*[exp.Literal.string(b) for b in buckets])
+    query = (
+        exp.select(exp.column(column, table="src"))
+        .from_(_whole(sql, read, "a comparison of keys by bucket"))
+        .where(hit)
+    )
+    return _render(query, write)
+
+
 def values_query(
     sql: str, read: str, column: str, where: str, values: tuple[str, ...], write: str
 ) -> str:

@@ -13,23 +13,41 @@ import datetime as dt
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from upflux_etl.catalog.models import DatasetSpec
 from upflux_etl.extract.pii import protect_batch
 from upflux_etl.extract.source import open_batches
-from upflux_etl.extract.sql import keys_query
+from upflux_etl.extract.sql import bucket_counts_query, bucket_keys_query, keys_query, values_query
 from upflux_etl.pipeline.context import LoadContext
 from upflux_etl.pipeline.exclusions import Exclusion
-from upflux_etl.warehouse.deletes import apply_deletes, missing_keys
-from upflux_etl.warehouse.files import scalar
+from upflux_etl.warehouse.deletes import (
+    SCHEMAS,
+    MissingKeys,
+    apply_deletes,
+    held_key_rows,
+    keep_present,
+    missing_keys,
+)
+from upflux_etl.warehouse.files import has_table, scalar
 from upflux_etl.warehouse.meta.tombstones import last_delete_scan, record_delete_scan
 from upflux_etl.warehouse.staging import typed_column
 
+if TYPE_CHECKING:
+    from upflux_etl.pipeline.datasets import QueryText
+
 log = logging.getLogger("upflux.pipeline")
 SOURCE_KEYS = "_source_keys"
+DIFFERING = "_differing_buckets"
+# A bucket is the key's last 3 characters: up to 1,000 buckets of digits, a few thousand keys
+# each at 5M rows; at most 200 differing buckets are read by bucket.
+BUCKET_WIDTH = 3
+MAX_DIFFERING = 200
+CONFIRM_CHUNK = 1_000  # keys per `in (...)` list (Oracle's limit)
 
 
 class DeleteScanRefused(RuntimeError):
@@ -72,17 +90,23 @@ def scan_deletes(
     applied (an emptied or unreachable source table must not unpublish a hospital): the scan
     then carries an error, shown by the reconciliation check.
     """
-    read = None
+    read, within, compared = None, "true", "keys"
     if ctx.full:
         source = f'staging."{spec.name}"'
         count = int(scalar(con, f"select count(*) from {source}"))
     else:
         try:
-            read = _land_source_keys(con, ctx, spec, exclusion)
+            bucketed = _bucketed(con, ctx, spec, exclusion)
+            if bucketed is not None:
+                read, within, compared = bucketed, _within_differing(spec), "buckets"
+            else:
+                read = _land_source_keys(con, ctx, spec, exclusion)
         except DeleteScanRefused as exc:
             return DeleteScan(True, 0, str(exc))
         count, source = read[0] - read[1], SOURCE_KEYS
-    missing = missing_keys(con, spec, source)
+    missing = missing_keys(con, spec, source, within)
+    if compared == "buckets" and missing.keys:
+        missing = _confirmed(con, ctx, spec, missing)
     share, limit = missing.share, ctx.client.deletes.max_share
     if share > limit:
         message = (
@@ -93,12 +117,147 @@ def scan_deletes(
         con.execute(f"drop table if exists {missing.table}")
         return DeleteScan(True, 0, message, read)
     found = apply_deletes(con, spec, missing, load_id=ctx.run_id, at=ctx.now)
-    record_delete_scan(con, spec.name, ctx.run_id, ctx.now, source_keys=count, tombstoned=found)
+    record_delete_scan(
+        con,
+        spec.name,
+        ctx.run_id,
+        ctx.now,
+        source_keys=count,
+        tombstoned=found,
+        compared=compared,
+    )
     if not ctx.full:
         con.execute(f"drop table if exists {SOURCE_KEYS}")
+        con.execute(f"drop table if exists {DIFFERING}")
     if found:
         log.info("%s: %s row(s) deleted at the source became tombstones", spec.name, found)
     return DeleteScan(True, found, source_rows=read)
+
+
+def _bucketed(
+    con: duckdb.DuckDBPyConnection,
+    ctx: LoadContext,
+    spec: DatasetSpec,
+    exclusion: Exclusion | None,
+) -> tuple[int, int] | None:
+    """Compare row counts per bucket of the key; land the keys of the differing buckets.
+
+    A bucket is the key's last `BUCKET_WIDTH` characters, computed by the source (one row per
+    bucket crosses the network) and by DuckDB over the records the build holds (each once, as
+    the reconciliation counts them). The buckets whose counts differ go to `DIFFERING`; the
+    source's keys in them to `SOURCE_KEYS`. Returns (rows of the whole query, 0), or None
+    when every key must be compared instead: a key of several columns, pseudonymised or not
+    text, an exclusion list (its rows are told apart in Python), a period of a history, no
+    comparison of every key within `deletes.every_key`, or more than `MAX_DIFFERING` buckets
+    differing (the whole keys query is then cheaper than many bucket reads).
+    """
+    from upflux_etl.pipeline.datasets import query_text
+
+    if not _bucketable(con, ctx, spec, exclusion):
+        return None
+    text = query_text(ctx, spec)
+    (key,) = spec.primary_key
+    sql = bucket_counts_query(text.sql, text.dialect, key, BUCKET_WIDTH, text.write)
+    with open_batches(text.url, sql, schema=text.schema, batch_rows=text.batch_rows) as batches:
+        found = [b for b in batches if b.num_rows]
+    counts = pa.table(
+        {
+            "bucket": pa.array([v for b in found for v in b.column(0).to_pylist()], pa.string()),
+            "n": pa.array([v for b in found for v in b.column(1).to_pylist()], pa.int64()),
+        }
+    )
+    present = [s for s in SCHEMAS if has_table(con, s, spec.name)]
+    held = held_key_rows(spec, present) or f'select null::varchar as "{key}" where false'
+    con.register("_source_buckets", counts)
+    try:
+        con.execute(
+            f"""create or replace temp table {DIFFERING} as
+            with held as (
+                select right(cast("{key}" as varchar), {BUCKET_WIDTH}) as bucket, count(*) as n
+                from ({held}) group by all)
+            select coalesce(s.bucket, h.bucket) as bucket
+            from _source_buckets as s full join held as h on s.bucket = h.bucket
+            where s.n is distinct from h.n and coalesce(s.bucket, h.bucket) is not null"""
+        )
+    finally:
+        con.unregister("_source_buckets")
+    rows = int(pc.sum(counts.column("n")).as_py() or 0)
+    differing = tuple(
+        r[0] for r in con.execute(f"select bucket from {DIFFERING} order by bucket").fetchall()
+    )
+    if len(differing) > MAX_DIFFERING:
+        log.info(
+            "%s: %s buckets of the key differ from the source's: every key compared",
+            spec.name,
+            f"{len(differing):,}",
+        )
+        return None
+    if differing:
+        sql = bucket_keys_query(text.sql, text.dialect, key, BUCKET_WIDTH, differing, text.write)
+        _land_keys(con, ctx, spec, text, sql, [key], None, some=True)
+    else:
+        con.execute(f'create or replace temp table {SOURCE_KEYS} ("{key}" varchar)')
+    log.info(
+        "%s: keys compared by bucket: %s of %s bucket(s) differ from the source's",
+        spec.name,
+        len(differing),
+        f"{counts.num_rows:,}",
+    )
+    return rows, 0
+
+
+def _bucketable(
+    con: duckdb.DuckDBPyConnection,
+    ctx: LoadContext,
+    spec: DatasetSpec,
+    exclusion: Exclusion | None,
+) -> bool:
+    """Whether this load may compare `spec`'s keys by bucket (see `_bucketed`)."""
+    if exclusion is not None or ctx.history is not None or len(spec.primary_key) != 1:
+        return False
+    column = spec.columns[spec.primary_key[0]]
+    every = ctx.client.deletes.every_key_hours
+    if column.type != "string" or column.pii or every == 0:
+        return False
+    last = last_delete_scan(con, spec.name, "keys")
+    return last is not None and ctx.now - last < dt.timedelta(hours=every)
+
+
+def _within_differing(spec: DatasetSpec) -> str:
+    """`missing_keys`' condition: the held key `w` is in a bucket that differs."""
+    (key,) = spec.primary_key
+    return f'right(cast(w."{key}" as varchar), {BUCKET_WIDTH}) in (select bucket from {DIFFERING})'
+
+
+def _confirmed(
+    con: duckdb.DuckDBPyConnection, ctx: LoadContext, spec: DatasetSpec, missing: MissingKeys
+) -> MissingKeys:
+    """`missing` without the keys the source still has, asked by key.
+
+    A key's bucket is the source's text function on one side and DuckDB's on the other: a key
+    the two place differently (a padded CHAR, another collation) is read in no bucket. Only
+    keys asked for by value become tombstones.
+    """
+    from upflux_etl.pipeline.datasets import query_text
+
+    text = query_text(ctx, spec)
+    (key,) = spec.primary_key
+    candidates = [
+        r[0] for r in con.execute(f'select "{key}" from {missing.table} order by 1').fetchall()
+    ]
+    con.execute(f'create or replace temp table _still_there ("{key}" varchar)')
+    for start in range(0, len(candidates), CONFIRM_CHUNK):
+        chunk = tuple(str(c) for c in candidates[start : start + CONFIRM_CHUNK])
+        sql = values_query(text.sql, text.dialect, key, key, chunk, text.write)
+        with open_batches(text.url, sql, schema=text.schema, batch_rows=text.batch_rows) as found:
+            for batch in found:
+                con.execute(
+                    "insert into _still_there select unnest(?)",
+                    [[str(v) for v in batch.column(0).to_pylist() if v is not None]],
+                )
+    kept = keep_present(con, spec, missing, "_still_there")
+    con.execute("drop table _still_there")
+    return kept
 
 
 def _land_source_keys(
@@ -121,6 +280,24 @@ def _land_source_keys(
     if exclusion is not None and exclusion.column not in columns:
         columns.append(exclusion.column)
     sql = keys_query(text.sql, text.dialect, columns, text.write)
+    return _land_keys(con, ctx, spec, text, sql, columns, exclusion)
+
+
+def _land_keys(
+    con: duckdb.DuckDBPyConnection,
+    ctx: LoadContext,
+    spec: DatasetSpec,
+    text: QueryText,
+    sql: str,
+    columns: list[str],
+    exclusion: Exclusion | None,
+    some: bool = False,
+) -> tuple[int, int]:
+    """Run `sql`, the key `columns` of rows of the dataset's query; land its keys typed.
+
+    Into `SOURCE_KEYS`; returns (rows read, of them excluded patients' rows). `some`: the
+    query asks for some keys only (by bucket), so no row at all is an answer, not a failure.
+    """
     key = ctx.pseudonym_key()
     read = [0, 0]  # rows read, rows kept
     with open_batches(text.url, sql, schema=text.schema, batch_rows=text.batch_rows) as batches:
@@ -134,6 +311,9 @@ def _land_source_keys(
             stream = exclusion.filter(stream)
         stream = _counted(stream, read, 1)
         first = next(stream, None)
+        if first is None and some:
+            con.execute(f'create or replace temp table {SOURCE_KEYS} ("{columns[0]}" varchar)')
+            return 0, 0
         if first is None:
             raise DeleteScanRefused(f"dataset {spec.name}: the keys query returned no result set")
         reader = pa.RecordBatchReader.from_batches(first.schema, _chain(first, stream))

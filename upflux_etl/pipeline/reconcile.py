@@ -2,8 +2,9 @@
 
 The dataset's query without its incremental window is wrapped in a `select count(*)`, translated
 like the extraction query, and run read-only; when the load's delete scan has just read that
-whole query for its keys, its rows are the count (one read of the source, not two). The warehouse's side counts what the build holds
-now (`warehouse/holdings.py`). Both are kept in `meta.reconciliation`; a difference fails the
+whole query for its keys (or its counts per bucket of the key), its rows are the count (one
+read of the source, not two). The warehouse's side counts what the build holds now
+(`warehouse/holdings.py`). Both are kept in `meta.reconciliation`; a difference fails the
 `source_reconciled` check of the dataset. A period of a historical load counts the source's
 rows of the history so far instead ([since, period end), `pipeline/history.py`).
 """

@@ -37,11 +37,12 @@ class MissingKeys:
 
 
 def missing_keys(
-    con: duckdb.DuckDBPyConnection, spec: DatasetSpec, source_keys: str
+    con: duckdb.DuckDBPyConnection, spec: DatasetSpec, source_keys: str, within: str = "true"
 ) -> MissingKeys:
     """Every key held (published, quarantined or held) that `source_keys` lacks: one anti-join.
 
-    `source_keys`: a table or view of this session with the source's key columns.
+    `source_keys`: a table or view of this session with the source's key columns; `within`: a
+    condition on the held key `w` (the keys `source_keys` was read for; all by default).
     """
     keys = spec.primary_key
     cols = ", ".join(f'"{k}"' for k in keys)
@@ -55,8 +56,48 @@ def missing_keys(
     match = " and ".join(f'w."{k}" = s."{k}"' for k in keys)
     con.execute(
         f"create or replace temp table {MISSING} as select distinct {cols} from ({held_keys}) as w "
-        f"where {not_null} and not exists (select 1 from {source_keys} as s where {match})"
+        f"where {not_null} and ({within}) "
+        f"and not exists (select 1 from {source_keys} as s where {match})"
     )
+    return _counted(con, spec)
+
+
+def keep_present(
+    con: duckdb.DuckDBPyConnection, spec: DatasetSpec, missing: MissingKeys, present: str
+) -> MissingKeys:
+    """`missing` without the keys in `present` (a table of keys the source was found to have)."""
+    match = " and ".join(f'd."{k}" = p."{k}"' for k in spec.primary_key)
+    con.execute(
+        f"delete from {missing.table} as d where exists (select 1 from {present} as p where {match})"
+    )
+    return _counted(con, spec)
+
+
+def held_key_rows(spec: DatasetSpec, present: list[str]) -> str:
+    """SQL of the held rows' key columns, each record once (as `holdings` counts them).
+
+    The quarantined and held rows, and the published rows no newer version supersedes; ""
+    when the build has none of the three tables.
+    """
+    ds, keys = spec.name, spec.primary_key
+    cols = ", ".join(f'"{k}"' for k in keys)
+    newer = [f'select {cols} from {s}."{ds}"' for s in ("quarantine", "held") if s in present]
+    parts = list(newer)
+    if "main" in present:
+        match = " and ".join(f'n."{k}" = m."{k}"' for k in keys)
+        superseded = (
+            f"exists (select 1 from ({' union all '.join(newer)}) as n where {match})"
+            if newer
+            else "false"
+        )
+        parts.append(f'select {cols} from main."{ds}" as m where not {superseded}')
+    return " union all ".join(parts)
+
+
+def _counted(con: duckdb.DuckDBPyConnection, spec: DatasetSpec) -> MissingKeys:
+    """The table of missing keys with its count and published share."""
+    keys = spec.primary_key
+    present = [s for s in SCHEMAS if has_table(con, s, spec.name)]
     found = int(scalar(con, f"select count(*) from {MISSING}"))
     share = 0.0
     if found and "main" in present:

@@ -56,7 +56,7 @@ create table if not exists meta.tombstones (
     dataset varchar, "key" varchar, load_id varchar, detected_at timestamptz);
 create table if not exists meta.delete_scans (
     dataset varchar, load_id varchar, scanned_at timestamptz, source_keys bigint,
-    tombstoned bigint);
+    tombstoned bigint, compared varchar);
 create table if not exists meta.schema_version (version integer, migrated_at timestamptz);
 create table if not exists meta.source_sessions (
     load_id varchar, source varchar, dataset varchar, purpose varchar, attempt integer,
@@ -73,7 +73,7 @@ create table if not exists meta.source_columns (
 # `meta.schema_version` existed (commit 541f13c and earlier). Additive changes (a table, a
 # column) go into `META_DDL` with `if not exists`; a change that must transform data goes into
 # `MIGRATIONS` under the version it leads to. Bump `SCHEMA_VERSION` with either.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     # 1 -> 2: meta.indicator_coverage and meta.schema_version (both in META_DDL); nothing to
     # transform.
@@ -93,6 +93,12 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     # 5 -> 6: the scratch schemas leave the warehouse (`warehouse/work.py`: a load's landing and
     # staging tables live in a database of their own); they were emptied at each publication.
     6: ("drop schema if exists landing cascade", "drop schema if exists staging cascade"),
+    # 6 -> 7: meta.delete_scans.compared, "keys" (every key) or "buckets" (counts per bucket
+    # of the key, the keys of differing buckets only); every earlier scan compared every key.
+    7: (
+        "alter table meta.delete_scans add column if not exists compared varchar",
+        "update meta.delete_scans set compared = 'keys' where compared is null",
+    ),
 }
 
 

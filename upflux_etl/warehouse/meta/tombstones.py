@@ -59,17 +59,30 @@ def record_delete_scan(
     *,
     source_keys: int,
     tombstoned: int,
+    compared: str = "keys",
 ) -> None:
-    """Remember that `load_id` compared the dataset's keys with the source's."""
+    """Remember that `load_id` compared the dataset's keys with the source's.
+
+    `compared`: "keys" (every key) or "buckets" (counts per bucket, then the keys of the
+    buckets that differ).
+    """
     con.execute(
-        "insert into meta.delete_scans values (?, ?, ?, ?, ?)",
-        [dataset, load_id, at, source_keys, tombstoned],
+        "insert into meta.delete_scans values (?, ?, ?, ?, ?, ?)",
+        [dataset, load_id, at, source_keys, tombstoned, compared],
     )
 
 
-def last_delete_scan(con: duckdb.DuckDBPyConnection, dataset: str) -> dt.datetime | None:
-    """When the dataset's keys were last compared with the source's (None: never)."""
+def last_delete_scan(
+    con: duckdb.DuckDBPyConnection, dataset: str, compared: str | None = None
+) -> dt.datetime | None:
+    """When the dataset's keys were last compared with the source's (None: never).
+
+    With `compared` ("keys" or "buckets"), the last comparison of that kind.
+    """
     row = first_row(
-        con, "select max(scanned_at) from meta.delete_scans where dataset = ?", [dataset]
+        con,
+        "select max(scanned_at) from meta.delete_scans "
+        "where dataset = ? and (? is null or compared = ?)",
+        [dataset, compared, compared],
     )
     return row[0] if row else None
