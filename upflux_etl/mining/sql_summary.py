@@ -11,14 +11,16 @@ their first case; edges by count, then source and target.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 import numpy as np
+import pyarrow as pa
 
 from upflux_etl.mining.bpmn import Model
 from upflux_etl.mining.cache import AlignmentCache
@@ -75,6 +77,7 @@ _VARIANT_STEPS = [
 # An ordered list aggregate keeps every group's list in memory (it does not spill): each of
 # `_case_sequences`' statements takes at most this many bytes of the memory limit per event.
 _BYTES_PER_EVENT = 64
+_VARIANT_BATCH = 1_000  # variants fetched at a time
 _SIZE = re.compile(r"^([\d.]+)\s*([KMGT]?i?B)$")
 _UNITS = {"B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12}
 _UNITS |= {"KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
@@ -142,16 +145,23 @@ def log_tables(con: duckdb.DuckDBPyConnection, parquet: Path) -> LogTables:
             r[0] for r in con.execute("select activity from _activities order by act").fetchall()
         ]
         all_events, events, cases = con.execute("select * from _counts").fetchall()[0]
+        edges, durations = _edges(con, names), _durations(con)
+        activities, months = _activities(con, names), _months(con)
+        # The per-event and per-case tables go before the variants come to Python: DuckDB's
+        # memory and theirs would otherwise add up (at scale 40, 90K variants hold 62M
+        # activities).
+        for table in ("_events", "_case_seq", "_cases"):
+            con.execute(f"drop table {table}")
         return LogTables(
             cases=int(cases),
             events=int(events),
             without_case=int(all_events - events),
             names=names,
             variants=_variants(con, names),
-            edges=_edges(con, names),
-            durations=_durations(con),
-            activities=_activities(con, names),
-            months=_months(con),
+            edges=edges,
+            durations=durations,
+            activities=activities,
+            months=months,
         )
     finally:
         for table in _TABLES:
@@ -231,10 +241,23 @@ def summary_payload(
 
 def _variants(con: duckdb.DuckDBPyConnection, names: list[str]) -> Variants:
     """The distinct variants, most frequent first (ties: the earlier first case first)."""
-    rows = con.execute("select seq, cases from _variants order by variant").fetchall()
+    shared = np.empty(len(names), dtype=object)
+    shared[:] = names
+    sequences: list[tuple[str, ...]] = []
+    counts: list[int] = []
+    # In batches: the variants of long stays hold thousands of activities, and all of them
+    # at once as Python lists of numbers, beside their tuples, doubled the step's peak.
+    query = con.sql("select seq, cases from _variants order by variant")
+    reader = cast(pa.RecordBatchReader, query.to_arrow_reader(_VARIANT_BATCH))
+    for batch in reader:
+        seqs = batch.column(0)
+        flat = shared[seqs.flatten().to_numpy()].tolist()
+        bounds = (seqs.offsets.to_numpy() - seqs.offsets[0].as_py()).tolist()
+        sequences.extend(tuple(flat[a:b]) for a, b in itertools.pairwise(bounds))
+        counts.extend(batch.column(1).to_pylist())
     return Variants(
-        sequences=[tuple(names[a] for a in seq) for seq, _ in rows],
-        counts=np.array([n for _, n in rows], dtype=np.int64),
+        sequences=sequences,
+        counts=np.array(counts, dtype=np.int64),
         of_case=np.zeros(0, dtype=np.int64),  # per case: stays in DuckDB
     )
 

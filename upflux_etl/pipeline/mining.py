@@ -75,7 +75,7 @@ def _mine(settings: Settings, client: ClientSpec) -> dict:
     tables = _log_tables(settings, client)
     # DuckDB's memory is given back before the cache and the aligner take theirs.
     cache_path = mining_dir(settings, client) / "alignments.parquet"
-    cache = read_cache(cache_path)
+    cache = read_cache(cache_path, tables.variants.sequences)
     payload = summary_payload(tables, model, cache, top=10, map_edges=MAP_EDGES)
     if model is not None:
         write_cache(cache_path, cache)
