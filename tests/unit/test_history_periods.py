@@ -139,7 +139,7 @@ def test_a_version_4_warehouse_gains_meta_history(tmp_path):
         con.execute("insert into meta.schema_version values (4, current_timestamp)")
         assert published_periods(con, "2024-01-01", "month") == []  # read before migrating
         ensure_schema(con)
-        assert schema_version(con) == SCHEMA_VERSION == 6
+        assert schema_version(con) == SCHEMA_VERSION
         assert published_periods(con, "2024-01-01", "month") == []
     finally:
         con.close()

@@ -160,10 +160,13 @@ def _bucketed(
     sql = bucket_counts_query(text.sql, text.dialect, key, BUCKET_WIDTH, text.write)
     with open_batches(text.url, sql, schema=text.schema, batch_rows=text.batch_rows) as batches:
         found = [b for b in batches if b.num_rows]
+    # Drivers differ in what a count and a text come back as (a decimal, a text, bytes).
     counts = pa.table(
         {
-            "bucket": pa.array([v for b in found for v in b.column(0).to_pylist()], pa.string()),
-            "n": pa.array([v for b in found for v in b.column(1).to_pylist()], pa.int64()),
+            "bucket": pa.array(
+                [_as_text(v) for b in found for v in b.column(0).to_pylist()], pa.string()
+            ),
+            "n": pa.array([int(v) for b in found for v in b.column(1).to_pylist()], pa.int64()),
         }
     )
     present = [s for s in SCHEMAS if has_table(con, s, spec.name)]
@@ -204,6 +207,12 @@ def _bucketed(
         f"{counts.num_rows:,}",
     )
     return rows, 0
+
+
+def _as_text(value: object) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
 def _bucketable(
