@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -28,6 +27,7 @@ from upflux_etl.mining.conformance import Conformance, conformance
 from upflux_etl.mining.dfg import Edge
 from upflux_etl.mining.durations import DurationStats
 from upflux_etl.mining.variants import Variants
+from upflux_etl.warehouse.build import memory_bytes
 from upflux_etl.warehouse.files import sql_literal
 
 # What Python's `str.strip()` removes (none above U+3000): an id made only of these is no case.
@@ -78,9 +78,6 @@ _VARIANT_STEPS = [
 # `_case_sequences`' statements takes at most this many bytes of the memory limit per event.
 _BYTES_PER_EVENT = 64
 _VARIANT_BATCH = 1_000  # variants fetched at a time
-_SIZE = re.compile(r"^([\d.]+)\s*([KMGT]?i?B)$")
-_UNITS = {"B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12}
-_UNITS |= {"KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
 _TABLES = ("_raw", "_activities", "_cases", "_events", "_counts", "_case_seq", "_variants")
 
 
@@ -173,8 +170,9 @@ def _case_sequences(con: duckdb.DuckDBPyConnection) -> None:
 
     In as many parts (cases by their number modulo the parts) as the memory limit needs.
     """
-    events = con.execute("select count(*) from _events").fetchall()[0][0]
-    parts = max(1, math.ceil(events * _BYTES_PER_EVENT / _memory_limit_bytes(con)))
+    events = con.execute("select events from _counts").fetchall()[0][0]  # the rows of _events
+    limit = con.execute("select current_setting('memory_limit')").fetchall()[0][0]
+    parts = max(1, math.ceil(events * _BYTES_PER_EVENT / memory_bytes(str(limit))))
     for part in range(parts):
         con.execute(
             """insert into _case_seq
@@ -182,15 +180,6 @@ def _case_sequences(con: duckdb.DuckDBPyConnection) -> None:
             from _events where case_no % $parts = $part group by case_no""",
             {"parts": parts, "part": part},
         )
-
-
-def _memory_limit_bytes(con: duckdb.DuckDBPyConnection) -> float:
-    """The connection's `memory_limit` in bytes (DuckDB reports it as e.g. "953.6 MiB")."""
-    setting = con.execute("select current_setting('memory_limit')").fetchall()[0][0]
-    found = _SIZE.match(str(setting).strip())
-    if not found or found.group(2) not in _UNITS:
-        raise ValueError(f"DuckDB's memory_limit {setting!r} is not a size")
-    return float(found.group(1)) * _UNITS[found.group(2)]
 
 
 def summary_payload(

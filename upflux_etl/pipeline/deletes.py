@@ -25,6 +25,7 @@ from upflux_etl.extract.source import open_batches
 from upflux_etl.extract.sql import bucket_counts_query, bucket_keys_query, keys_query, values_query
 from upflux_etl.pipeline.context import LoadContext
 from upflux_etl.pipeline.exclusions import Exclusion
+from upflux_etl.quality.sql_compile import quote
 from upflux_etl.warehouse.deletes import (
     SCHEMAS,
     MissingKeys,
@@ -90,23 +91,17 @@ def scan_deletes(
     applied (an emptied or unreachable source table must not unpublish a hospital): the scan
     then carries an error, shown by the reconciliation check.
     """
-    read, within, compared = None, "true", "keys"
+    read, compared = None, "keys"
     if ctx.full:
         source = f'staging."{spec.name}"'
         count = int(scalar(con, f"select count(*) from {source}"))
+        missing = missing_keys(con, spec, source)
     else:
         try:
-            bucketed = _bucketed(con, ctx, spec, exclusion)
-            if bucketed is not None:
-                read, within, compared = bucketed, _within_differing(spec), "buckets"
-            else:
-                read = _land_source_keys(con, ctx, spec, exclusion)
+            read, compared, missing = _compare_with_source(con, ctx, spec, exclusion)
         except DeleteScanRefused as exc:
             return DeleteScan(True, 0, str(exc))
-        count, source = read[0] - read[1], SOURCE_KEYS
-    missing = missing_keys(con, spec, source, within)
-    if compared == "buckets" and missing.keys:
-        missing = _confirmed(con, ctx, spec, missing)
+        count = read[0] - read[1]
     share, limit = missing.share, ctx.client.deletes.max_share
     if share > limit:
         message = (
@@ -134,10 +129,47 @@ def scan_deletes(
     return DeleteScan(True, found, source_rows=read)
 
 
+def _compare_with_source(
+    con: duckdb.DuckDBPyConnection,
+    ctx: LoadContext,
+    spec: DatasetSpec,
+    exclusion: Exclusion | None,
+) -> tuple[tuple[int, int], str, MissingKeys]:
+    """An incremental load's comparison: by bucket when it may, else every key.
+
+    Returns (rows read, of them excluded patients' rows), how the keys were compared ("keys"
+    or "buckets") and the keys the source lacks.
+    """
+    # Imported here: datasets.py imports this module.
+    from upflux_etl.pipeline.datasets import query_text
+
+    text = query_text(ctx, spec)
+    read = _bucketed(con, ctx, spec, text, exclusion)
+    if read is None:
+        read = _land_source_keys(con, ctx, spec, text, exclusion)
+        return read, "keys", missing_keys(con, spec, SOURCE_KEYS)
+    (key,) = spec.primary_key
+    held = _held_bucket("w." + quote(key))
+    within = f"{held} in (select bucket from {DIFFERING})"
+    missing = missing_keys(con, spec, SOURCE_KEYS, within)
+    if missing.keys:
+        missing = _confirmed(con, spec, text, missing)
+    return read, "buckets", missing
+
+
+def _held_bucket(column: str) -> str:
+    """DuckDB's bucket of a held key `column` (SQL).
+
+    What `bucket_counts_query` has the source compute.
+    """
+    return f"right(cast({column} as varchar), {BUCKET_WIDTH})"
+
+
 def _bucketed(
     con: duckdb.DuckDBPyConnection,
     ctx: LoadContext,
     spec: DatasetSpec,
+    text: QueryText,
     exclusion: Exclusion | None,
 ) -> tuple[int, int] | None:
     """Compare row counts per bucket of the key; land the keys of the differing buckets.
@@ -151,11 +183,8 @@ def _bucketed(
     comparison of every key within `deletes.every_key`, or more than `MAX_DIFFERING` buckets
     differing (the whole keys query is then cheaper than many bucket reads).
     """
-    from upflux_etl.pipeline.datasets import query_text
-
     if not _bucketable(con, ctx, spec, exclusion):
         return None
-    text = query_text(ctx, spec)
     (key,) = spec.primary_key
     sql = bucket_counts_query(text.sql, text.dialect, key, BUCKET_WIDTH, text.write)
     with open_batches(text.url, sql, schema=text.schema, batch_rows=text.batch_rows) as batches:
@@ -176,7 +205,7 @@ def _bucketed(
         con.execute(
             f"""create or replace temp table {DIFFERING} as
             with held as (
-                select right(cast("{key}" as varchar), {BUCKET_WIDTH}) as bucket, count(*) as n
+                select {_held_bucket(quote(key))} as bucket, count(*) as n
                 from ({held}) group by all)
             select coalesce(s.bucket, h.bucket) as bucket
             from _source_buckets as s full join held as h on s.bucket = h.bucket
@@ -232,14 +261,8 @@ def _bucketable(
     return last is not None and ctx.now - last < dt.timedelta(hours=every)
 
 
-def _within_differing(spec: DatasetSpec) -> str:
-    """`missing_keys`' condition: the held key `w` is in a bucket that differs."""
-    (key,) = spec.primary_key
-    return f'right(cast(w."{key}" as varchar), {BUCKET_WIDTH}) in (select bucket from {DIFFERING})'
-
-
 def _confirmed(
-    con: duckdb.DuckDBPyConnection, ctx: LoadContext, spec: DatasetSpec, missing: MissingKeys
+    con: duckdb.DuckDBPyConnection, spec: DatasetSpec, text: QueryText, missing: MissingKeys
 ) -> MissingKeys:
     """`missing` without the keys the source still has, asked by key.
 
@@ -247,9 +270,6 @@ def _confirmed(
     the two place differently (a padded CHAR, another collation) is read in no bucket. Only
     keys asked for by value become tombstones.
     """
-    from upflux_etl.pipeline.datasets import query_text
-
-    text = query_text(ctx, spec)
     (key,) = spec.primary_key
     candidates = [
         r[0] for r in con.execute(f'select "{key}" from {missing.table} order by 1').fetchall()
@@ -262,7 +282,7 @@ def _confirmed(
             for batch in found:
                 con.execute(
                     "insert into _still_there select unnest(?)",
-                    [[str(v) for v in batch.column(0).to_pylist() if v is not None]],
+                    [[_as_text(v) for v in batch.column(0).to_pylist() if v is not None]],
                 )
     kept = keep_present(con, spec, missing, "_still_there")
     con.execute("drop table _still_there")
@@ -273,6 +293,7 @@ def _land_source_keys(
     con: duckdb.DuckDBPyConnection,
     ctx: LoadContext,
     spec: DatasetSpec,
+    text: QueryText,
     exclusion: Exclusion | None,
 ) -> tuple[int, int]:
     """Land the source's keys in `SOURCE_KEYS`; (rows read, of them excluded patients' rows).
@@ -281,10 +302,6 @@ def _land_source_keys(
     are the source's count; with an exclusion it also reads the column that ties a row to an
     excluded patient, and the rows the exclusion drops are counted apart.
     """
-    # Imported here: datasets.py imports this module.
-    from upflux_etl.pipeline.datasets import query_text
-
-    text = query_text(ctx, spec)
     columns = list(spec.primary_key)
     if exclusion is not None and exclusion.column not in columns:
         columns.append(exclusion.column)

@@ -87,6 +87,22 @@ def build_connection(load: RunningLoad) -> Iterator[duckdb.DuckDBPyConnection]:
 _MEMORY_LIMIT = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
 
 
+_BYTES = {"B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12}
+_BYTES |= {"KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+
+
+def memory_bytes(size: str) -> float:
+    """Bytes of a size as `memory_limit` takes it or DuckDB reports it ("2GB", "953.6 MiB").
+
+    Raises:
+        ValueError: not such a size.
+    """
+    found = _MEMORY_LIMIT.match(size.strip())
+    if not found:
+        raise ValueError(f"{size!r} is not a size such as 2GB or 512MiB")
+    return float(size.strip()[: found.start(2)]) * _BYTES[found.group(2).upper()]
+
+
 def limit_memory(con: duckdb.DuckDBPyConnection, memory_limit: str, temp_directory: Path) -> None:
     """Bound a connection's memory to `memory_limit`, spilling to `temp_directory`.
 
