@@ -137,7 +137,7 @@ def changed_rows(
         + (staged if has_table(con, "staging", dataset) else "")
     )
     try:
-        before = _before_images(con, published, dataset, cols, keys, load_id)
+        before = _before_images(con, published, dataset, cols, keys)
         con.execute(
             f"create table {table} as with before as ({before}) "
             "select * from (select * from before except all select * from _written) "
@@ -155,7 +155,6 @@ def _before_images(
     dataset: str,
     cols: str,
     keys: list[str],
-    load_id: str,
 ) -> str:
     """The published rows this load replaced or removed, as a query (`_touched`: its keys).
 
@@ -165,25 +164,27 @@ def _before_images(
     ones), the before images are the published rows of those keys: read by key, not by
     comparing both whole tables; otherwise (something else was removed) the whole comparison.
     """
-    touched = " and ".join(f't."{k}" = p."{k}"' for k in keys)
-    untouched = f"not exists (select 1 from _touched as t where {touched})"
-    published_rest = scalar(con, f"select count(*) from {published} as p where {untouched}")
-    kept_rest = scalar(
-        con,
-        f'select count(*) from main."{dataset}" as p '
-        f"where _load_id is distinct from ? and {untouched}",
-        [load_id],
-    )
+    using = ", ".join(f'"{k}"' for k in keys)
+    published_rest = _rows_outside(con, published, using)
+    kept_rest = _rows_outside(con, f'main."{dataset}"', using)  # the load's own rows are inside
     if published_rest == kept_rest:
-        return f"select {cols} from {published} as p where not {untouched}"
-    written = " and ".join(f'p."{k}" = w."{k}"' for k in keys)
+        return f"select {cols} from {published} semi join _touched using ({using})"
     match = " and ".join(f'p."{k}" = b."{k}"' for k in keys)
     return (
-        f"select {cols} from {published} as p "
-        f"where exists (select 1 from _written as w where {written}) "
+        f"select {cols} from {published} semi join _written using ({using}) "
         f"union all select {cols} from {published} as p "
         f'where not exists (select 1 from main."{dataset}" as b where {match})'
     )
+
+
+def _rows_outside(con: duckdb.DuckDBPyConnection, table: str, using: str) -> int:
+    """How many rows of `table` have a key outside `_touched` (a key is unique in the table).
+
+    Its whole count, a table's metadata, less the rows of the touched keys found by a join
+    the touched keys drive: not an anti-join that reads every row's key against them.
+    """
+    rows = scalar(con, f"select count(*) from {table}")
+    return rows - scalar(con, f"select count(*) from {table} join _touched using ({using})")
 
 
 def touched_months(
