@@ -27,16 +27,20 @@ triagens as (
     from triagem_ps
 ),
 
+-- One row per attendance by its group by (each group holds the one first triage, so max is that
+-- row's value): the database then knows the join below cannot repeat an attendance and leaves
+-- it out when no triage column is read (the delete scan's counts of keys).
 primeira_triagem as (
     select
         cd_atendimento,
-        ie_protocolo,
-        cd_classificacao,
-        dt_inicio_triagem,
-        dt_fim_triagem,
-        dt_atualizacao
+        max(ie_protocolo) as ie_protocolo,
+        max(cd_classificacao) as cd_classificacao,
+        max(dt_inicio_triagem) as dt_inicio_triagem,
+        max(dt_fim_triagem) as dt_fim_triagem,
+        max(dt_atualizacao) as dt_atualizacao
     from triagens
     where nr_ordem = 1
+    group by cd_atendimento
 ),
 
 final as (

@@ -24,17 +24,19 @@ WITH atendimentos_ps AS (
       ORDER BY CASE WHEN dt_inicio_triagem IS NULL THEN 1 ELSE 0 END, dt_inicio_triagem, CASE WHEN nr_seq_triagem IS NULL THEN 1 ELSE 0 END, nr_seq_triagem
     ) AS nr_ordem
   FROM triagem_ps
-), primeira_triagem AS (
+), primeira_triagem /* One row per attendance by its group by (each group holds the one first triage, so max is that */ /* row's value): the database then knows the join below cannot repeat an attendance and leaves */ /* it out when no triage column is read (the delete scan's counts of keys). */ AS (
   SELECT
     cd_atendimento AS cd_atendimento,
-    ie_protocolo AS ie_protocolo,
-    cd_classificacao AS cd_classificacao,
-    dt_inicio_triagem AS dt_inicio_triagem,
-    dt_fim_triagem AS dt_fim_triagem,
-    dt_atualizacao AS dt_atualizacao
+    MAX(ie_protocolo) AS ie_protocolo,
+    MAX(cd_classificacao) AS cd_classificacao,
+    MAX(dt_inicio_triagem) AS dt_inicio_triagem,
+    MAX(dt_fim_triagem) AS dt_fim_triagem,
+    MAX(dt_atualizacao) AS dt_atualizacao
   FROM triagens
   WHERE
     nr_ordem = 1
+  GROUP BY
+    cd_atendimento
 ), final AS (
   SELECT
     CAST(a.cd_atendimento AS VARCHAR(20)) AS encounter_id,
