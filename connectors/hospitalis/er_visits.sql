@@ -1,7 +1,18 @@
 -- One row per ER attendance (ie_tipo_atendimento 3 is Hospitalis's "pronto socorro").
 -- Arrival, first doctor and exit live on the attendance; the triage is the first
 -- classification (patients waiting long are sometimes reclassified).
-with atendimentos_ps as (
+-- An incremental load reads only the attendances whose row or any triage changed since its
+-- watermark (the changed_since parameter, null on a full load: every attendance), by the
+-- indexes on dt_atualizacao; the load keeps the rows whose updated_at is at or after it.
+with alterados as (
+    select cd_atendimento from atendimento
+    where dt_atualizacao >= :changed_since
+    union
+    select cd_atendimento from triagem_ps
+    where dt_atualizacao >= :changed_since
+),
+
+atendimentos_ps as (
     select
         cd_atendimento,
         dt_entrada,
@@ -9,7 +20,12 @@ with atendimentos_ps as (
         dt_alta,
         dt_atualizacao
     from atendimento
-    where ie_tipo_atendimento = 3
+    where
+        ie_tipo_atendimento = 3
+        and (
+            :changed_since is null
+            or cd_atendimento in (select cd_atendimento from alterados)  -- noqa: RF02
+        )
 ),
 
 triagens as (
@@ -25,6 +41,9 @@ triagens as (
             order by dt_inicio_triagem, nr_seq_triagem
         ) as nr_ordem
     from triagem_ps
+    where
+        :changed_since is null
+        or cd_atendimento in (select cd_atendimento from alterados)  -- noqa: RF02
 ),
 
 -- One row per attendance by its group by (each group holds the one first triage, so max is that

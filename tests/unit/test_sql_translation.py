@@ -77,12 +77,43 @@ def test_a_profile_query_translates_to_its_golden_file(profile, dataset, read, d
 
 
 @pytest.mark.parametrize("dialect", UNRUNNABLE)
-def test_the_incremental_wrapper_translates_to_its_golden_file(dialect):
+@pytest.mark.parametrize("dataset", ["encounters", "er_visits"])  # er_visits: :changed_since
+def test_the_incremental_wrapper_translates_to_its_golden_file(dataset, dialect):
     translated = incremental(
-        _query("hospitalis", "encounters"), "postgres", "updated_at", WATERMARK, dialect
+        _query("hospitalis", dataset), "postgres", "updated_at", WATERMARK, dialect
     )
-    assert_golden(GOLDEN / "hospitalis" / f"encounters.incremental.{dialect}.sql", translated)
+    assert_golden(GOLDEN / "hospitalis" / f"{dataset}.incremental.{dialect}.sql", translated)
     assert_parses_back(translated, dialect)
+
+
+CHANGED = (
+    "with c as (select k from t where u >= :changed_since) "
+    "select k, u from t where a = 1 and (:changed_since is null or k in (select k from c))"
+)
+
+
+def test_changed_since_binds_null_and_leaves_no_trace_of_the_filter_on_a_whole_query():
+    for write in ("postgres", "mysql", "tsql", "oracle", "sqlite", "duckdb"):
+        whole = translate(CHANGED, "postgres", write)
+        assert "changed_since" not in whole.lower() and "null" not in whole.lower(), write
+        assert " c " not in f" {whole} ".replace("\n", " "), write  # the CTE nothing reads goes
+    assert translate(CHANGED, "postgres", "postgres") == translate(
+        "select k, u from t where a = 1", "postgres", "postgres"
+    )
+    assert "WHERE" not in translate(
+        "select k from t where :changed_since is null or u >= :changed_since", "postgres", "duckdb"
+    )
+
+
+def test_changed_since_binds_the_watermark_and_keeps_only_the_changed_keys_filter():
+    read = incremental(CHANGED, "postgres", "u", WATERMARK, "postgres")
+    assert "changed_since" not in read.lower() and "IS NULL" not in read
+    assert read.count(f"CAST('{WATERMARK}' AS TIMESTAMP)") == 2  # in the CTE and the wrapper
+    assert "a = 1 AND (" in read and "k IN (" in read
+    # `and` with false on an incremental read, with true on a whole one
+    either = "select k from t where (:changed_since is null and k > 0) or k < 0"
+    assert "k > 0" in translate(either, "postgres", "postgres")
+    assert "k > 0" not in incremental(either, "postgres", "k", WATERMARK, "postgres")
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,7 @@ from upflux_etl.extract.drivers.server_cursor import bounded_session_statements,
 from upflux_etl.extract.errors import SourceError
 from upflux_etl.extract.session_options import SessionOptions
 from upflux_etl.extract.source import source_error
-from upflux_etl.extract.sql import QueryError, parse_one_statement
+from upflux_etl.extract.sql import QueryError, bound_statement
 from upflux_etl.extract.urls import backend, dialect_of, odbc_parts
 
 
@@ -75,7 +75,7 @@ def wrapped(sql: str, dialect: str, select: str, where: str | None = None) -> st
     Written by sqlglot: T-SQL forbids a CTE inside a derived table, and sqlglot hoists it.
     """
     try:
-        inner = parse_one_statement(sql, dialect)
+        inner = bound_statement(sql, dialect)
         if not isinstance(inner, exp.Query):
             raise QueryError("not a query")
         outer = exp.select(select).from_(inner.subquery("upflux_probe"))

@@ -6,6 +6,7 @@ import re
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.optimizer.eliminate_ctes import eliminate_ctes
 
 # SQLAlchemy backend name -> sqlglot dialect.
 DIALECTS = {
@@ -20,6 +21,10 @@ DIALECTS = {
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 WATERMARK_FORMAT = "%Y-%m-%d %H:%M:%S"
+# A query may read the load's watermark as `:changed_since` (null on a full load), to restrict
+# itself by indexed change columns where the wrapper's filter on its output column cannot reach
+# them (a column computed from two tables: connectors/hospitalis/er_visits.sql).
+CHANGED_SINCE = "changed_since"
 
 
 class QueryError(ValueError):
@@ -37,9 +42,60 @@ def parse_one_statement(sql: str, read: str) -> exp.Expr:
     return statements[0]
 
 
+def bound_statement(sql: str, read: str, since: exp.Expression | None = None) -> exp.Expr:
+    """`parse_one_statement` with the query's `:changed_since` bound (see `CHANGED_SINCE`).
+
+    `since` is the watermark's typed literal on an incremental load; None (a full load, or a
+    query over every row: counts, keys) binds null. `:changed_since is null` is then folded to
+    true or false, and `or`/`and` with it, so the database plans what is left: an incremental
+    load's `cd in (select ...)` becomes a semi-join the source's indexes serve, and a full
+    load's query has no trace of the filter.
+    """
+    tree = parse_one_statement(sql, read)
+    for test in list(tree.find_all(exp.Is)):
+        if _is_changed_since(test.this) and isinstance(test.expression, exp.Null):
+            test.replace(exp.Boolean(this=since is None))
+    for holder in list(tree.find_all(exp.Placeholder)):
+        if _is_changed_since(holder):
+            holder.replace(since.copy() if since is not None else exp.Null())
+    return _folded(tree)
+
+
+def _is_changed_since(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Placeholder) and node.name.lower() == CHANGED_SINCE
+
+
+def _folded(tree: exp.Expr) -> exp.Expr:
+    """`true or x` -> true, `false or x` -> x, `true and x` -> x, `false and x` -> false.
+
+    Children before parents, so a fold's result is seen by its parent; a `where true` goes,
+    and so does a CTE nothing reads any more.
+    """
+    for node in reversed(list(tree.walk(bfs=False))):
+        if node is tree:
+            break
+        folded = _fold(node)
+        if folded is not node:
+            node.replace(folded)
+    return eliminate_ctes(tree)
+
+
+def _fold(node: exp.Expr) -> exp.Expr | None:
+    if isinstance(node, exp.Paren) and isinstance(node.this, exp.Boolean):
+        return node.this
+    if isinstance(node, exp.Or | exp.And):
+        absorbing = isinstance(node, exp.Or)  # true absorbs an or, false an and
+        for side, other in ((node.this, node.expression), (node.expression, node.this)):
+            if isinstance(side, exp.Boolean):
+                return side if side.this is absorbing else other
+    if isinstance(node, exp.Where) and isinstance(node.this, exp.Boolean) and node.this.this:
+        return None  # replaced by None: sqlglot removes the node
+    return node
+
+
 def translate(sql: str, read: str, write: str) -> str:
     """`sql` (one statement in dialect `read`) rewritten for dialect `write`."""
-    return _render(parse_one_statement(sql, read), write)
+    return _render(bound_statement(sql, read), write)
 
 
 def incremental(sql: str, read: str, column: str, after: str, write: str) -> str:
@@ -50,13 +106,14 @@ def incremental(sql: str, read: str, column: str, after: str, write: str) -> str
     wall time) is written as a typed literal for the target, never left to the session's
     date format (Oracle's NLS settings, SQL Server's language).
     """
-    inner = parse_one_statement(sql, read)
+    since = _timestamp(after, write)
+    inner = bound_statement(sql, read, since)
     if not isinstance(inner, exp.Query):
         raise QueryError(f"an incremental query must be a query (SELECT), not {inner.key}")
     wrapped = (
         exp.select("*")
         .from_(inner.subquery("src"))
-        .where(exp.GTE(this=exp.column(column, table="src"), expression=_timestamp(after, write)))
+        .where(exp.GTE(this=exp.column(column, table="src"), expression=since.copy()))
     )
     return _render(wrapped, write)
 
@@ -77,7 +134,7 @@ def window_query(
     `empty`, no row at all (a dataset loaded whole in an earlier period). The bounds are the
     ERP's wall time, written as typed literals like the watermark of `incremental`.
     """
-    inner = parse_one_statement(sql, read)
+    inner = bound_statement(sql, read)
     if not isinstance(inner, exp.Query):
         raise QueryError(f"a windowed query must be a query (SELECT), not {inner.key}")
     src = exp.column(column, table="src")
@@ -95,7 +152,7 @@ def window_query(
 
 
 def _whole(sql: str, read: str, what: str) -> exp.Subquery:
-    inner = parse_one_statement(sql, read)
+    inner = bound_statement(sql, read)
     if not isinstance(inner, exp.Query):
         raise QueryError(f"{what} needs a query (SELECT), not {inner.key}")
     return inner.subquery("src")

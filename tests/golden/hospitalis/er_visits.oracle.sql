@@ -1,6 +1,9 @@
 /* One row per ER attendance (ie_tipo_atendimento 3 is Hospitalis's "pronto socorro"). */
 /* Arrival, first doctor and exit live on the attendance; the triage is the first */
 /* classification (patients waiting long are sometimes reclassified). */
+/* An incremental load reads only the attendances whose row or any triage changed since its */
+/* watermark (the changed_since parameter, null on a full load: every attendance), by the */
+/* indexes on dt_atualizacao; the load keeps the rows whose updated_at is at or after it. */
 WITH atendimentos_ps AS (
   SELECT
     cd_atendimento,
