@@ -437,13 +437,20 @@ def targets(r: dict) -> list[tuple[str, bool]]:
         ),
     ]
     if "dlt" in r and "error" not in r["dlt"]:
-        out.append(
+        dlt = r["dlt"]["seconds"]
+        out += [
             (
-                f"full load, every step, {full['seconds']:.1f} s faster than dlt's extraction "
-                f"{r['dlt']['seconds']:.1f} s (stricter than extraction against extraction)",
-                full["seconds"] < r["dlt"]["seconds"],
-            )
-        )
+                f"full load to publication (extraction, protection, staging, validation, "
+                f"publication) {full['duration_s']:.1f} s faster than dlt's extraction into "
+                f"DuckDB {dlt:.1f} s",
+                full["duration_s"] < dlt,
+            ),
+            (
+                f"full load, every step (reports and the first night's mining too), "
+                f"{full['seconds']:.1f} s faster than dlt's extraction {dlt:.1f} s",
+                full["seconds"] < dlt,
+            ),
+        ]
     return out
 
 
