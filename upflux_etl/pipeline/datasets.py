@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 
 import duckdb
@@ -22,7 +23,12 @@ from upflux_etl.extract.urls import dialect_of, resolve_url
 from upflux_etl.pipeline import history
 from upflux_etl.pipeline.context import LoadContext
 from upflux_etl.pipeline.corrections import apply_corrections
-from upflux_etl.pipeline.deletes import DeleteScan, deletes_due, scan_deletes
+from upflux_etl.pipeline.deletes import (
+    DeleteScan,
+    bucket_counts_ahead,
+    deletes_due,
+    scan_deletes,
+)
 from upflux_etl.pipeline.exclusions import exclusion_for
 from upflux_etl.pipeline.extraction import read_source
 from upflux_etl.pipeline.keys import ensure_key_continuity
@@ -148,7 +154,7 @@ def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
     """Run one dataset's whole load into the run's build; returns its ledger and checks."""
     started = time.monotonic()
     spec = ctx.dataset(name)
-    with build_connection(ctx) as con:
+    with build_connection(ctx) as con, ExitStack() as background:
         ensure_key_continuity(ctx, con)  # before anything is extracted
         watermark = None if ctx.full else read_watermark(con, name)
         query = source_query(ctx, spec, watermark)
@@ -164,6 +170,7 @@ def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
             return exclusion.filter(protected) if exclusion else protected
 
         read = read_source(con, ctx, spec, query, protect)
+        counts = background.enter_context(bucket_counts_ahead(con, ctx, spec, exclusion))
         landed = landing_columns(con, name)
         check_columns(spec, landed, query.name)
         rechecked = _stage(con, ctx, spec, landed)
@@ -192,7 +199,7 @@ def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
         if rechecked:
             log.info("%s: %s open quarantined rows checked again", name, f"{rechecked:,}")
         if due and not ctx.full:
-            deletes = scan_deletes(con, ctx, spec, exclusion)
+            deletes = scan_deletes(con, ctx, spec, exclusion, counts)
         figures = reconcile(con, ctx, spec, exclusion, deletes)
         outcome = with_check(outcome, reconciliation_outcome(figures, name))
         ledger = Ledger(**{**ledger.as_dict(), "duration_s": round(time.monotonic() - started, 3)})
