@@ -24,7 +24,12 @@ from tests.support.demo import DemoClient, make_demo
 from upflux_etl.catalog.reader import Catalog, read_catalog
 from upflux_etl.definitions.dagster_run import FULL_TAG
 from upflux_etl.definitions.factories import client_assets
-from upflux_etl.indicators.compute import compute_indicator, create_macros, register_parameters
+from upflux_etl.indicators.compute import (
+    compute_coverage,
+    compute_indicator,
+    create_macros,
+    register_parameters,
+)
 from upflux_etl.settings import Settings
 
 DEMO = {"beds": 40, "months": 3, "scale": 0.2}  # July to September 2026
@@ -198,6 +203,32 @@ def _recomputed(demo: DemoClient) -> dict[str, list[tuple]]:
         con.close()
 
 
+def _coverage(demo: DemoClient, load_id: str) -> tuple[dict, dict]:
+    """(the coverage the load stored, the coverage counted whole on its warehouse), per indicator."""
+    stored: dict[str, list[tuple]] = {}
+    for indicator, *rest in load_rows(
+        demo,
+        "select indicator, period, rows, covered from meta.indicator_coverage "
+        "where load_id = ? order by all",
+        [load_id],
+    ):
+        stored.setdefault(indicator, []).append(tuple(rest))
+    catalog = read_catalog(demo.settings)
+    con = duckdb.connect(str(demo.warehouse), read_only=True)
+    try:
+        con.execute("set TimeZone = ?", [demo.client.timezone])
+        counted = {
+            name: [
+                tuple(r.values())
+                for r in compute_coverage(con, catalog.indicators[name]).to_pylist()
+            ]
+            for name in demo.client.indicators
+        }
+    finally:
+        con.close()
+    return stored, counted
+
+
 def _assert_equal_to_a_full_recompute(demo: DemoClient, load_id: str) -> None:
     stored, full = _stored(demo, load_id), _recomputed(demo)
     assert set(full) == set(demo.client.indicators) and len(full) == 13
@@ -205,6 +236,9 @@ def _assert_equal_to_a_full_recompute(demo: DemoClient, load_id: str) -> None:
         got = stored.get(name, [])
         assert [v[:3] for v in got] == [v[:3] for v in values], name
         assert [v[3] for v in got] == pytest.approx([v[3] for v in values], rel=1e-9), name
+    # the coverage too: the touched months counted again, the others carried
+    kept, counted = _coverage(demo, load_id)
+    assert kept == counted and all(counted.values())
 
 
 def test_the_incremental_load_equals_a_full_recompute_of_all_13_indicators(loads):
@@ -214,6 +248,10 @@ def test_the_incremental_load_equals_a_full_recompute_of_all_13_indicators(loads
     before, after = _stored(demo, full), _stored(demo, incremental)
     for name in ("exam_turnaround", "average_length_of_stay", "readmission_30d"):
         assert before[name] != after[name], name
+    assert (
+        _coverage(demo, full)[0]["exam_turnaround"]
+        != _coverage(demo, incremental)[0]["exam_turnaround"]
+    )  # the exam moved between months changed their counts: carrying all would not pass
 
 
 def test_the_full_load_recomputed_every_month(loads):

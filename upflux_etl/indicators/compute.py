@@ -8,6 +8,7 @@ import duckdb
 import pyarrow as pa
 
 from upflux_etl.catalog.models import IndicatorSpec, TriageSpec
+from upflux_etl.indicators.periods import next_month
 
 OUTPUT_COLUMNS = ["period", "dimensions", "measure", "value"]
 
@@ -60,21 +61,41 @@ def set_periods(
     con.execute("set variable upflux_period_to = ?", [end or dt.date.max])
 
 
-def compute_coverage(con: duckdb.DuckDBPyConnection, spec: IndicatorSpec) -> pa.Table:
+def compute_coverage(
+    con: duckdb.DuckDBPyConnection,
+    spec: IndicatorSpec,
+    months: frozenset[dt.date] | None = None,
+) -> pa.Table:
     """Per month, the rows the indicator needs and how many have every field it reads.
 
-    Columns: period (first day of the month, in the session's zone), rows, covered.
+    Columns: period (first day of the month, in the session's zone), rows, covered. With
+    `months`, only those (an incremental load carries the others): the range of their first
+    and last days (a day wider: however a date compares with the column's type and zone) lets
+    DuckDB skip the row groups outside it.
     """
     c = spec.coverage
     filled = " and ".join(f'"{col}" is not null' for col in c.columns) or "true"
+    month = f"cast(date_trunc('month', \"{c.period_column}\") as date)"
+    only, params = "", []
+    if months is not None:
+        if not months:
+            return con.sql(
+                "select null::date as period, 0::bigint as rows, 0::bigint as covered limit 0"
+            ).to_arrow_table()
+        only = (
+            f' and "{c.period_column}" >= ?::date and "{c.period_column}" < ?::date '
+            f"and list_contains(?::date[], {month})"
+        )
+        day = dt.timedelta(days=1)
+        params = [min(months) - day, next_month(max(months)) + day, sorted(months)]
     sql = (
-        f"select cast(date_trunc('month', \"{c.period_column}\") as date) as period, "
+        f"select {month} as period, "
         f"count(*) as rows, count(*) filter (where {filled}) as covered "
-        f'from main."{c.dataset}" where "{c.period_column}" is not null and ({c.where}) '
+        f'from main."{c.dataset}" where "{c.period_column}" is not null and ({c.where}){only} '
         "group by 1 order by 1"
     )
     try:
-        return con.sql(sql).to_arrow_table()
+        return con.sql(sql, params=params).to_arrow_table()
     except duckdb.Error as exc:
         raise IndicatorError(f"assets/indicators/{spec.name}.yaml: coverage: {exc}") from None
 

@@ -187,6 +187,24 @@ def _rows_outside(con: duckdb.DuckDBPyConnection, table: str, using: str) -> int
     return rows - scalar(con, f"select count(*) from {table} join _touched using ({using})")
 
 
+def coverage_months(
+    con: duckdb.DuckDBPyConnection, spec: IndicatorSpec, changes: str
+) -> frozenset[dt.date]:
+    """The months of the coverage's period column that the changed rows (`changes`) reach.
+
+    The coverage counts one dataset's rows by that column's month: a count changes only in the
+    month of a changed row's before or after image.
+    """
+    column = spec.coverage.period_column
+    return frozenset(
+        r[0]
+        for r in con.execute(
+            f"select distinct cast(date_trunc('month', \"{column}\") as date) from {changes} "
+            f'where "{column}" is not null'
+        ).fetchall()
+    )
+
+
 def touched_months(
     con: duckdb.DuckDBPyConnection, spec: IndicatorSpec, changes: dict[str, str]
 ) -> Touched:

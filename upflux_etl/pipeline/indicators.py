@@ -8,6 +8,7 @@ month. `meta.indicator_runs` keeps which months each load recomputed, and why.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 import duckdb
@@ -26,6 +27,7 @@ from upflux_etl.indicators.periods import (
     Touched,
     attach_published,
     changed_rows,
+    coverage_months,
     definition_hash,
     detach_published,
     touched_months,
@@ -35,6 +37,7 @@ from upflux_etl.warehouse.build import build_connection
 from upflux_etl.warehouse.files import scalar
 from upflux_etl.warehouse.meta.indicators import (
     IndicatorRun,
+    carry_indicator_coverage,
     carry_indicator_values,
     read_indicator_run,
     write_indicator_coverage,
@@ -53,7 +56,7 @@ def compute_indicator_step(ctx: LoadContext, name: str) -> int:
     with build_connection(ctx) as con:
         create_macros(con, ctx.catalog.macros)
         register_parameters(con, ctx.client.triage)
-        run, previous = _plan(ctx, con, spec, definition)
+        run, previous, coverage = _plan(ctx, con, spec, definition)
         if previous is None:
             set_periods(con)
             count = write_indicator_values(
@@ -66,7 +69,10 @@ def compute_indicator_step(ctx: LoadContext, name: str) -> int:
             count += carry_indicator_values(con, run, previous, spec.unit)
         set_periods(con)
         write_indicator_run(con, run)
-        write_indicator_coverage(con, ctx.run_id, spec.name, compute_coverage(con, spec))
+        fresh = compute_coverage(con, spec, coverage if previous else None)
+        write_indicator_coverage(con, ctx.run_id, spec.name, fresh)
+        if previous is not None and coverage is not None:
+            carry_indicator_coverage(con, ctx.run_id, previous, spec.name, coverage)
         con.execute("checkpoint")
         log.info("indicator %s: %d values (%s)", name, count, _described(run))
     return count
@@ -97,11 +103,15 @@ def _no_values() -> pa.Table:
 
 def _plan(
     ctx: LoadContext, con: duckdb.DuckDBPyConnection, spec: IndicatorSpec, definition: str
-) -> tuple[IndicatorRun, str | None]:
-    """What this load recomputes, and the load whose values it carries (None: every month)."""
+) -> tuple[IndicatorRun, str | None, frozenset[dt.date] | None]:
+    """What this load recomputes, whose values it carries, which coverage months it counts.
 
-    def every_month(reason: str) -> tuple[IndicatorRun, None]:
-        return IndicatorRun(ctx.run_id, spec.name, definition, "all", reason), None
+    The load carried from is None when every month is recomputed; the coverage's months are
+    None when every month is counted again (the others are carried).
+    """
+
+    def every_month(reason: str) -> tuple[IndicatorRun, None, None]:
+        return IndicatorRun(ctx.run_id, spec.name, definition, "all", reason), None, None
 
     if ctx.full:
         return every_month("full load")
@@ -131,6 +141,9 @@ def _plan(
                 return every_month(f"dataset {rows.dataset} is new or changed its columns")
             changes[rows.dataset] = table
         touched = touched_months(con, spec, changes)
+        covered = ctx.dataset(spec.coverage.dataset)
+        counted = changed_rows(con, covered.name, covered.primary_key, ctx.run_id)
+        coverage = None if counted is None else coverage_months(con, spec, counted)
     finally:
         detach_published(con)
     run = IndicatorRun(
@@ -142,7 +155,7 @@ def _plan(
         tuple(sorted(touched.months)),
         touched.open_from,
     )
-    return run, previous.load_id
+    return run, previous.load_id, coverage
 
 
 def _described(run: IndicatorRun) -> str:

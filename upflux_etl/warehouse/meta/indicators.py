@@ -141,6 +141,22 @@ def write_indicator_coverage(
         con.unregister("_coverage")
 
 
+def carry_indicator_coverage(
+    con: duckdb.DuckDBPyConnection,
+    load_id: str,
+    previous: str,
+    indicator: str,
+    months: frozenset[dt.date],
+) -> None:
+    """Copy `previous`'s coverage of the months outside `months` into `load_id`."""
+    con.execute(
+        "insert into meta.indicator_coverage select ?, indicator, period, rows, covered "
+        "from meta.indicator_coverage where load_id = ? and indicator = ? "
+        "and not list_contains(?::date[], period)",
+        [load_id, previous, indicator, sorted(months)],
+    )
+
+
 def read_indicator_coverage(con: duckdb.DuckDBPyConnection, load_id: str) -> list[dict]:
     """The coverage of every indicator of a load, per month, oldest first.
 
