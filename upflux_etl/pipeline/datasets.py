@@ -170,7 +170,7 @@ def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
             return exclusion.filter(protected) if exclusion else protected
 
         read = read_source(con, ctx, spec, query, protect)
-        counts = background.enter_context(bucket_counts_ahead(con, ctx, spec, exclusion))
+        early = background.enter_context(bucket_counts_ahead(con, ctx, spec, exclusion))
         landed = landing_columns(con, name)
         check_columns(spec, landed, query.name)
         rechecked = _stage(con, ctx, spec, landed)
@@ -199,7 +199,7 @@ def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
         if rechecked:
             log.info("%s: %s open quarantined rows checked again", name, f"{rechecked:,}")
         if due and not ctx.full:
-            deletes = scan_deletes(con, ctx, spec, exclusion, counts)
+            deletes = scan_deletes(con, ctx, spec, exclusion, early)
         figures = reconcile(con, ctx, spec, exclusion, deletes)
         outcome = with_check(outcome, reconciliation_outcome(figures, name))
         ledger = Ledger(**{**ledger.as_dict(), "duration_s": round(time.monotonic() - started, 3)})

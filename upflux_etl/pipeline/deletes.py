@@ -85,14 +85,14 @@ def scan_deletes(
     ctx: LoadContext,
     spec: DatasetSpec,
     exclusion: Exclusion | None,
-    counts: Future[pa.Table] | None = None,
+    early: EarlyCounts | None = None,
 ) -> DeleteScan:
     """Compare the dataset's keys with the source's; tombstone and remove what it lacks.
 
     A full load compares with its staged rows; an incremental one asks the source for its keys.
     A comparison that would remove more than `deletes.max_share` of the dataset's keys is not
     applied (an emptied or unreachable source table must not unpublish a hospital): the scan
-    then carries an error, shown by the reconciliation check. `counts`: the source's counts
+    then carries an error, shown by the reconciliation check. `early`: the source's counts
     per bucket, asked while the build staged the rows (`bucket_counts_ahead`).
     """
     read, compared = None, "keys"
@@ -102,7 +102,7 @@ def scan_deletes(
         missing = missing_keys(con, spec, source)
     else:
         try:
-            read, compared, missing = _compare_with_source(con, ctx, spec, exclusion, counts)
+            read, compared, missing = _compare_with_source(con, ctx, spec, exclusion, early)
         except DeleteScanRefused as exc:
             return DeleteScan(True, 0, str(exc))
         count = read[0] - read[1]
@@ -138,7 +138,7 @@ def _compare_with_source(
     ctx: LoadContext,
     spec: DatasetSpec,
     exclusion: Exclusion | None,
-    counts: Future[pa.Table] | None,
+    early: EarlyCounts | None,
 ) -> tuple[tuple[int, int], str, MissingKeys]:
     """An incremental load's comparison: by bucket when it may, else every key.
 
@@ -148,8 +148,8 @@ def _compare_with_source(
     # Imported here: datasets.py imports this module.
     from upflux_etl.pipeline.datasets import query_text
 
-    text = query_text(ctx, spec)
-    read = _bucketed(con, ctx, spec, text, exclusion, counts)
+    text = early.text if early is not None else query_text(ctx, spec)
+    read = _bucketed(con, ctx, spec, text, exclusion, early.counts if early else None)
     if read is None:
         read = _land_source_keys(con, ctx, spec, text, exclusion)
         return read, "keys", missing_keys(con, spec, SOURCE_KEYS)
@@ -236,13 +236,21 @@ def _bucketed(
     return rows, 0
 
 
+@dataclass(frozen=True)
+class EarlyCounts:
+    """The source's counts per bucket being read in a thread, and the query they read."""
+
+    text: QueryText
+    counts: Future[pa.Table]
+
+
 @contextmanager
 def bucket_counts_ahead(
     con: duckdb.DuckDBPyConnection,
     ctx: LoadContext,
     spec: DatasetSpec,
     exclusion: Exclusion | None,
-) -> Iterator[Future[pa.Table] | None]:
+) -> Iterator[EarlyCounts | None]:
     """The source's counts per bucket, asked now in a thread while the build stages the rows.
 
     The count reads the whole query at the source (about 1 s per 5.7M exam orders), and the
@@ -264,7 +272,7 @@ def bucket_counts_ahead(
 
     text = query_text(ctx, spec)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"buckets-{spec.name}") as pool:
-        yield pool.submit(_source_bucket_counts, spec, text)
+        yield EarlyCounts(text, pool.submit(_source_bucket_counts, spec, text))
 
 
 def _source_bucket_counts(spec: DatasetSpec, text: QueryText) -> pa.Table:
