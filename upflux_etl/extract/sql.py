@@ -52,12 +52,14 @@ def bound_statement(sql: str, read: str, since: exp.Expression | None = None) ->
     load's query has no trace of the filter.
     """
     tree = parse_one_statement(sql, read)
+    holders = [p for p in tree.find_all(exp.Placeholder) if _is_changed_since(p)]
+    if not holders:
+        return tree  # a query without it is sent as written
     for test in list(tree.find_all(exp.Is)):
         if _is_changed_since(test.this) and isinstance(test.expression, exp.Null):
             test.replace(exp.Boolean(this=since is None))
-    for holder in list(tree.find_all(exp.Placeholder)):
-        if _is_changed_since(holder):
-            holder.replace(since.copy() if since is not None else exp.Null())
+    for holder in [p for p in tree.find_all(exp.Placeholder) if _is_changed_since(p)]:
+        holder.replace(since.copy() if since is not None else exp.Null())
     return _folded(tree)
 
 
