@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.dbservers import mariadb_url, postgres_url
-from tests.support.databases import admin, database_demo, unique_name
+from tests.support.databases import admin, demo_in_server
 from upflux_etl.catalog.queries import client_query
 from upflux_etl.catalog.reader import read_catalog
 from upflux_etl.extract.probe import open_probe
@@ -26,23 +25,16 @@ DEMO = {"beds": 20, "months": 1, "scale": 0.05, "end_date": "2026-09-30"}
 WATERMARK = "2030-01-01 00:00:00"  # after every generated update: only the changes below
 
 
-@pytest.fixture(params=["pg", "maria"])
+@pytest.fixture(params=["postgres", "mariadb"])
 def erp(request, tmp_path, monkeypatch):
     """(url, schema, client, dialect) of a demo ERP on the real server."""
     (tmp_path / "clients").mkdir()
     monkeypatch.setenv("UPFLUX_CLIENTS_DIR", str(tmp_path / "clients"))
     monkeypatch.setenv("UPFLUX_DATA_DIR", str(tmp_path / "data"))
-    settings = Settings.from_env()
-    pg = request.param == "pg"
-    url, schema = (postgres_url() if pg else mariadb_url()), unique_name("upflux_since")
-    gone = (
-        f'drop schema if exists "{schema}" cascade' if pg else f"drop database if exists `{schema}`"
-    )
-    try:
-        demo = database_demo(settings, request.param, schema=schema, url=url, **DEMO)
-        yield url, schema, demo.client, "postgres" if pg else "mysql"
-    finally:
-        admin(url, gone)
+    server = request.param
+    with demo_in_server(Settings.from_env(), server, server, "upflux_since", **DEMO) as made:
+        url, schema, demo = made
+        yield url, schema, demo.client, "postgres" if server == "postgres" else "mysql"
 
 
 def _change(url: str, table: str, where: str, at: str) -> None:
