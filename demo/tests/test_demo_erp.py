@@ -15,11 +15,11 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import sqlglot
 import yaml
 
 from hospitalis_demo import codes, generate
 from upflux_etl.extract.identifiers import cns_is_valid, cpf_is_valid
+from upflux_etl.extract.sql import translate  # binds the queries' :changed_since (null: whole)
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = {"beds": 60, "months": 3, "scale": 0.3, "end_date": date(2026, 9, 30)}
@@ -78,7 +78,7 @@ def _canonical() -> dict:
 def _query(con: sqlite3.Connection, profile: str, dataset: str) -> list[dict]:
     sql_file = _profile(profile)["datasets"][dataset]
     sql = (ROOT / "connectors" / profile / sql_file).read_text()
-    cur = con.execute(sqlglot.transpile(sql, read="postgres", write="sqlite")[0])
+    cur = con.execute(translate(sql, "postgres", "sqlite"))
     names = [c[0] for c in cur.description]
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
@@ -525,8 +525,8 @@ def test_profile_queries_transpile_and_run_on_sqlite(profile, demo, manifest):
             sql = (ROOT / "connectors" / profile / file).read_text()
             assert "select * from final" in sql
             for dialect in DIALECTS:
-                assert sqlglot.transpile(sql, read="postgres", write=dialect)
-            cur = con.execute(sqlglot.transpile(sql, read="postgres", write="sqlite")[0])
+                assert translate(sql, "postgres", dialect)
+            cur = con.execute(translate(sql, "postgres", "sqlite"))
             assert [c[0] for c in cur.description] == list(canonical[dataset]["columns"])
             assert len(cur.fetchall()) == manifest["row_counts"][dataset], dataset
 
