@@ -53,10 +53,7 @@ def read_cache(path: Path, wanted: Iterable[tuple[str, ...]] | None = None) -> A
     cache: AlignmentCache = {}
     for batch in file.iter_batches(batch_size=_BATCH):
         table = pa.Table.from_batches([batch])
-        columns = {
-            name: table.column(name).to_pylist()
-            for name in ("deviations", "worst", "cost", "worst_cost", "log_moves", "model_moves")
-        }
+        columns = {name: table.column(name).to_pylist() for name in _SCHEMA.names[2:]}
         for model, variant, dev, worst, cost, worst_cost, lm, mm in zip(
             _shared(table.column("model").combine_chunks()),
             _variants(table.column("variant").combine_chunks()),

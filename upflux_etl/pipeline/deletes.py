@@ -142,14 +142,15 @@ def _compare_with_source(
 ) -> tuple[tuple[int, int], str, MissingKeys]:
     """An incremental load's comparison: by bucket when it may, else every key.
 
-    Returns (rows read, of them excluded patients' rows), how the keys were compared ("keys"
+    `early` holds the source's counts when `bucket_counts_ahead` found the bucket comparison
+    allowed (None: every key). Returns (rows read, of them excluded patients' rows), how the keys were compared ("keys"
     or "buckets") and the keys the source lacks.
     """
     # Imported here: datasets.py imports this module.
     from upflux_etl.pipeline.datasets import query_text
 
     text = early.text if early is not None else query_text(ctx, spec)
-    read = _bucketed(con, ctx, spec, text, exclusion, early.counts if early else None)
+    read = _bucketed(con, ctx, spec, text, early.counts.result()) if early is not None else None
     if read is None:
         read = _land_source_keys(con, ctx, spec, text, exclusion)
         return read, "keys", missing_keys(con, spec, SOURCE_KEYS)
@@ -175,26 +176,17 @@ def _bucketed(
     ctx: LoadContext,
     spec: DatasetSpec,
     text: QueryText,
-    exclusion: Exclusion | None,
-    early: Future[pa.Table] | None,
+    counts: pa.Table,
 ) -> tuple[int, int] | None:
     """Compare row counts per bucket of the key; land the keys of the differing buckets.
 
     A bucket is the key's last `BUCKET_WIDTH` characters, computed by the source (one row per
     bucket crosses the network) and by DuckDB over the records the build holds (each once, as
     the reconciliation counts them). The buckets whose counts differ go to `DIFFERING`; the
-    source's keys in them to `SOURCE_KEYS`. Returns (rows of the whole query, 0), or None
-    when every key must be compared instead: a key of several columns, pseudonymised or not
-    text, an exclusion list (its rows are told apart in Python), a period of a history, no
-    comparison of every key within `deletes.every_key`, or more than `MAX_DIFFERING` buckets
-    differing (the whole keys query is then cheaper than many bucket reads).
+    source's keys in them to `SOURCE_KEYS`. `counts`: the source's (bucket, n). Returns (rows of
+    the whole query, 0), or None when more than `MAX_DIFFERING` buckets differ: every key is
+    then compared (the whole keys query is cheaper than many bucket reads).
     """
-    if early is not None:
-        counts = early.result()
-    elif _bucketable(con, ctx, spec, exclusion):
-        counts = _source_bucket_counts(spec, text)
-    else:
-        return None
     (key,) = spec.primary_key
     present = [s for s in SCHEMAS if has_table(con, s, spec.name)]
     held = held_key_rows(spec, present) or f'select null::varchar as "{key}" where false'
@@ -304,7 +296,12 @@ def _bucketable(
     spec: DatasetSpec,
     exclusion: Exclusion | None,
 ) -> bool:
-    """Whether this load may compare `spec`'s keys by bucket (see `_bucketed`)."""
+    """Whether this load may compare `spec`'s keys by bucket (see `_bucketed`).
+
+    Not with a key of several columns, pseudonymised or not text, an exclusion list (its rows
+    are told apart in Python), a period of a history, or no comparison of every key within
+    `deletes.every_key`.
+    """
     if exclusion is not None or ctx.history is not None or len(spec.primary_key) != 1:
         return False
     column = spec.columns[spec.primary_key[0]]
