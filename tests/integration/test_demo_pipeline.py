@@ -220,12 +220,14 @@ def test_the_report_shows_each_indicators_completeness(demo):
     assert html.count('<svg class="trend"') == len(client.client.indicators)
 
 
-def test_the_nightly_process_mining_writes_the_event_log_and_the_report_shows_the_map(demo):
+def test_the_nightly_process_mining_keeps_the_event_log_and_the_report_shows_the_map(demo):
     client, result, _ = demo
     root = client.settings.client_dir("demo")
-    assert (root / "eventlog" / "event_log.parquet").is_file()
+    assert (root / "mining" / "log.duckdb").is_file()  # the event log, kept between nights
+    assert not list((root / "mining").glob("*scratch*"))
     summary = json.loads((root / "mining" / f"{result.run_id}.json").read_text(encoding="utf-8"))
     assert "error" not in summary, summary.get("error")
+    assert summary["log"]["mode"] == "rebuilt"
     assert summary["cases"] > 0 and summary["variants"] > 0 and 0 < summary["fitness"] <= 1
     assert summary["aligned_now"] == summary["variants"]  # first night: nothing cached
     assert (root / "mining" / "alignments.parquet").is_file()

@@ -41,16 +41,22 @@ def downstream_assets(
     @dg.asset(
         key=[client.slug, "process_mining"],
         deps=[warehouse_key],
-        kinds={"parquet"},
+        kinds={"duckdb"},
         **common,
-        description="Log de eventos (caso = atendimento; Parquet e XES), mapa do processo, "
-        "variantes e conformidade com o modelo de referência.",
+        description="Log de eventos (caso = atendimento), atualizado só nos casos que a carga "
+        "mudou; mapa do processo, variantes e conformidade com o modelo de referência.",
     )
     @scrubbed_errors
     def _mining(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        summary = process_mining_step(settings, client, context.run_id)
+        summary = process_mining_step(settings, client, catalog, context.run_id)
         keys = ("cases", "events", "variants", "edges", "fitness", "fitting_cases", "error")
-        return dg.MaterializeResult(metadata={k: summary[k] for k in keys if k in summary})
+        metadata = {k: summary[k] for k in keys if k in summary}
+        if "log" in summary:  # what the night did to the kept log, and why
+            metadata["log"] = " ".join(
+                [summary["log"]["mode"], f"({summary['log']['cases']} cases read)"]
+                + ([summary["log"]["reason"]] if summary["log"]["reason"] else [])
+            )
+        return dg.MaterializeResult(metadata=metadata)
 
     @dg.asset(
         key=[client.slug, "quality_report"],

@@ -31,7 +31,7 @@ from upflux_etl.warehouse.build import memory_bytes
 from upflux_etl.warehouse.files import sql_literal
 
 # What Python's `str.strip()` removes (none above U+3000): an id made only of these is no case.
-_WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
+WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
 
 # Cases (non-blank ids) and activities are numbered by first appearance in the file.
 _STEPS = [
@@ -134,7 +134,7 @@ def log_tables(con: duckdb.DuckDBPyConnection, parquet: Path) -> LogTables:
         for step in _STEPS:
             if "{parquet}" in step:  # a view takes no parameters
                 step = step.replace("'{parquet}'", sql_literal(parquet))
-            con.execute(step, {"blank": _WHITESPACE} if "$blank" in step else {})
+            con.execute(step, {"blank": WHITESPACE} if "$blank" in step else {})
         _case_sequences(con)
         for step in _VARIANT_STEPS:
             con.execute(step)
@@ -142,8 +142,8 @@ def log_tables(con: duckdb.DuckDBPyConnection, parquet: Path) -> LogTables:
             r[0] for r in con.execute("select activity from _activities order by act").fetchall()
         ]
         all_events, events, cases = con.execute("select * from _counts").fetchall()[0]
-        edges, durations = _edges(con, names), _durations(con)
-        activities, months = _activities(con, names), _months(con)
+        found_edges, durations = edge_stats(con, names), durations_of(con)
+        activities, months = activity_stats(con, names), _months(con)
         # The per-event and per-case tables go before the variants come to Python: DuckDB's
         # memory and theirs would otherwise add up (at scale 40, 90K variants hold 62M
         # activities).
@@ -154,8 +154,8 @@ def log_tables(con: duckdb.DuckDBPyConnection, parquet: Path) -> LogTables:
             events=int(events),
             without_case=int(all_events - events),
             names=names,
-            variants=_variants(con, names),
-            edges=edges,
+            variants=fetch_variants(con, names),
+            edges=found_edges,
             durations=durations,
             activities=activities,
             months=months,
@@ -228,7 +228,7 @@ def summary_payload(
     return payload
 
 
-def _variants(con: duckdb.DuckDBPyConnection, names: list[str]) -> Variants:
+def fetch_variants(con: duckdb.DuckDBPyConnection, names: list[str]) -> Variants:
     """The distinct variants, most frequent first (ties: the earlier first case first)."""
     shared = np.empty(len(names), dtype=object)
     shared[:] = names
@@ -251,34 +251,43 @@ def _variants(con: duckdb.DuckDBPyConnection, names: list[str]) -> Variants:
     )
 
 
-def _edges(con: duckdb.DuckDBPyConnection, names: list[str]) -> list[Edge]:
+# Each directly-follows step's gap, counted: (act, next_act, gap, k), null gaps included.
+_EVENT_GAPS = """(select act, next_act, gap, count(*) as k from _events
+    where next_act is not null group by all)"""
+
+
+def edge_stats(
+    con: duckdb.DuckDBPyConnection, names: list[str], gaps: str = _EVENT_GAPS
+) -> list[Edge]:
     """Directly-follows edges with their mean and median gap (as `dfg.directly_follows`).
 
-    DuckDB's `median` holds every value of a group in memory; here the median is found on the
-    distinct gaps of each edge with their counts, by running sums (both spill): the one or two
-    middle values, averaged (as `median`, and numpy's, do).
+    `gaps` counts each edge's gaps (act, next_act, gap, k; a null gap where a time is
+    missing): from `_events` here, kept between nights by `log_state`. DuckDB's `median` holds
+    every value of a group in memory; here the median is found on the distinct gaps of each
+    edge with their counts, by running sums (both spill): the one or two middle values,
+    averaged (as `median`, and numpy's, do). The mean is the exact sum over the count.
     """
     rows = con.execute(
-        """with per_gap as (
-            select act, next_act, gap, count(*) as k
-            from _events where next_act is not null and gap is not null group by all),
+        f"""with per_gap as (select * from {gaps} where k > 0),
         ranked as (
             select act, next_act, gap, k,
                    sum(k) over (partition by act, next_act order by gap
                                 rows unbounded preceding) - k as below,
                    sum(k) over (partition by act, next_act) as n
-            from per_gap),
+            from per_gap where gap is not null),
         medians as (
             select act, next_act, avg(gap) as median from ranked
             where (n + 1) // 2 between below + 1 and below + k
                or (n + 2) // 2 between below + 1 and below + k
             group by act, next_act)
-        select e.act, e.next_act, e.n, e.mean / 1e9, m.median / 1e9
-        from (select act, next_act, count(*) as n, avg(gap) as mean
-              from _events where next_act is not null group by act, next_act) as e
+        select e.act, e.next_act, e.n, e.total / e.timed / 1e9, m.median / 1e9
+        from (select act, next_act, sum(k) as n,
+                     sum(cast(gap as hugeint) * k) as total,
+                     sum(k) filter (where gap is not null) as timed
+              from per_gap group by act, next_act) as e
         left join medians as m on e.act = m.act and e.next_act = m.next_act"""
     ).fetchall()
-    edges = [
+    found = [
         Edge(
             source=names[a],
             target=names[b],
@@ -288,11 +297,11 @@ def _edges(con: duckdb.DuckDBPyConnection, names: list[str]) -> list[Edge]:
         )
         for a, b, n, mean, median in rows
     ]
-    edges.sort(key=lambda e: (-e.count, e.source, e.target))
-    return edges
+    found.sort(key=lambda e: (-e.count, e.source, e.target))
+    return found
 
 
-def _durations(con: duckdb.DuckDBPyConnection) -> DurationStats:
+def durations_of(con: duckdb.DuckDBPyConnection) -> DurationStats:
     """Case durations (first to last event) as `durations.stats` gives them."""
     row = con.execute(
         """select count(*), avg(s), quantile_cont(s, 0.5), quantile_cont(s, 0.9), min(s), max(s)
@@ -327,7 +336,7 @@ def _monthly_rate(months: list[tuple[str, int, int]], result: Conformance) -> di
     return {month: fitting[month] / total[month] for month in sorted(total)}
 
 
-def _activities(con: duckdb.DuckDBPyConnection, names: list[str]) -> list[dict]:
+def activity_stats(con: duckdb.DuckDBPyConnection, names: list[str]) -> list[dict]:
     """Each activity's count and mean position (0 = first event of its case)."""
     found = {
         act: (int(n), float(mean))

@@ -45,29 +45,15 @@ def event_log_frame(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
 def copy_event_log(con: duckdb.DuckDBPyConnection, sql: str, parquet: Path) -> None:
     """Stream the events into `parquet` by DuckDB's COPY: the log never enters Python.
 
-    The columns of `event_log_frame` (XES names; timestamps UTC, microseconds) in its order; a
-    naive timestamp reads as UTC, as pandas reads it there. The rows are copied first as they
-    come (a sort in the same pipeline as the warehouse's scan runs out of memory), then sorted
-    into a scratch file renamed over the old one.
+    The columns of `event_log_frame` (XES names; timestamps UTC, microseconds) in its order, from
+    `log_rows`. The rows are copied first as they come (a sort in the same pipeline as the
+    warehouse's scan runs out of memory), then sorted into a scratch file renamed over the old
+    one.
     """
-    query = _query(sql)
-    kinds = {row[0]: row[1] for row in con.execute(f"describe {query}").fetchall()}
-    stamp = "occurred_at"
-    if kinds.get("occurred_at") == "TIMESTAMP":
-        stamp = "timezone('UTC', occurred_at)"
     rows = parquet.with_suffix(".rows.tmp")
     scratch = parquet.with_suffix(".tmp")
     try:
-        con.execute(
-            f"""copy (
-                select cast(case_id as varchar) as case_id,
-                       cast(activity as varchar) as activity,
-                       cast({stamp} as timestamptz) as occurred_at,
-                       cast(unit as varchar) as unit,
-                       activity_rank
-                from ({query})
-            ) to {sql_literal(rows)} (format parquet)"""
-        )
+        con.execute(f"copy ({log_rows(con, sql)}) to {sql_literal(rows)} (format parquet)")
         con.execute(
             f"""copy (
                 select case_id as "case:concept:name", activity as "concept:name",
@@ -80,6 +66,25 @@ def copy_event_log(con: duckdb.DuckDBPyConnection, sql: str, parquet: Path) -> N
     finally:
         rows.unlink(missing_ok=True)
         scratch.unlink(missing_ok=True)
+
+
+def log_rows(con: duckdb.DuckDBPyConnection, sql: str) -> str:
+    """The event log query's rows, typed as the log keeps them (unordered).
+
+    Ids, activities and units as text; times as `timestamptz`, a naive timestamp read as UTC
+    (as pandas reads it there).
+    """
+    query = _query(sql)
+    kinds = {row[0]: row[1] for row in con.execute(f"describe {query}").fetchall()}
+    stamp = "occurred_at"
+    if kinds.get("occurred_at") == "TIMESTAMP":
+        stamp = "timezone('UTC', occurred_at)"
+    return f"""select cast(case_id as varchar) as case_id,
+               cast(activity as varchar) as activity,
+               cast({stamp} as timestamptz) as occurred_at,
+               cast(unit as varchar) as unit,
+               activity_rank
+        from ({query})"""
 
 
 def _query(sql: str) -> str:
