@@ -130,8 +130,12 @@ def refresh_log(
         previous: the warehouse published before it.
     """
     digest = hashlib.sha256(sql.encode("utf-8")).hexdigest()
-    con.execute(f"attach {sql_literal(published)} as wh (read_only)")
+    attached = []
     try:
+        for name, path in (("wh", published), ("prev", previous)):
+            if path.exists():
+                con.execute(f"attach {sql_literal(path)} as {name} (read_only)")
+                attached.append(name)
         version, load_id, mode, base = first_row(
             con,
             "select p.version, p.load_id, l.mode, l.base_version from wh.meta.publication as p "
@@ -140,21 +144,19 @@ def refresh_log(
         kept = first_row(con, "select format, log_hash, version from st.log_state")
         if kept == (FORMAT, digest, version):
             return Refresh("unchanged", "", 0)
-        reason = _why_whole(kept, digest, mode, base)
         datasets = _datasets(sql)
-        if not reason:
-            reason = _unreadable_change(con, datasets, keys, previous, base)
+        reason = _why_whole(kept, digest, mode, base) or _unreadable_change(
+            con, datasets, keys, base, "prev" in attached
+        )
         if reason:
             return Refresh("rebuilt", reason, _rebuild(con, sql, digest, version, load_id))
-        try:
-            cases = _changed_cases(con, datasets, keys, load_id)
-            _update(con, sql, datasets, digest, version, load_id)
-        finally:
-            con.execute("detach prev")
+        cases = _changed_cases(con, datasets, keys, load_id)
+        _update(con, sql, datasets, digest, version, load_id)
         return Refresh("updated", "", cases)
     finally:
         con.execute("use memory")
-        con.execute("detach wh")
+        for name in attached:
+            con.execute(f"detach {name}")
 
 
 def _why_whole(kept: tuple | None, digest: str, mode: str | None, base: str | None) -> str:
@@ -181,32 +183,26 @@ def _unreadable_change(
     con: duckdb.DuckDBPyConnection,
     datasets: list[str],
     keys: Mapping[str, Sequence[str]],
-    previous: Path,
     base: str | None,
+    has_previous: bool,
 ) -> str:
-    """Why the change cannot be read case by case ("" when it can; `prev` left attached)."""
-    if not previous.exists():
+    """Why the change cannot be read case by case from `wh` and `prev` ("" when it can)."""
+    if not has_previous:
         return "no previous warehouse to compare with"
-    con.execute(f"attach {sql_literal(previous)} as prev (read_only)")
     version = scalar(
         con, "select version from prev.meta.publication order by published_at desc limit 1"
     )
-    reason = ""
     if version != base:
-        reason = "the previous warehouse is not the publication the load built on"
+        return "the previous warehouse is not the publication the load built on"
     for dataset in datasets:
-        if reason:
-            break
         new, old = _columns(con, "wh", dataset), _columns(con, "prev", dataset)
         if dataset not in keys:
-            reason = f"the query reads {dataset}, which is not a canonical dataset"
-        elif new != old:
-            reason = f"dataset {dataset} is new or changed its columns"
-        elif new and not {CASE_COLUMN, "_load_id"} <= set(new):
-            reason = f"dataset {dataset} has no {CASE_COLUMN} or _load_id"
-    if reason:
-        con.execute("detach prev")
-    return reason
+            return f"the query reads {dataset}, which is not a canonical dataset"
+        if new != old:
+            return f"dataset {dataset} is new or changed its columns"
+        if new and not {CASE_COLUMN, "_load_id"} <= set(new):
+            return f"dataset {dataset} has no {CASE_COLUMN} or _load_id"
+    return ""
 
 
 def _changed_cases(
