@@ -146,7 +146,7 @@ def test_edge_cases_mined_in_sql_equal_the_numpy_summary(tmp_path, monkeypatch, 
     """Also with the cases' sequences built a few cases at a time (as under a memory limit
     too small for the whole log's lists)."""
     if events_per_part:
-        monkeypatch.setattr(sql_summary_module, "_BYTES_PER_EVENT", 200e6 / events_per_part)
+        monkeypatch.setattr(sql_summary_module, "BYTES_PER_EVENT", 200e6 / events_per_part)
     parquet = tmp_path / "edge.parquet"
     _edge_case_log(parquet)
     for with_model in (False, True):

@@ -37,6 +37,7 @@ import sqlglot
 from sqlglot import exp
 
 from upflux_etl.mining.sql_summary import (
+    BYTES_PER_EVENT,
     WHITESPACE,
     LogTables,
     activity_stats,
@@ -45,12 +46,11 @@ from upflux_etl.mining.sql_summary import (
     fetch_variants,
 )
 from upflux_etl.mining.warehouse_log import log_rows
-from upflux_etl.warehouse.build import memory_bytes
-from upflux_etl.warehouse.files import first_row, scalar, sql_literal
+from upflux_etl.warehouse.build import limit_memory, memory_bytes
+from upflux_etl.warehouse.files import first_row, scalar, sql_literal, table_columns
 
 FORMAT = 1
 CASE_COLUMN = "encounter_id"  # what the event log's case id is, in every dataset it reads
-_BYTES_PER_EVENT = 64  # the list aggregate's memory per event (`sql_summary._case_sequences`)
 
 _TABLES = [
     "create table if not exists st.log_state "
@@ -89,8 +89,6 @@ def open_log_state(
     A scratch file beside it (`scratch`, removed on close) takes the night's intermediate
     tables: written in the log file, they would leave it their size in free blocks.
     """
-    from upflux_etl.warehouse.build import limit_memory
-
     path.parent.mkdir(parents=True, exist_ok=True)
     scratch = path.with_suffix(".scratch.duckdb")
     _remove(scratch)
@@ -195,7 +193,10 @@ def _unreadable_change(
     if version != base:
         return "the previous warehouse is not the publication the load built on"
     for dataset in datasets:
-        new, old = _columns(con, "wh", dataset), _columns(con, "prev", dataset)
+        new, old = (
+            table_columns(con, "main", dataset, "wh"),
+            table_columns(con, "main", dataset, "prev"),
+        )
         if dataset not in keys:
             return f"the query reads {dataset}, which is not a canonical dataset"
         if new != old:
@@ -220,7 +221,7 @@ def _changed_cases(
     con.execute("create or replace temp table _changed (case_id varchar)")
     case = f'cast("{CASE_COLUMN}" as varchar)'
     for dataset in datasets:
-        if not _columns(con, "wh", dataset):
+        if not table_columns(con, "main", dataset, "wh"):
             continue
         using = ", ".join(f'"{k}"' for k in keys[dataset])
         new, old = f'wh.main."{dataset}"', f'prev.main."{dataset}"'
@@ -279,8 +280,7 @@ def _update(
     finally:
         con.execute("use memory")
         con.execute("detach scope")
-    con.execute("begin")
-    try:
+    with _night(con, digest, version, load_id):
         removed = con.sql(
             f"delete from st.events where case_id in ({changed}) or case_id is null "
             "returning case_id, act, pos, occurred_at"
@@ -299,14 +299,7 @@ def _update(
             where next_act is not null""",
         )
         con.unregister("_removed")
-        _keep_steps(con)
-        _record(con, digest, version, load_id)
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
     con.execute("drop table temp.main._changed")
-    con.execute("checkpoint st")
 
 
 def _rebuild(
@@ -317,13 +310,26 @@ def _rebuild(
     The log changes in one transaction.
     """
     _steps(con, sql, "wh")  # activities keep their numbers; new ones are added
-    con.execute("begin")
-    try:
+    with _night(con, digest, version, load_id):
         for table in ("log_state", "events", "cases", "gaps"):
             con.execute(f"delete from st.{table}")
         _count_gaps(
             con, "select act, next_act, gap, 1 as k from scratch._steps where next_act is not null"
         )
+    return int(scalar(con, "select count(*) from st.cases"))
+
+
+@contextmanager
+def _night(
+    con: duckdb.DuckDBPyConnection, digest: str, version: str, load_id: str
+) -> Iterator[None]:
+    """The night's one transaction around the body's removals and counts.
+
+    Then `scratch._steps` is kept and the publication recorded; any failure rolls it all back.
+    """
+    con.execute("begin")
+    try:
+        yield
         _keep_steps(con)
         _record(con, digest, version, load_id)
         con.execute("commit")
@@ -331,17 +337,6 @@ def _rebuild(
         con.execute("rollback")
         raise
     con.execute("checkpoint st")
-    return int(scalar(con, "select count(*) from st.cases"))
-
-
-def _columns(con: duckdb.DuckDBPyConnection, catalog: str, table: str) -> list[str]:
-    """The columns of `catalog.main.table`, in order (none when it does not exist)."""
-    rows = con.execute(
-        "select column_name from duckdb_columns() where database_name = ? "
-        "and schema_name = 'main' and table_name = ? order by column_index",
-        [catalog, table],
-    ).fetchall()
-    return [r[0] for r in rows]
 
 
 def _steps(con: duckdb.DuckDBPyConnection, sql: str, catalog: str) -> None:
@@ -400,7 +395,7 @@ def _keep_steps(con: duckdb.DuckDBPyConnection) -> None:
     )
     count = scalar(con, "select count(*) from scratch._steps where pos is not null")
     limit = scalar(con, "select current_setting('memory_limit')")
-    parts = max(1, -(-count * _BYTES_PER_EVENT // int(memory_bytes(str(limit)))))
+    parts = max(1, -(-count * BYTES_PER_EVENT // int(memory_bytes(str(limit)))))
     for part in range(parts):
         con.execute(
             """insert into st.cases

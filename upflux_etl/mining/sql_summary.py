@@ -76,7 +76,7 @@ _VARIANT_STEPS = [
 ]
 # An ordered list aggregate keeps every group's list in memory (it does not spill): each of
 # `_case_sequences`' statements takes at most this many bytes of the memory limit per event.
-_BYTES_PER_EVENT = 64
+BYTES_PER_EVENT = 64
 _VARIANT_BATCH = 1_000  # variants fetched at a time
 _TABLES = ("_raw", "_activities", "_cases", "_events", "_counts", "_case_seq", "_variants")
 
@@ -172,7 +172,7 @@ def _case_sequences(con: duckdb.DuckDBPyConnection) -> None:
     """
     events = con.execute("select events from _counts").fetchall()[0][0]  # the rows of _events
     limit = con.execute("select current_setting('memory_limit')").fetchall()[0][0]
-    parts = max(1, math.ceil(events * _BYTES_PER_EVENT / memory_bytes(str(limit))))
+    parts = max(1, math.ceil(events * BYTES_PER_EVENT / memory_bytes(str(limit))))
     for part in range(parts):
         con.execute(
             """insert into _case_seq

@@ -93,12 +93,18 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None)
     return row[0] if row else None
 
 
-def table_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str]:
-    """The columns of `schema.table`, in their order (none when it does not exist)."""
+def table_columns(
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, catalog: str | None = None
+) -> list[str]:
+    """The columns of `schema.table`, in their order (none when it does not exist).
+
+    `catalog`: one attached database's table (otherwise any database's of that name).
+    """
     rows = con.execute(
         "select column_name from information_schema.columns "
-        "where table_schema = ? and table_name = ? order by ordinal_position",
-        [schema, table],
+        "where table_schema = ? and table_name = ? and (? is null or table_catalog = ?) "
+        "order by ordinal_position",
+        [schema, table, catalog, catalog],
     ).fetchall()
     return [r[0] for r in rows]
 
