@@ -26,10 +26,24 @@ from upflux_etl.mining.bpmn import read_bpmn
 from upflux_etl.mining.read import read_event_log
 from upflux_etl.mining.sql_summary import sql_summary
 from upflux_etl.mining.summary import activity_positions, summarise
-from upflux_etl.mining.warehouse_log import copy_event_log, event_log_frame
+from upflux_etl.mining.warehouse_log import EVENT_ORDER, copy_event_log, log_rows
 from upflux_etl.settings import Settings, project_root
 
 MODEL = project_root() / "assets" / "reference_models" / "encounter.bpmn"
+
+
+def _pandas_frame(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
+    """The event log as the export once built it in pandas: XES names, grouped, in order."""
+    rows = con.execute(f"select * from ({log_rows(con, sql)}) order by {EVENT_ORDER}").df()
+    stamps = pd.Series(pd.to_datetime(rows["occurred_at"], utc=True)).dt.as_unit("us")
+    return pd.DataFrame(
+        {
+            "case:concept:name": rows["case_id"].astype(str),
+            "concept:name": rows["activity"].astype(str),
+            "time:timestamp": stamps,
+            "org:resource": rows["unit"],
+        }
+    )
 
 
 def _numpy_payload(parquet: Path, with_model: bool) -> dict[str, Any]:
@@ -95,7 +109,7 @@ def test_the_demo_warehouse_log_mined_in_sql_equals_the_numpy_summary(tmp_path):
     with duckdb.connect(str(demo.warehouse), read_only=True) as con:
         con.execute("set TimeZone = 'America/Sao_Paulo'")
         copy_event_log(con, sql, parquet)
-        frame = event_log_frame(con, sql)
+        frame = _pandas_frame(con, sql)
     # The COPY writes what the pandas export wrote: names, types, values and order.
     written = pq.read_table(parquet)
     assert written.schema.names == list(frame.columns)

@@ -82,6 +82,17 @@ def test_xes_round_trip_and_pm4py_reads_what_we_write(csv_log, tmp_path):
     assert variants(read_event_log(packed)).as_dict() == variants(log).as_dict()
 
 
+def test_xes_written_in_parts_is_the_same_file(csv_log, tmp_path):
+    """`upflux eventlog` writes XES a batch at a time: a case may go on in the next batch."""
+    frame = read_event_log(csv_log, LogColumns("case", "act", "when"), sep=";").to_frame()
+    whole, parts = tmp_path / "whole.xes", tmp_path / "parts.xes"
+    write_xes(frame, whole)
+    # batches of three: case x's events go on from the first into the second
+    assert list(frame["case:concept:name"].iloc[2:4]) == ["x", "x"]
+    write_xes((frame.iloc[i : i + 3] for i in range(0, len(frame), 3)), parts)
+    assert parts.read_bytes() == whole.read_bytes()
+
+
 def test_xes_trace_without_a_name_is_no_case(tmp_path):
     xes = tmp_path / "log.xes"
     xes.write_text(

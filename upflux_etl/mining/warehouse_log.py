@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import pandas as pd
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from upflux_etl.mining.xes import write_xes
@@ -24,29 +22,16 @@ class ExportedLog:
     cases: int
 
 
+XES_BATCH = 100_000  # events written to XES at a time (`export_event_log`)
 # The query's rows are unordered: grouped by case, in time order, equal times in process order.
 EVENT_ORDER = "case_id, occurred_at, activity_rank"
-
-
-def event_log_frame(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
-    """The events, with the XES standard's column names, grouped by case and in order."""
-    rows = con.execute(f"select * from ({_query(sql)}) order by {EVENT_ORDER}").df()
-    stamps = pd.Series(pd.to_datetime(rows["occurred_at"], utc=True)).dt.as_unit("us")
-    return pd.DataFrame(
-        {
-            "case:concept:name": rows["case_id"].astype(str),
-            "concept:name": rows["activity"].astype(str),
-            "time:timestamp": stamps,
-            "org:resource": rows["unit"],
-        }
-    )
 
 
 def copy_event_log(con: duckdb.DuckDBPyConnection, sql: str, parquet: Path) -> None:
     """Stream the events into `parquet` by DuckDB's COPY: the log never enters Python.
 
-    The columns of `event_log_frame` (XES names; timestamps UTC, microseconds) in its order, from
-    `log_rows`. The rows are copied first as they come (a sort in the same pipeline as the
+    The XES standard's column names (`case:concept:name`, `concept:name`, `time:timestamp` in
+    UTC to the microsecond, `org:resource`), from `log_rows`. The rows are copied first as they come (a sort in the same pipeline as the
     warehouse's scan runs out of memory), then sorted into a scratch file renamed over the old
     one.
     """
@@ -93,16 +78,18 @@ def _query(sql: str) -> str:
 
 
 def export_event_log(con: duckdb.DuckDBPyConnection, sql: str, out: Path) -> ExportedLog:
-    """Write `event_log.parquet` and `event_log.xes` into `out`."""
+    """Write `event_log.parquet` and `event_log.xes` into `out`, in bounded memory.
+
+    The Parquet file by DuckDB's COPY (`copy_event_log`, within the connection's memory
+    limit), then the XES file from it, `XES_BATCH` events at a time.
+    """
     out.mkdir(parents=True, exist_ok=True)
-    frame = event_log_frame(con, sql)
     parquet = out / "event_log.parquet"
-    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), parquet)
+    copy_event_log(con, sql, parquet)
     xes = out / "event_log.xes"
-    write_xes(frame, xes)
-    return ExportedLog(
-        parquet=parquet,
-        xes=xes,
-        events=len(frame),
-        cases=int(frame["case:concept:name"].nunique()),
-    )
+    batches = pq.ParquetFile(parquet).iter_batches(batch_size=XES_BATCH)
+    write_xes((batch.to_pandas() for batch in batches), xes)
+    events, cases = con.execute(
+        f'select count(*), count(distinct "case:concept:name") from read_parquet({sql_literal(parquet)})'
+    ).fetchall()[0]
+    return ExportedLog(parquet=parquet, xes=xes, events=int(events), cases=int(cases))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gzip
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
 from xml.sax.saxutils import quoteattr
@@ -22,6 +22,7 @@ from upflux_etl.mining.errors import EventLogError
 from upflux_etl.mining.eventlog import EventLog, build_event_log
 from upflux_etl.mining.read_timestamps import parse_timestamps
 
+_NO_TRACE = object()  # before the first trace (a case id may be None)
 _KEYS = {"concept:name": "activity", "time:timestamp": "timestamp", "org:resource": "resource"}
 
 
@@ -99,12 +100,14 @@ def _parent_level(depth: int) -> str:
     return {3: "event", 2: "trace"}.get(depth, "")
 
 
-def write_xes(frame: pd.DataFrame, path: Path) -> None:
-    """Write a frame in the XES standard's column names as XES, one trace per case.
+def write_xes(frames: pd.DataFrame | Iterable[pd.DataFrame], path: Path) -> None:
+    """Write frames in the XES standard's column names as XES, one trace per case.
 
-    The frame has `case:concept:name`, `concept:name`, `time:timestamp` (UTC) and optionally
-    `org:resource`, its events grouped by case and in order.
+    Each frame has `case:concept:name`, `concept:name`, `time:timestamp` (UTC) and optionally
+    `org:resource`; the events are grouped by case and in order across the frames (a case may
+    continue in the next frame), so a log larger than memory is written in parts.
     """
+    parts = [frames] if isinstance(frames, pd.DataFrame) else frames
     with path.open("w", encoding="utf-8") as out:
         out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
         out.write(
@@ -113,30 +116,35 @@ def write_xes(frame: pd.DataFrame, path: Path) -> None:
         for name, prefix in (("Concept", "concept"), ("Time", "time"), ("Organizational", "org")):
             uri = f"http://www.xes-standard.org/{prefix}.xesext"
             out.write(f'  <extension name="{name}" prefix="{prefix}" uri="{uri}"/>\n')
-        has_resource = "org:resource" in frame.columns
-        stamps = (
-            frame["time:timestamp"]
-            .dt.strftime("%Y-%m-%dT%H:%M:%S.%f%z")
-            .str.replace(r"(\d\d)(\d\d)$", r"\1:\2", regex=True)
-        )
-        current = None
-        for i, case in enumerate(frame["case:concept:name"].to_numpy()):
-            if case != current:
-                if current is not None:
-                    out.write("  </trace>\n")
-                out.write(
-                    f'  <trace>\n    <string key="concept:name" value={quoteattr(str(case))}/>\n'
-                )
-                current = case
-            out.write("    <event>\n")
-            out.write(
-                f'      <string key="concept:name" value={quoteattr(str(frame["concept:name"].iat[i]))}/>\n'
-            )
-            out.write(f'      <date key="time:timestamp" value="{stamps.iat[i]}"/>\n')
-            resource = frame["org:resource"].iat[i] if has_resource else None
-            if isinstance(resource, str) and resource:
-                out.write(f'      <string key="org:resource" value={quoteattr(str(resource))}/>\n')
-            out.write("    </event>\n")
-        if current is not None:
+        current: object = _NO_TRACE
+        for frame in parts:
+            current = _write_events(out, frame, current)
+        if current is not _NO_TRACE:
             out.write("  </trace>\n")
         out.write("</log>\n")
+
+
+def _write_events(out: IO[str], frame: pd.DataFrame, current: object) -> object:
+    """Write one frame's events after the trace of `current` (open); returns the last case."""
+    has_resource = "org:resource" in frame.columns
+    stamps = (
+        frame["time:timestamp"]
+        .dt.strftime("%Y-%m-%dT%H:%M:%S.%f%z")
+        .str.replace(r"(\d\d)(\d\d)$", r"\1:\2", regex=True)
+    )
+    for i, case in enumerate(frame["case:concept:name"].to_numpy()):
+        if current is _NO_TRACE or case != current:
+            if current is not _NO_TRACE:
+                out.write("  </trace>\n")
+            out.write(f'  <trace>\n    <string key="concept:name" value={quoteattr(str(case))}/>\n')
+            current = case
+        out.write("    <event>\n")
+        out.write(
+            f'      <string key="concept:name" value={quoteattr(str(frame["concept:name"].iat[i]))}/>\n'
+        )
+        out.write(f'      <date key="time:timestamp" value="{stamps.iat[i]}"/>\n')
+        resource = frame["org:resource"].iat[i] if has_resource else None
+        if isinstance(resource, str) and resource:
+            out.write(f'      <string key="org:resource" value={quoteattr(str(resource))}/>\n')
+        out.write("    </event>\n")
+    return current
