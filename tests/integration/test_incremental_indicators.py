@@ -20,6 +20,7 @@ import duckdb
 import pytest
 
 from tests.integration.test_demo_pipeline import load_rows
+from tests.support.databases import module_settings
 from tests.support.demo import DemoClient, make_demo
 from upflux_etl.catalog.reader import Catalog, read_catalog
 from upflux_etl.definitions.dagster_run import FULL_TAG
@@ -30,7 +31,6 @@ from upflux_etl.indicators.compute import (
     create_macros,
     register_parameters,
 )
-from upflux_etl.settings import Settings
 
 DEMO = {"beds": 40, "months": 3, "scale": 0.2}  # July to September 2026
 TOUCHED_AT = "2026-10-15 08:00:00"  # after the demo's last timestamp, before the tests' now
@@ -39,12 +39,8 @@ JUL, AUG, SEP = dt.date(2026, 7, 1), dt.date(2026, 8, 1), dt.date(2026, 9, 1)
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("incind")
-    (tmp / "clients").mkdir()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("UPFLUX_CLIENTS_DIR", str(tmp / "clients"))
-        mp.setenv("UPFLUX_DATA_DIR", str(tmp / "data"))
-        yield Settings.from_env()
+    with module_settings(tmp_path_factory.mktemp("incind")) as (settings, _):
+        yield settings
 
 
 def _load(demo: DemoClient, instance, *, full: bool, catalog: Catalog | None = None):

@@ -27,6 +27,7 @@ from tests.integration.test_incremental_indicators import (
     _load,
 )
 from tests.integration.test_mining_sql import _assert_same
+from tests.support.databases import module_settings
 from tests.support.demo import DemoClient, make_demo
 from upflux_etl.catalog.eventlog import read_event_log_sql
 from upflux_etl.catalog.reader import read_catalog
@@ -45,12 +46,8 @@ NIGHT_KEYS = ("load_id", "log", "aligned_now", "reference_model")
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("incmine")
-    (tmp / "clients").mkdir()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("UPFLUX_CLIENTS_DIR", str(tmp / "clients"))
-        mp.setenv("UPFLUX_DATA_DIR", str(tmp / "data"))
-        yield Settings.from_env()
+    with module_settings(tmp_path_factory.mktemp("incmine")) as (settings, _):
+        yield settings
 
 
 def _move_an_exam_and_cancel_an_encounter(demo: DemoClient) -> tuple[str, str, str]:
