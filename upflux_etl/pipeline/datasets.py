@@ -244,7 +244,8 @@ def _stage(
     ensure_quarantine_shape(con, spec, ctx.client.timezone)
     rechecked = reland_open(con, spec, landed, full=ctx.full)
     landed = landing_columns(con, name)
-    mappings = merged_mappings(ctx.client, ctx.catalog)
+    used = {col.map for col in spec.columns.values() if col.map}
+    mappings = {k: v for k, v in merged_mappings(ctx.client, ctx.catalog).items() if k in used}
     register_mappings(con, mappings)
     formats = _formats(ctx, name)
     staged = staged_sql(

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 import duckdb
 
 from upflux_etl.quality.outcome import CheckResult
-from upflux_etl.warehouse.files import table_columns
+from upflux_etl.warehouse.files import insert_rows, table_columns
 
 # Columns a warehouse may lack: the contract's table predates them (read as null / "").
 _LATER_COLUMNS = ("error", "expectation_type", "status", "observed", "expected")
@@ -20,10 +20,11 @@ def write_checks(
     con.execute(
         "delete from meta.check_results where load_id = ? and dataset = ?", [load_id, dataset]
     )
-    con.executemany(
-        "insert into meta.check_results (load_id, dataset, check_name, level, blocking, passed, "
+    insert_rows(
+        con,
+        "meta.check_results (load_id, dataset, check_name, level, blocking, passed, "
         "failing_count, element_count, description, fix_hint, error, expectation_type, "
-        "status, observed, expected) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "status, observed, expected)",
         [
             [
                 load_id,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from upflux_etl.warehouse.files import has_table
+from upflux_etl.warehouse.files import has_table, insert_rows
 
 
 @dataclass(frozen=True)
@@ -32,8 +32,7 @@ def write_corrections(
         [load_id, dataset],
     )
     rows = [[load_id, a.dataset, a.correction, a.rows_changed, a.status] for a in applied]
-    if rows:
-        con.executemany("insert into meta.corrections_applied values (?, ?, ?, ?, ?)", rows)
+    insert_rows(con, "meta.corrections_applied", rows)
 
 
 def read_corrections(con: duckdb.DuckDBPyConnection, load_id: str) -> list[AppliedCorrection]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import duckdb
 
-from upflux_etl.warehouse.files import first_row, has_table
+from upflux_etl.warehouse.files import first_row, has_table, insert_rows
 
 Columns = dict[str, dict[str, str]]  # table -> column -> type
 
@@ -30,7 +30,7 @@ def write_source_columns(
         for table, cols in columns.items()
         for column, type_ in cols.items()
     ]
-    con.executemany("insert into meta.source_columns values (?, ?, ?, ?, ?)", rows)
+    insert_rows(con, "meta.source_columns", rows)
 
 
 def previous_source_columns(
