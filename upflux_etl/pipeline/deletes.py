@@ -143,8 +143,8 @@ def _compare_with_source(
     """An incremental load's comparison: by bucket when it may, else every key.
 
     `early` holds the source's counts when `bucket_counts_ahead` found the bucket comparison
-    allowed (None: every key). Returns (rows read, of them excluded patients' rows), how the keys were compared ("keys"
-    or "buckets") and the keys the source lacks.
+    allowed (None: every key). Returns (rows read, of them excluded patients' rows), how the
+    keys were compared ("keys" or "buckets") and the keys the source lacks.
     """
     # Imported here: datasets.py imports this module.
     from upflux_etl.pipeline.datasets import query_text
