@@ -100,3 +100,24 @@ def test_statuses_and_figures_are_stored_and_older_rows_read_a_derived_status():
         0.25,
         "≥ 0.5",
     )
+
+
+def test_insert_rows_writes_every_row_in_order_across_statements_and_types():
+    import datetime as dt
+
+    from upflux_etl.warehouse.files import has_table, insert_rows, table_columns
+
+    con = duckdb.connect()
+    con.execute("create table t (n bigint, code varchar, ok boolean, seen timestamptz, x double)")
+    at = dt.datetime(2026, 1, 2, 3, 4, tzinfo=dt.UTC)
+    rows = [[i, str(i) if i % 3 else None, i % 2 == 0, at, i / 2] for i in range(1_234)]
+    insert_rows(con, "t", rows)  # 5 columns: 400 rows per statement, so four statements
+    insert_rows(con, "t", [])
+    insert_rows(con, "t (code, n)", [["tail", 10_000]])  # a column list, the rest null
+    got = con.execute("select n, code, ok, seen, x from t order by n").fetchall()
+    assert [list(r) for r in got[:-1]] == rows
+    assert got[-1] == (10_000, "tail", None, None, None)
+    assert has_table(con, "main", "t") and not has_table(con, "main", "missing")
+    con.execute("create view v as select n from t")
+    assert has_table(con, "main", "v")
+    assert table_columns(con, "main", "t") == ["n", "code", "ok", "seen", "x"]
