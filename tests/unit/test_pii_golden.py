@@ -86,3 +86,14 @@ def test_vectorised_protection_equals_the_per_value_code_on_random_identifiers(m
         assert hashed.to_pylist() == expected_hashed
         assert (flags.to_pylist() if flags is not None else None) == expected_flags
     assert any(_protect_values(values, KEY, "cpf")[1])  # valid CPFs were drawn
+
+
+def test_an_empty_column_gives_empty_pseudonyms_and_flags():
+    from upflux_etl.extract.pii_vector import protect_column
+
+    for validate in ("cpf", None):
+        hashed, flags = protect_column(
+            pa.array([], pa.string()), KEY, validate=validate, fallback=lambda v: ([], None)
+        )
+        assert hashed.to_pylist() == []
+        assert (flags.to_pylist() if flags is not None else None) == ([] if validate else None)

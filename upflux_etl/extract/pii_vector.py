@@ -88,7 +88,8 @@ def _sql(array: pa.Array, key: bytes, validate: str | None) -> tuple[pa.Array, p
         # batch is one thread's work); their order is not kept then, so each value carries its
         # position `i` and the result is ordered by it.
         clear = pa.table({"i": pa.array(range(len(array)), pa.int64()), "v": array})
-        con.register("clear", pa.Table.from_batches(clear.to_batches(max_chunksize=_PART_ROWS)))
+        parts = clear.to_batches(max_chunksize=_PART_ROWS)  # none for an empty batch
+        con.register("clear", pa.Table.from_batches(parts, schema=clear.schema))
         params = {"inner": inner, "outer": outer, "spaces": _ASCII_SPACE}
         result = con.sql(sql, params=params).to_arrow_table()
     finally:
