@@ -150,3 +150,25 @@ def test_a_type_sql_does_not_compile_runs_with_the_fallback():
     assert seen == ["median"] and checks["median"].error == "stub"
     checks, _ = _run(con, suite=[median])  # no fallback engine: an error, never a silent pass
     assert checks["median"].status == "error"
+
+
+def test_the_dataset_checks_are_measured_in_one_scan_with_the_outcomes_of_one_by_one(monkeypatch):
+    from upflux_etl.quality import sql_suite
+
+    published = ", ".join(f"('{i}', '2026-01-01', '2026-01-02')" for i in range(10))
+    con = _con("(1, 'a', '2026-02-01', null), (2, '3', '2026-02-01', null)", published)
+    one_by_one = {}
+    for name in ("resulted_at_mostly_filled", "row_count_not_zero"):  # alone: measured alone
+        alone, _ = _run(con, MERGED, suite=[s for s in SUITE if s.name == name])
+        one_by_one[name] = alone[name]
+    measure = sql_suite.measure
+
+    def rows_only(con, table, check):
+        assert not isinstance(check, sql_suite.AggregateCheck), "measured apart, not in one scan"
+        return measure(con, table, check)
+
+    monkeypatch.setattr(sql_suite, "measure", rows_only)
+    together, _ = _run(con, MERGED)
+    for name, outcome in one_by_one.items():
+        assert together[name] == outcome
+    assert together["resulted_at_mostly_filled"].observed == 9 / 11  # '3' replaced a published row
