@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from upflux_etl.catalog.models import ExpectationSpec
+from upflux_etl.catalog.models import DatasetSpec, ExpectationSpec
 from upflux_etl.quality.outcome import SuiteOutcome
 from upflux_etl.quality.sql_suite import SqlSuiteInput, run_sql_suite
 from upflux_etl.quality.status import errored
+from upflux_etl.warehouse.merged import merged_parts
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 TABLE = 'staging."exams"'
@@ -172,3 +173,89 @@ def test_the_dataset_checks_are_measured_in_one_scan_with_the_outcomes_of_one_by
     for name, outcome in one_by_one.items():
         assert together[name] == outcome
     assert together["resulted_at_mostly_filled"].observed == 9 / 11  # '3' replaced a published row
+
+
+EXAMS = DatasetSpec(
+    name="exams",
+    description="",
+    primary_key=["order_id"],
+    incremental_column="ordered_at",
+    columns={
+        "order_id": {"type": "string"},
+        "ordered_at": {"type": "timestamp"},
+        "resulted_at": {"type": "timestamp"},
+    },
+)
+
+
+def test_an_incremental_loads_dataset_checks_are_counted_by_parts_as_the_merged_scan(monkeypatch):
+    """published - replaced + clean gives the merged scan's outcomes, with no scan of it."""
+    from upflux_etl.quality import sql_suite
+
+    filled = ", ".join(f"('{i}', '2026-01-01', '2026-01-02')" for i in range(6))
+    cases = {
+        "replaces filled rows with empty ones": (
+            "(1, '0', '2026-02-01', null), (2, '1', '2026-02-01', null), (3, 'x', '2026-02-01', null)",
+            f"{filled}, ('e1', '2026-01-01', null)",
+        ),
+        "a failing row is not counted": (
+            "(1, '0', '2026-02-01', '2026-02-02'), (2, '0', '2026-02-01', '2026-02-02')",
+            filled,
+        ),
+        "replaces every row": (
+            ", ".join(f"({i}, '{i}', '2026-02-01', null)" for i in range(6)),
+            filled,
+        ),
+        "nothing published yet": ("(1, 'a', '2026-02-01', null)", None),
+        "an empty load": (None, filled),
+        "nothing at all": (None, None),
+    }
+    for case, (rows, published) in cases.items():
+        scanned, _ = _run(_con(rows, published), MERGED)
+        con = _con(rows, published)
+        parts = merged_parts(con, EXAMS, full=False)
+        assert parts is not None and "_failing_rows" in parts.clean
+
+        def no_scan(*args, **kwargs):
+            raise AssertionError("the merged dataset was scanned for a count")
+
+        with monkeypatch.context() as patched:
+            patched.setattr(sql_suite, "_scan_aggregates", no_scan)
+            where = SqlSuiteInput(table=TABLE, merged=MERGED, merged_parts=parts)
+            outcome = run_sql_suite(con, SUITE, dataset="exams", now=NOW, where=where)
+        counted = {c.name: c for c in outcome.checks}
+        assert counted == scanned, case
+    assert merged_parts(_con(None), EXAMS, full=True) is None
+
+
+def test_a_reference_check_gives_the_same_outcome_on_the_keys_the_load_brings():
+    """An incremental load's reference set is cut to its own values: same failing rows."""
+    from upflux_etl.pipeline.datasets import _value_set_sql
+
+    con = duckdb.connect()
+    for schema in ("staging", "quarantine"):
+        con.sql(f"create schema {schema}")
+    con.sql(
+        "create table main.encounters as select (range * 2)::varchar as encounter_id from range(500)"
+    )
+    con.sql("insert into main.encounters values (null)")
+    con.sql("create table quarantine.encounters as select '7' as encounter_id")
+    con.sql(
+        f"create table {TABLE} as select range as _row_id, (range * 3)::varchar as encounter_id "
+        "from range(40) union all select 40, null union all select 41, '7' union all select 42, ''"
+    )
+    exists = ExpectationSpec(
+        name="exams_encounter_exists",
+        type="expect_column_values_to_be_in_set",
+        kwargs={"column": "encounter_id"},
+        value_set_from="encounters.encounter_id",
+    )
+    outcomes = []
+    for staged in (None, TABLE):
+        value_set = _value_set_sql(con, "encounters.encounter_id", staged, {"encounter_id"})
+        where = SqlSuiteInput(table=TABLE, value_sets={"encounters.encounter_id": value_set})
+        outcome = run_sql_suite(con, [exists], dataset="exams", now=NOW, where=where)
+        outcomes.append(outcome.checks[0])
+    whole, cut = outcomes
+    assert cut == whole
+    assert whole.failing_row_ids == tuple(i for i in range(40) if (i * 3) % 2) + (42,)

@@ -38,7 +38,7 @@ from upflux_etl.quality.reconciliation import reconciliation_outcome, with_check
 from upflux_etl.quality.sql_suite import SqlSuiteInput, run_sql_suite
 from upflux_etl.warehouse.build import build_connection
 from upflux_etl.warehouse.files import first_row, has_table, scalar
-from upflux_etl.warehouse.merged import merged_query
+from upflux_etl.warehouse.merged import merged_parts, merged_query
 from upflux_etl.warehouse.meta.checks import write_checks
 from upflux_etl.warehouse.meta.ledger import write_ledger
 from upflux_etl.warehouse.meta.source_sessions import SourceSession
@@ -285,11 +285,18 @@ def _formats(ctx: LoadContext, name: str) -> dict[str, str]:
 
 def _validate(con: duckdb.DuckDBPyConnection, ctx: LoadContext, spec: DatasetSpec) -> SuiteOutcome:
     expectations = client_checks(ctx.client, ctx.catalog, spec.name)
-    wanted = {e.value_set_from for e in expectations if e.value_set_from}
+    referring: dict[str, set[str]] = {}
+    for e in expectations:
+        if e.value_set_from:
+            referring.setdefault(e.value_set_from, set()).add(str(e.kwargs.get("column", "")))
+    staged = None if ctx.full else f'staging."{spec.name}"'
     where = SqlSuiteInput(
         table=f'staging."{spec.name}"',
         merged=merged_query(con, spec, full=ctx.full),
-        value_sets={ref: _value_set_sql(con, ref) for ref in wanted},
+        merged_parts=merged_parts(con, spec, full=ctx.full),
+        value_sets={
+            ref: _value_set_sql(con, ref, staged, columns) for ref, columns in referring.items()
+        },
         fallback=lambda specs: _gx_fallback(con, ctx, spec, specs),
     )
     return run_sql_suite(con, expectations, dataset=spec.name, now=ctx.now, where=where)
@@ -310,11 +317,22 @@ def _gx_fallback(
     return run_suite(frame, expectations, dataset=spec.name, value_sets=value_sets, now=ctx.now)
 
 
-def _value_set_sql(con: duckdb.DuckDBPyConnection, ref: str) -> str:
-    """A query of every key of `dataset.column` the warehouse has seen (see `_value_set`)."""
+def _value_set_sql(
+    con: duckdb.DuckDBPyConnection, ref: str, staged: str | None, columns: set[str]
+) -> str:
+    """A query of the keys of `dataset.column` the warehouse has seen (see `_value_set`).
+
+    With `staged` (an incremental load's staged table), only the keys among the values of its
+    `columns`: a value is in the whole set exactly when it is in that part of it, and the
+    check's hash table is then built on the load's values, not on every key of the history.
+    """
     dataset, column = ref.split(".", 1)
+    among = ""
+    if staged is not None:
+        values = " union all ".join(f'select "{c}" from {staged}' for c in sorted(columns))
+        among = f' and "{column}" in ({values})'
     parts = [
-        f'select "{column}" from {schema}."{dataset}" where "{column}" is not null'
+        f'select "{column}" from {schema}."{dataset}" where "{column}" is not null{among}'
         for schema in ("main", "quarantine", "held")
         if has_table(con, schema, dataset)
     ]

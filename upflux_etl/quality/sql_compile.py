@@ -67,6 +67,9 @@ class AggregateCheck:
         strict_min: the lower bound excluded.
         strict_max: the upper bound excluded.
         columns: the columns read.
+        counts: `observed` as counts that add up over disjoint parts of the table (the
+            published rows, those a load replaces, those it brings), `count(*)` first; see
+            `observed_from`. Empty: `observed` is measured on the whole table only.
     """
 
     observed: str
@@ -75,6 +78,18 @@ class AggregateCheck:
     strict_min: bool
     strict_max: bool
     columns: tuple[str, ...]
+    counts: tuple[str, ...] = ()
+
+    def observed_from(self, counts: tuple[int, ...]) -> float | None:
+        """`observed` from the values of `counts` over the whole table.
+
+        The row count itself, or the share of rows the second count holds (None on no rows,
+        as `observed`'s division by `nullif(count(*), 0)`).
+        """
+        if len(counts) == 1:
+            return float(counts[0])
+        rows, present = counts
+        return present / rows if rows else None
 
     def judge(self, observed: float | None) -> bool:
         """GX's success for an observed value (None never passes)."""
@@ -318,15 +333,18 @@ def _match_regex(ctx: _Context) -> Compiled:
 
 def _proportion_non_null(ctx: _Context) -> Compiled:
     c = ctx.exp.column
-    observed = f"coalesce(count_if({ctx.present(c)}), 0) / nullif(count(*), 0)"
-    return _aggregate(ctx, observed, (c,))
+    present = f"coalesce(count_if({ctx.present(c)}), 0)"
+    observed = f"{present} / nullif(count(*), 0)"
+    return _aggregate(ctx, observed, (c,), ("count(*)", present))
 
 
 def _row_count(ctx: _Context) -> Compiled:
-    return _aggregate(ctx, "count(*)", ())
+    return _aggregate(ctx, "count(*)", (), ("count(*)",))
 
 
-def _aggregate(ctx: _Context, observed: str, columns: tuple[str, ...]) -> AggregateCheck:
+def _aggregate(
+    ctx: _Context, observed: str, columns: tuple[str, ...], counts: tuple[str, ...]
+) -> AggregateCheck:
     exp = ctx.exp
     return AggregateCheck(
         observed,
@@ -335,6 +353,7 @@ def _aggregate(ctx: _Context, observed: str, columns: tuple[str, ...]) -> Aggreg
         bool(getattr(exp, "strict_min", False)),
         bool(getattr(exp, "strict_max", False)),
         columns,
+        counts,
     )
 
 

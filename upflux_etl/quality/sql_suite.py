@@ -37,6 +37,7 @@ from upflux_etl.quality.sql_compile import (
 )
 from upflux_etl.quality.status import errored, judge_aggregate, judge_row
 from upflux_etl.warehouse.files import first_row, scalar
+from upflux_etl.warehouse.merged import MergedParts
 
 log = logging.getLogger("upflux.quality")
 FAILING_ROWS = "_failing_rows"  # registered during a run: the failing rows' `_row_id`s
@@ -108,12 +109,16 @@ class SqlSuiteInput:
         table: the staged load, e.g. `staging."exams"` (with `_row_id`).
         merged: a query (in parentheses) of the dataset as it will be published, given the
             failing row ids in the registered table `_failing_rows(_row_id)`; None: the load.
+        merged_parts: the same dataset as counts (`warehouse.merged.merged_parts`): the
+            dataset-level checks that are counts are measured on it, without the merged
+            query's anti-join over the whole published table; None: on `merged`.
         value_sets: `value_set_from` reference -> query returning the allowed values.
         fallback: runs specs with GX when they do not compile (see `gx_fallback`).
     """
 
     table: str
     merged: str | None = None
+    merged_parts: MergedParts | None = None
     value_sets: dict[str, str] | None = None
     fallback: Callable[[list[ExpectationSpec]], SuiteOutcome] | None = None
 
@@ -151,7 +156,7 @@ def run_sql_suite(
     row_measures = _measure_rows(con, where.table, rows, int(total), errors, known)
     merged = _merged(con, where, row_measures)
     aggregates = {n: c for n, c in compiled.items() if isinstance(c, AggregateCheck)}
-    measured_aggregates = _measure_aggregates(con, merged, aggregates)
+    measured_aggregates = _measure_aggregates(con, merged, aggregates, where.merged_parts)
     outcomes: dict[str, CheckOutcome] = {}
     if fallback and where.fallback is not None:
         outcomes.update({c.name: c for c in where.fallback(fallback).checks})
@@ -255,20 +260,58 @@ def _populated(
 
 
 def _measure_aggregates(
-    con: duckdb.DuckDBPyConnection, merged: str, checks: dict[str, AggregateCheck]
+    con: duckdb.DuckDBPyConnection,
+    merged: str,
+    checks: dict[str, AggregateCheck],
+    parts: MergedParts | None = None,
 ) -> dict[str, Measured]:
-    """Every dataset-level check measured in one scan of the merged dataset.
+    """Every dataset-level check measured in one statement.
 
-    The merged dataset of an incremental load is the published table without the rows the load
-    replaces (an anti-join over the whole table), so each scan grows with the history. Empty
-    when a check's SQL fails: each is then measured alone, to name the broken one.
+    With `parts`, from counts over the published table, the rows the load replaces and its
+    clean rows (their key column and the checked columns; the semi-join builds on the load's
+    keys); else in one scan of the merged dataset, which on an incremental load is an
+    anti-join over the whole published table. Empty when a check's SQL fails: each is then
+    measured alone, to name the broken one.
     """
-    if len(checks) < 2:
+    if not checks:
         return {}
     try:
+        if parts is not None and all(_countable(c, parts) for c in checks.values()):
+            return _count_aggregates(con, parts, checks)
+        if len(checks) < 2:
+            return {}
         return _scan_aggregates(con, merged, checks)
     except duckdb.Error:
         return {}
+
+
+def _countable(check: AggregateCheck, parts: MergedParts) -> bool:
+    return bool(check.counts) and set(check.columns) <= parts.columns
+
+
+def _count_aggregates(
+    con: duckdb.DuckDBPyConnection, parts: MergedParts, checks: dict[str, AggregateCheck]
+) -> dict[str, Measured]:
+    """`checks`' observed values from their counts: published - replaced + clean."""
+    counts = list(dict.fromkeys(["count(*)", *(c for k in checks.values() for c in k.counts)]))
+    select = ", ".join(counts)
+    width = len(counts)
+    row = first_row(
+        con,
+        f"select * from (select {select} {parts.published}), (select {select} {parts.replaced}), "
+        f"(select {select} {parts.clean})",
+    )
+    if row is None:
+        raise duckdb.InvalidInputException("the counts gave no row")
+    merged = {
+        c: int(row[i]) - int(row[width + i]) + int(row[2 * width + i]) for i, c in enumerate(counts)
+    }
+    total = merged["count(*)"]
+    measured = {}
+    for name, check in checks.items():
+        value = check.observed_from(tuple(merged[c] for c in check.counts))
+        measured[name] = Measured(total, total, (), None, value, check.judge(value))
+    return measured
 
 
 def _scan_aggregates(

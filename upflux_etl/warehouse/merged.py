@@ -3,17 +3,58 @@
 Published rows this load does not replace (by primary key; none on a full load) plus this
 load's clean rows (staged rows whose `_row_id` is not in `_failing_rows`, which the caller
 registers). Same rule as `split.split_load`, read without writing anything.
+
+`merged_parts` gives the same rows as three disjoint parts (published, replaced, clean) whose
+counts add up, so a count over the merged dataset needs no anti-join over the whole table.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import duckdb
 
 from upflux_etl.catalog.models import DatasetSpec
 from upflux_etl.warehouse.files import has_table, table_columns
+from upflux_etl.warehouse.quarantine import key_match
 from upflux_etl.warehouse.split import published_columns
 
 FAILING_ROWS = "_failing_rows"  # registered by quality.sql_suite: one `_row_id` column
+
+
+@dataclass(frozen=True)
+class MergedParts:
+    """The merged dataset as counts: published - replaced + clean, each a `from` clause (`t`).
+
+    Attributes:
+        published: every published row.
+        replaced: the published rows this load replaces (by primary key).
+        clean: this load's clean rows.
+        columns: the columns the published table has (a count reading another cannot be
+            taken on it).
+    """
+
+    published: str
+    replaced: str
+    clean: str
+    columns: frozenset[str]
+
+
+def merged_parts(
+    con: duckdb.DuckDBPyConnection, spec: DatasetSpec, *, full: bool
+) -> MergedParts | None:
+    """The parts of an incremental load's merged dataset; None when it is the clean rows alone."""
+    ds = spec.name
+    if full or not has_table(con, "main", ds):
+        return None
+    keys = key_match(spec, "t")
+    published = f'from main."{ds}" as t'
+    return MergedParts(
+        published=published,
+        replaced=f'{published} where exists (select 1 from staging."{ds}" as s where {keys})',
+        clean=f'from staging."{ds}" as t where t._row_id not in (select _row_id from {FAILING_ROWS})',
+        columns=frozenset(table_columns(con, "main", ds)),
+    )
 
 
 def merged_query(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, *, full: bool) -> str:
@@ -29,7 +70,7 @@ def merged_query(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, *, full: boo
         return f"({clean})"
     kept = set(table_columns(con, "main", ds))
     old = ", ".join(f't."{c}"' for c in columns if c in kept)
-    keys = " and ".join(f's."{k}" = t."{k}"' for k in spec.primary_key)
+    keys = key_match(spec, "t")
     remaining = (
         f'select {old} from main."{ds}" as t '
         f'where not exists (select 1 from staging."{ds}" as s where {keys})'
