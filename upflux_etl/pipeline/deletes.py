@@ -150,7 +150,7 @@ def _compare_with_source(
     from upflux_etl.pipeline.datasets import query_text
 
     text = early.text if early is not None else query_text(ctx, spec)
-    read = _bucketed(con, ctx, spec, text, early.counts.result()) if early is not None else None
+    read = _bucketed(con, ctx, spec, text, early.counts) if early is not None else None
     if read is None:
         read = _land_source_keys(con, ctx, spec, text, exclusion)
         return read, "keys", missing_keys(con, spec, SOURCE_KEYS)
@@ -176,33 +176,38 @@ def _bucketed(
     ctx: LoadContext,
     spec: DatasetSpec,
     text: QueryText,
-    counts: pa.Table,
+    asked: Future[pa.Table],
 ) -> tuple[int, int] | None:
     """Compare row counts per bucket of the key; land the keys of the differing buckets.
 
     A bucket is the key's last `BUCKET_WIDTH` characters, computed by the source (one row per
     bucket crosses the network) and by DuckDB over the records the build holds (each once, as
-    the reconciliation counts them). The buckets whose counts differ go to `DIFFERING`; the
-    source's keys in them to `SOURCE_KEYS`. `counts`: the source's (bucket, n). Returns (rows of
-    the whole query, 0), or None when more than `MAX_DIFFERING` buckets differ: every key is
-    then compared (the whole keys query is cheaper than many bucket reads).
+    the reconciliation counts them). The build's counts are taken while the source still
+    counts (`asked`: the source's (bucket, n), being read in a thread): the two scans overlap.
+    The buckets whose counts differ go to `DIFFERING`; the source's keys in them to
+    `SOURCE_KEYS`. Returns (rows of the whole query, 0), or None when more than
+    `MAX_DIFFERING` buckets differ: every key is then compared (the whole keys query is
+    cheaper than many bucket reads).
     """
     (key,) = spec.primary_key
     present = [s for s in SCHEMAS if has_table(con, s, spec.name)]
     held = held_key_rows(spec, present) or f'select null::varchar as "{key}" where false'
+    con.execute(
+        f"create or replace temp table _held_buckets as select "
+        f"{_held_bucket(quote(key))} as bucket, count(*) as n from ({held}) group by all"
+    )
+    counts = asked.result()
     con.register("_source_buckets", counts)
     try:
         con.execute(
             f"""create or replace temp table {DIFFERING} as
-            with held as (
-                select {_held_bucket(quote(key))} as bucket, count(*) as n
-                from ({held}) group by all)
             select coalesce(s.bucket, h.bucket) as bucket
-            from _source_buckets as s full join held as h on s.bucket = h.bucket
+            from _source_buckets as s full join _held_buckets as h on s.bucket = h.bucket
             where s.n is distinct from h.n and coalesce(s.bucket, h.bucket) is not null"""
         )
     finally:
         con.unregister("_source_buckets")
+        con.execute("drop table _held_buckets")
     rows = int(pc.sum(counts.column("n")).as_py() or 0)
     differing = tuple(
         r[0] for r in con.execute(f"select bucket from {DIFFERING} order by bucket").fetchall()
