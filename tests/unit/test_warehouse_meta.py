@@ -121,3 +121,46 @@ def test_insert_rows_writes_every_row_in_order_across_statements_and_types():
     con.execute("create view v as select n from t")
     assert has_table(con, "main", "v")
     assert table_columns(con, "main", "t") == ["n", "code", "ok", "seen", "x"]
+
+
+def test_records_leaving_the_quarantine_are_fixed_released_or_removed():
+    """Fixed: brought again by the load; released: only re-checked and passed; removed: gone."""
+    import datetime as dt
+
+    from upflux_etl.catalog.models import DatasetSpec
+    from upflux_etl.warehouse.meta.quarantine import record_resolved
+
+    spec = DatasetSpec(
+        name="exams",
+        description="",
+        primary_key=["order_id", "site"],
+        incremental_column="order_id",
+        columns={"order_id": {"type": "string"}, "site": {"type": "string"}},
+    )
+    con = duckdb.connect()
+    ensure_schema(con)
+    con.execute("create schema if not exists staging")
+    con.execute(
+        "create table staging.exams as select * from (values "
+        "('fixed', 'a', false), ('fixed', 'a', true), ('released', 'a', true), "
+        "('released', 'b', false), ('new', 'a', false), ('still', 'a', true)) "
+        "as t(order_id, site, _recheck)"
+    )
+    con.execute("create table quarantine.exams as select 'still' as order_id, 'a' as site")
+    con.execute(
+        "create temp table _prev as select order_id, site, ['x_failed'] as reasons, "
+        "'load0' as first_seen_load, timestamptz '2026-01-01 00:00:00+00' as first_seen_at "
+        "from (values ('fixed', 'a'), ('released', 'a'), ('removed', 'a'), ('still', 'a')) "
+        "as t(order_id, site)"
+    )
+    now = dt.datetime(2026, 2, 1, tzinfo=dt.UTC)
+    record_resolved(con, spec, load_id="load1", now=now)
+    rows = con.execute(
+        "select record_key, resolution, reasons, first_seen_load from meta.quarantine_resolved "
+        "order by record_key"
+    ).fetchall()
+    assert rows == [
+        ('{"order_id":"fixed","site":"a"}', "fixed", ["x_failed"], "load0"),
+        ('{"order_id":"released","site":"a"}', "released", ["x_failed"], "load0"),
+        ('{"order_id":"removed","site":"a"}', "removed", ["x_failed"], "load0"),
+    ]

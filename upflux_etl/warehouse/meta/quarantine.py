@@ -51,13 +51,18 @@ def record_resolved(
         return " and ".join(f'{a}."{k}" = {b}."{k}"' for k in spec.primary_key)
 
     key = ", ".join(f"'{k}', cast(p.\"{k}\" as varchar)" for k in spec.primary_key)
+    cols = ", ".join(f's."{k}"' for k in spec.primary_key)
+    # The staged rows of the checked records only (a join the few records drive): a full load
+    # stages every row, and a correlated `exists` per record hashed them all, twice.
     con.execute(
-        "insert into meta.quarantine_resolved select ?, ?, json_object("
+        "insert into meta.quarantine_resolved with seen as ("
+        f'select {cols}, bool_or(coalesce(not s._recheck, false)) as fresh from staging."{ds}" as s '
+        f"semi join _prev as p on {match('s', 'p')} group by all) "
+        "select ?, ?, json_object("
         f"{key}), p.reasons, p.first_seen_load, p.first_seen_at, case "
-        f'when exists (select 1 from staging."{ds}" as s where not s._recheck and {match("s", "p")}) '
-        "then 'fixed' "
-        f"when exists (select 1 from staging.\"{ds}\" as s where {match('s', 'p')}) then 'released' "
+        "when s.fresh then 'fixed' when s.fresh is not null then 'released' "
         "else 'removed' end, ? from _prev as p "
+        f"left join seen as s on {match('s', 'p')} "
         f'where not exists (select 1 from quarantine."{ds}" as t where {match("t", "p")})',
         [load_id, ds, now],
     )
