@@ -173,3 +173,39 @@ def test_per_case_deviations_and_monthly_rate(tmp_path):
     assert payload["fitting_cases_by_month"] == {"2024-01": 0.5}
     assert payload["throughput_seconds"]["count"] == 5  # cases with an a and then a d
     assert case_table(log, summary.variants, summary.conformance).shape[0] == 8
+
+
+def test_long_variants_step_each_layer_shape_once_with_the_costs_of_every_layer(tmp_path):
+    """Layers kept as shape + minimum: the alignments of stepping every layer, far fewer steps."""
+    from upflux_etl.mining.alignments import Aligner
+
+    aligner = Aligner(read_bpmn(_parallel_loop(tmp_path)))
+    rng = np.random.default_rng(11)
+    traces = sorted(
+        {tuple(rng.choice(list("abcdx"), size=rng.integers(0, 60))) for _ in range(300)}
+        | {tuple("abcd" * 12), tuple("x" * 40), tuple("abcdacbd")}
+    )
+    steps = []
+    step = aligner._step
+
+    def counted(layer, activity):
+        steps.append(activity)
+        return step(layer, activity)
+
+    aligner._step = counted
+    aligned = aligner.align(traces)
+    aligner._step = step
+    for trace, alignment in zip(traces, aligned, strict=True):
+        layers = [aligner.distance[0].copy()]
+        for activity in trace:
+            layers.append(step(layers[-1], activity))
+        cost = int(layers[-1][aligner.final])
+        assert alignment.cost == cost, trace
+        assert alignment.deviations == cost // 10000
+        if alignment.deviations:
+            assert (alignment.log_moves, alignment.model_moves) == aligner._moves(trace, layers)
+    assert len(steps) < sum(len(t) for t in traces) / 2
+    steps.clear()
+    aligner._step = counted
+    (unknown,) = aligner.align([tuple("x" * 200)])  # an activity the model lacks, 200 times
+    assert (unknown.deviations, len(steps)) == (200 + aligner.shortest_run, 1)

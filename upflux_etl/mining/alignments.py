@@ -18,7 +18,7 @@ A transition fused by `reduce_silent` weighs the silent transitions it stands fo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -116,21 +116,21 @@ class Aligner:
     def align(self, variants: Sequence[tuple[str, ...]]) -> list[Alignment]:
         """Optimal alignments of the variants, in the order given."""
         results: list[Alignment | None] = [None] * len(variants)
-        layers = [self.distance[0].copy()]
+        layers = _Layers(self._step, self.distance[0])
         previous: tuple[str, ...] = ()
         for i in sorted(range(len(variants)), key=lambda k: variants[k]):
             trace = variants[i]
             common = _common_prefix(previous, trace)
-            del layers[common + 1 :]
+            layers.keep(common + 1)
             for activity in trace[common:]:
-                layers.append(self._step(layers[-1], activity))
+                layers.step(activity)
             previous = trace
-            cost = int(layers[len(trace)][self.final])
+            cost = layers.value(len(trace), self.final)
             deviations = cost // VISIBLE
             worst = len(trace) + self.shortest_run
             worst_cost = VISIBLE * len(trace) + self.cheapest_run
             if deviations:
-                log_moves, model_moves = self._moves(trace, layers)
+                log_moves, model_moves = self._moves(trace, layers.arrays())
                 results[i] = Alignment(deviations, worst, cost, worst_cost, log_moves, model_moves)
             else:
                 results[i] = Alignment(0, worst, cost, worst_cost)
@@ -181,6 +181,62 @@ class Aligner:
                 labels.append(label)
             node = parent
         return labels[::-1]
+
+
+class _Layers:
+    """A trace's layers, each kept as a shape (the layer less its minimum) and that minimum.
+
+    A layer moves by a constant when the layer before it does (every move adds a cost), so
+    the next shape depends only on the shape before and the activity: each (shape, activity)
+    is stepped once and then looked up. Long variants repeat a few shapes (an activity the
+    model loops on, or one it cannot follow): most steps become a dictionary lookup. Costs
+    are integers held exactly in floats, so the values are those of stepping every layer.
+    """
+
+    def __init__(self, step: Callable[[np.ndarray, str], np.ndarray], first: np.ndarray) -> None:
+        self._step = step
+        self._shapes: list[np.ndarray] = []
+        self._ids: dict[bytes, int] = {}
+        self._moves: dict[tuple[int, str], tuple[int, float]] = {}
+        shape, low = self._shape(first.copy())
+        self._path: list[tuple[int, float]] = [(shape, low)]
+
+    def _shape(self, layer: np.ndarray) -> tuple[int, float]:
+        low = float(layer.min())
+        if np.isfinite(low):
+            layer -= low
+        else:
+            low = 0.0
+        key = layer.tobytes()
+        found = self._ids.get(key)
+        if found is None:
+            found = self._ids[key] = len(self._shapes)
+            layer.flags.writeable = False
+            self._shapes.append(layer)
+        return found, low
+
+    def keep(self, count: int) -> None:
+        """Keep the first `count` layers (a shared prefix)."""
+        del self._path[count:]
+
+    def step(self, activity: str) -> None:
+        """Add the layer after `activity`."""
+        shape, low = self._path[-1]
+        move = self._moves.get((shape, activity))
+        if move is None:
+            move = self._moves[(shape, activity)] = self._shape(
+                self._step(self._shapes[shape], activity)
+            )
+        self._path.append((move[0], low + move[1]))
+
+    def value(self, layer: int, marking: int) -> int:
+        """The cost of reaching `marking` in layer `layer`."""
+        shape, low = self._path[layer]
+        return int(self._shapes[shape][marking] + low)
+
+    def arrays(self) -> list[np.ndarray]:
+        """Every layer of the path as its costs."""
+        return [self._shapes[shape] + low for shape, low in self._path]
 
 
 def _common_prefix(a: tuple[str, ...], b: tuple[str, ...]) -> int:
