@@ -258,4 +258,4 @@ def test_a_reference_check_gives_the_same_outcome_on_the_keys_the_load_brings():
         outcomes.append(outcome.checks[0])
     whole, cut = outcomes
     assert cut == whole
-    assert whole.failing_row_ids == tuple(i for i in range(40) if (i * 3) % 2) + (42,)
+    assert whole.failing_row_ids == (*(i for i in range(40) if (i * 3) % 2), 42)

@@ -130,7 +130,8 @@ class Aligner:
             worst = len(trace) + self.shortest_run
             worst_cost = VISIBLE * len(trace) + self.cheapest_run
             if deviations:
-                log_moves, model_moves = self._moves(trace, layers.arrays())
+                back = layers.walker(trace, self._back)
+                log_moves, model_moves = self._moves(trace, back)
                 results[i] = Alignment(deviations, worst, cost, worst_cost, log_moves, model_moves)
             else:
                 results[i] = Alignment(0, worst, cost, worst_cost)
@@ -152,23 +153,38 @@ class Aligner:
         return after
 
     def _moves(
-        self, trace: tuple[str, ...], layers: list[np.ndarray]
+        self, trace: tuple[str, ...], back: Callable[[int, int], tuple[int | None, tuple[str, ...]]]
     ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """Walk one optimal alignment back from the end: its log moves and model moves."""
+        """Walk one optimal alignment back from the end: its log moves and model moves.
+
+        `back(i, marking)`: how layer `i` reached `marking` (see `_back`).
+        """
         marking = self.final
         log_moves: list[str] = []
         model_moves: list[str] = []
         for i in range(len(trace), 0, -1):
-            value, before, activity = layers[i][marking], layers[i - 1], trace[i - 1]
-            if before[marking] + VISIBLE == value:
-                log_moves.append(activity)
+            source, labels = back(i, marking)
+            if source is None:
+                log_moves.append(trace[i - 1])
                 continue
-            src, dst, silent = self.sync[activity]
-            j = int(np.flatnonzero(before[src] + silent + self.distance[dst, marking] == value)[0])
-            model_moves.extend(reversed(self._visible_path(int(dst[j]), marking)))
-            marking = int(src[j])
+            model_moves.extend(reversed(labels))
+            marking = source
         model_moves.extend(reversed(self._visible_path(0, marking)))
         return tuple(reversed(log_moves)), tuple(reversed(model_moves))
+
+    def _back(
+        self, before: np.ndarray, value: float, activity: str, marking: int
+    ) -> tuple[int | None, tuple[str, ...]]:
+        """How `marking` got `value` after `activity` from the layer `before`.
+
+        (None, ()) for a log move; else the marking the synchronous move left and the visible
+        labels of the model moves after it.
+        """
+        if before[marking] + VISIBLE == value:
+            return None, ()
+        src, dst, silent = self.sync[activity]
+        j = int(np.flatnonzero(before[src] + silent + self.distance[dst, marking] == value)[0])
+        return int(src[j]), tuple(self._visible_path(int(dst[j]), marking))
 
     def _visible_path(self, start: int, end: int) -> list[str]:
         """Labels of the visible transitions on the cheapest model run from start to end."""
@@ -181,6 +197,9 @@ class Aligner:
                 labels.append(label)
             node = parent
         return labels[::-1]
+
+
+_Back = tuple[int | None, tuple[str, ...]]  # see Aligner._back
 
 
 class _Layers:
@@ -198,6 +217,7 @@ class _Layers:
         self._shapes: list[np.ndarray] = []
         self._ids: dict[bytes, int] = {}
         self._moves: dict[tuple[int, str], tuple[int, float]] = {}
+        self._backs: dict[tuple[int, str, int], _Back] = {}
         shape, low = self._shape(first.copy())
         self._path: list[tuple[int, float]] = [(shape, low)]
 
@@ -234,9 +254,25 @@ class _Layers:
         shape, low = self._path[layer]
         return int(self._shapes[shape][marking] + low)
 
-    def arrays(self) -> list[np.ndarray]:
-        """Every layer of the path as its costs."""
-        return [self._shapes[shape] + low for shape, low in self._path]
+    def walker(
+        self, trace: tuple[str, ...], back: Callable[[np.ndarray, float, str, int], _Back]
+    ) -> Callable[[int, int], _Back]:
+        """`back` on the path's layers, once per (shape before, activity, marking).
+
+        The step back depends on the layer before and the cost difference to the layer after,
+        which the shape before and the activity fix.
+        """
+
+        def walk(i: int, marking: int) -> _Back:
+            (before, low_before), (after, low_after) = self._path[i - 1], self._path[i]
+            key = (before, trace[i - 1], marking)
+            found = self._backs.get(key)
+            if found is None:
+                value = self._shapes[after][marking] + (low_after - low_before)
+                found = self._backs[key] = back(self._shapes[before], value, trace[i - 1], marking)
+            return found
+
+        return walk
 
 
 def _common_prefix(a: tuple[str, ...], b: tuple[str, ...]) -> int:
