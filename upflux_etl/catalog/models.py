@@ -86,6 +86,11 @@ class DatasetSpec(Strict):
                 raise ValueError(f"{key!r} is not one of the dataset's columns")
         return self
 
+    @property
+    def mapped_kinds(self) -> set[str]:
+        """The code-mapping kinds its columns are mapped through (`map:`)."""
+        return {column.map for column in self.columns.values() if column.map}
+
 
 class CanonicalModel(Strict):
     """Every canonical dataset, by name."""

@@ -244,7 +244,7 @@ def _stage(
     ensure_quarantine_shape(con, spec, ctx.client.timezone)
     rechecked = reland_open(con, spec, landed, full=ctx.full)
     landed = landing_columns(con, name)
-    used = {col.map for col in spec.columns.values() if col.map}
+    used = spec.mapped_kinds
     mappings = {k: v for k, v in merged_mappings(ctx.client, ctx.catalog).items() if k in used}
     register_mappings(con, mappings)
     formats = _formats(ctx, name)

@@ -196,9 +196,9 @@ def _bucketed(
         f"create or replace temp table _held_buckets as select "
         f"{_held_bucket(quote(key))} as bucket, count(*) as n from ({held}) group by all"
     )
-    counts = asked.result()
-    con.register("_source_buckets", counts)
     try:
+        counts = asked.result()
+        con.register("_source_buckets", counts)
         con.execute(
             f"""create or replace temp table {DIFFERING} as
             select coalesce(s.bucket, h.bucket) as bucket

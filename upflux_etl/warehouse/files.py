@@ -100,13 +100,20 @@ def table_columns(
 
     `catalog`: one attached database's table (otherwise any database's of that name).
     """
+    return list(column_types(con, schema, table, catalog))
+
+
+def column_types(
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, catalog: str | None = None
+) -> dict[str, str]:
+    """Column name -> DuckDB type of `schema.table`, in the columns' order (see `table_columns`)."""
     rows = con.execute(
-        "select column_name from duckdb_columns() "
+        "select column_name, data_type from duckdb_columns() "
         "where schema_name = ? and table_name = ? and (? is null or database_name = ?) "
         "order by column_index",
         [schema, table, catalog, catalog],
     ).fetchall()
-    return [r[0] for r in rows]
+    return dict(rows)
 
 
 def has_table(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:

@@ -17,7 +17,7 @@ from upflux_etl.catalog.client_options import LocalTimes
 from upflux_etl.catalog.models import DUCKDB_TYPES, DatasetSpec
 from upflux_etl.extract.readable import READABLE_CHECK, UNREADABLE
 from upflux_etl.extract.scrub import scrub_values
-from upflux_etl.warehouse.files import insert_rows
+from upflux_etl.warehouse.files import column_types, insert_rows
 from upflux_etl.warehouse.local_time import ZONE_HOURS, local_timestamp, zone_hours_sql
 from upflux_etl.warehouse.text_formats import formatted_number, formatted_wall_time, is_utc
 
@@ -63,12 +63,7 @@ def land(con: duckdb.DuckDBPyConnection, dataset: str, batches: Iterable[pa.Reco
 
 def landing_columns(con: duckdb.DuckDBPyConnection, dataset: str) -> dict[str, str]:
     """Column name -> DuckDB type of `landing.<dataset>`."""
-    rows = con.execute(
-        "select column_name, data_type from duckdb_columns() "
-        "where schema_name = 'landing' and table_name = ? order by column_index",
-        [dataset],
-    ).fetchall()
-    return dict(rows)
+    return column_types(con, "landing", dataset)
 
 
 def check_columns(spec: DatasetSpec, landed: dict[str, str], query_name: str) -> None:
