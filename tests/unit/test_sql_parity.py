@@ -19,7 +19,7 @@ from upflux_etl.catalog.reader import read_catalog
 from upflux_etl.quality.gx_bridge import validate_frame
 from upflux_etl.quality.gx_expectations import build_expectation
 from upflux_etl.quality.sql_compile import AggregateCheck, compile_expectation, compiled_types
-from upflux_etl.quality.sql_suite import column_types, measure
+from upflux_etl.quality.sql_suite import measure, result_types
 from upflux_etl.settings import Settings
 
 ROOT = Path(__file__).parents[2]
@@ -178,7 +178,7 @@ def _gx(con: duckdb.DuckDBPyConnection, type_name: str, kwargs: dict) -> dict:
 
 
 def _ours(con: duckdb.DuckDBPyConnection, type_name: str, kwargs: dict) -> dict:
-    check = compile_expectation(type_name, kwargs, column_types(con, "t"), table="t")
+    check = compile_expectation(type_name, kwargs, result_types(con, "t"), table="t")
     m = measure(con, "t", check)
     if isinstance(check, AggregateCheck):
         return {"success": m.success, "observed": m.observed}
@@ -244,7 +244,7 @@ def test_a_value_set_from_the_warehouse_equals_the_listed_set():
     check = compile_expectation(
         "expect_column_values_to_be_in_set",
         kwargs,
-        column_types(con, "t"),
+        result_types(con, "t"),
         table="t",
         value_set_sql="select id from parents where id is not null",
     )

@@ -64,7 +64,7 @@ class Measured:
     success: bool
 
 
-def column_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+def result_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
     """Column name -> DuckDB type of `table` (or of a query in parentheses)."""
     rows = con.execute(f"describe select * from {table}").fetchall()
     return {r[0]: str(r[1]) for r in rows}
@@ -138,7 +138,7 @@ def run_sql_suite(
     """
     if now.tzinfo is None:
         raise ValueError("now must carry a time zone (timestamps are tz-aware)")
-    types = column_types(con, where.table)
+    types = result_types(con, where.table)
     known = _known_names(types, expectations)
     compiled: dict[str, Compiled] = {}
     errors: dict[str, str] = {}
@@ -252,7 +252,7 @@ def _populated(
     Only asked when no row of the load was judged; None when it cannot tell (a column the
     published dataset does not keep, such as an internal flag).
     """
-    published = column_types(con, merged)
+    published = result_types(con, merged)
     columns = [c for c in check.columns if c in published]
     if total == 0 or not columns or len(columns) != len(check.columns):
         return None
