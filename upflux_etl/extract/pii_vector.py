@@ -15,6 +15,7 @@ import hashlib
 from collections.abc import Callable
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -87,7 +88,7 @@ def _sql(array: pa.Array, key: bytes, validate: str | None) -> tuple[pa.Array, p
         # In parts: DuckDB scans an Arrow table's batches on all its threads (one 100,000-row
         # batch is one thread's work); their order is not kept then, so each value carries its
         # position `i` and the result is ordered by it.
-        clear = pa.table({"i": pa.array(range(len(array)), pa.int64()), "v": array})
+        clear = pa.table({"i": pa.array(np.arange(len(array), dtype=np.int64)), "v": array})
         parts = clear.to_batches(max_chunksize=_PART_ROWS)  # none for an empty batch
         con.register("clear", pa.Table.from_batches(parts, schema=clear.schema))
         params = {"inner": inner, "outer": outer, "spaces": _ASCII_SPACE}

@@ -79,9 +79,13 @@ def compute_coverage(
     only, params = "", []
     if months is not None:
         if not months:
-            return con.sql(
-                "select null::date as period, 0::bigint as rows, 0::bigint as covered limit 0"
-            ).to_arrow_table()
+            return pa.table(
+                {
+                    "period": pa.array([], pa.date32()),
+                    "rows": pa.array([], pa.int64()),
+                    "covered": pa.array([], pa.int64()),
+                }
+            )
         only = (
             f' and "{c.period_column}" >= ?::date and "{c.period_column}" < ?::date '
             f"and list_contains(?::date[], {month})"
