@@ -140,7 +140,7 @@ def _worker(folder: Path) -> None:
     now = datetime(2026, 6, 1, tzinfo=UTC)
 
     def validate():  # on the current `con`
-        where = SqlSuiteInput(table='staging."big"', merged=merged_query(con, dataset, full=True))
+        where = SqlSuiteInput(table='staging."big"', merged=merged_query(con, dataset, None))
         return run_sql_suite(con, checks, dataset="big", now=now, where=where)
 
     con.close()

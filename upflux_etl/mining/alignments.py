@@ -216,7 +216,7 @@ class _Layers:
         self._step = step
         self._shapes: list[np.ndarray] = []
         self._ids: dict[bytes, int] = {}
-        self._moves: dict[tuple[int, str], tuple[int, float]] = {}
+        self._next: dict[tuple[int, str], tuple[int, float]] = {}
         self._backs: dict[tuple[int, str, int], _Back] = {}
         shape, low = self._shape(first.copy())
         self._path: list[tuple[int, float]] = [(shape, low)]
@@ -242,9 +242,9 @@ class _Layers:
     def step(self, activity: str) -> None:
         """Add the layer after `activity`."""
         shape, low = self._path[-1]
-        move = self._moves.get((shape, activity))
+        move = self._next.get((shape, activity))
         if move is None:
-            move = self._moves[(shape, activity)] = self._shape(
+            move = self._next[(shape, activity)] = self._shape(
                 self._step(self._shapes[shape], activity)
             )
         self._path.append((move[0], low + move[1]))

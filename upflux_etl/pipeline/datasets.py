@@ -290,10 +290,11 @@ def _validate(con: duckdb.DuckDBPyConnection, ctx: LoadContext, spec: DatasetSpe
         if e.value_set_from:
             referring.setdefault(e.value_set_from, set()).add(str(e.kwargs.get("column", "")))
     staged = None if ctx.full else f'staging."{spec.name}"'
+    parts = merged_parts(con, spec, full=ctx.full)
     where = SqlSuiteInput(
         table=f'staging."{spec.name}"',
-        merged=merged_query(con, spec, full=ctx.full),
-        merged_parts=merged_parts(con, spec, full=ctx.full),
+        merged=merged_query(con, spec, parts),
+        merged_parts=parts,
         value_sets={
             ref: _value_set_sql(con, ref, staged, columns) for ref, columns in referring.items()
         },

@@ -278,8 +278,6 @@ def _measure_aggregates(
     try:
         if parts is not None and all(_countable(c, parts) for c in checks.values()):
             return _count_aggregates(con, parts, checks)
-        if len(checks) < 2:
-            return {}
         return _scan_aggregates(con, merged, checks)
     except duckdb.Error:
         return {}

@@ -57,8 +57,13 @@ def merged_parts(
     )
 
 
-def merged_query(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, *, full: bool) -> str:
-    """A parenthesised query of the dataset as published after this load (published columns)."""
+def merged_query(
+    con: duckdb.DuckDBPyConnection, spec: DatasetSpec, parts: MergedParts | None
+) -> str:
+    """A parenthesised query of the dataset as published after this load (published columns).
+
+    `parts`: `merged_parts`' (None: the clean rows alone).
+    """
     ds = spec.name
     columns = published_columns(con, ds)
     staged = ", ".join(f's."{c}"' for c in columns)
@@ -66,10 +71,9 @@ def merged_query(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, *, full: boo
         f'select {staged} from staging."{ds}" as s '
         f"where s._row_id not in (select _row_id from {FAILING_ROWS})"
     )
-    if full or not has_table(con, "main", ds):
+    if parts is None:
         return f"({clean})"
-    kept = set(table_columns(con, "main", ds))
-    old = ", ".join(f't."{c}"' for c in columns if c in kept)
+    old = ", ".join(f't."{c}"' for c in columns if c in parts.columns)
     keys = key_match(spec, "t")
     remaining = (
         f'select {old} from main."{ds}" as t '
