@@ -121,6 +121,7 @@ def _worker(folder: Path) -> None:
     from upflux_etl.quality.sql_suite import SqlSuiteInput, run_sql_suite
     from upflux_etl.warehouse.build import limit_memory
     from upflux_etl.warehouse.merged import merged_query
+    from upflux_etl.warehouse.parts import ensure_parts
     from upflux_etl.warehouse.schema import ensure_schema
     from upflux_etl.warehouse.split import split_load
     from upflux_etl.warehouse.staging import land
@@ -131,6 +132,7 @@ def _worker(folder: Path) -> None:
     key = b"memory-test-key-0123456789"
     con = duckdb.connect(str(folder / "build.duckdb"))
     ensure_schema(con)
+    ensure_parts(con, folder)
     limit_memory(con, f"{LIMIT_MB}MB", folder / "build.tmp")
     attach_work(con, work_path(folder / "build.duckdb"))  # as build_connection does
     land(con, "big", (protect_batch(b, dataset, key) for b in _batches()))

@@ -52,6 +52,15 @@ class Loaded:
     touched: list[str]
     counts_before: dict[str, int]
     open_before: list[tuple[str, str]]  # (dataset, key) open in quarantine after the full load
+    parts_before: dict[str, tuple[int, int, int]]  # part file -> inode, mtime, size
+
+
+def _part_files(demo: DemoClient) -> dict[str, tuple[int, int, int]]:
+    root = demo.warehouse.parent
+    return {
+        p.relative_to(root).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns, p.stat().st_size)
+        for p in (root / "tables").glob("*/*.parquet")
+    }
 
 
 @pytest.fixture(scope="module")
@@ -112,13 +121,16 @@ def loaded(request) -> Loaded:
     ]
     counts_before = _counts(demo)
     open_before = _open(demo)
+    parts_before = _part_files(demo)
     admin(
         erp.url,
         f"update {erp.table('atendimento')} set cd_cid_principal = '{TOUCHED_CID}', "
         f"dt_atualizacao = '{TOUCHED_AT}' where cd_atendimento in ({', '.join(touched)})",
     )
     incremental = materialize_client(demo, full=False, instance=instance)
-    return Loaded(erp, demo, instance, full, incremental, touched, counts_before, open_before)
+    return Loaded(
+        erp, demo, instance, full, incremental, touched, counts_before, open_before, parts_before
+    )
 
 
 def _open(demo: DemoClient) -> list[tuple[str, str]]:
@@ -186,6 +198,33 @@ def test_the_incremental_load_reads_only_changes_and_keeps_the_ledger_balanced(l
     assert 5 <= ledger["encounters"][0] < full["encounters"] / 10
     # rows read again replace their earlier version: nothing is duplicated or lost
     assert _counts(loaded.demo) == loaded.counts_before
+
+
+def test_the_incremental_load_writes_its_change_and_never_rewrites_the_history(loaded):
+    """Issue 6: the full load's parts stay as they were (same file, same bytes); the
+    incremental load's new part holds its published rows; the catalog a build copies holds no
+    dataset's rows."""
+    demo, load_id = loaded.demo, loaded.incremental.run_id
+    after = _part_files(demo)
+    kept = {f: v for f, v in after.items() if f in loaded.parts_before}
+    assert kept == {f: loaded.parts_before[f] for f in kept}  # untouched
+    full = loaded.full.run_id
+    assert any(f.startswith(f"tables/encounters/{full}-") for f in kept)
+    (written,) = acceptance.load_rows(
+        demo,
+        "select sum(rows) from meta.parts where dataset = 'encounters' and load_id = ?",
+        [load_id],
+    )
+    (published,) = acceptance.load_rows(
+        demo,
+        "select published from meta.ledger where dataset = 'encounters' and load_id = ?",
+        [load_id],
+    )
+    assert written == published  # the changed encounters alone, not the history
+    # The catalog holds no dataset's rows: a build copies it, not the history.
+    assert acceptance.load_rows(
+        demo, "select count(*) from duckdb_tables() where schema_name = 'main'"
+    ) == [(0,)]
 
 
 def test_indicators_still_equal_the_ground_truth_after_the_incremental_load(loaded):

@@ -3,7 +3,8 @@
 `tests/fixtures/warehouse_v1.duckdb.gz` was published by the code of commit 541f13c (schema
 version 1, before the version was recorded); it stands for the warehouses hospitals have.
 `warehouse_v5.duckdb.gz` was published by commit 15048cf (schema 5, the last with the scratch
-schemas `landing` and `staging` inside the warehouse).
+schemas `landing` and `staging` inside the warehouse). `warehouse_v7.duckdb.gz` was published by
+commit dfaee84 (schema 7, the last whose datasets were tables inside the warehouse file).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ FIXTURE_KEY = "fixture-key-" + "0" * 32
 
 
 FIXTURE_V5 = FIXTURE.with_name("warehouse_v5.duckdb.gz")
+FIXTURE_V7 = FIXTURE.with_name("warehouse_v7.duckdb.gz")
 
 
 def unpack(target: Path, fixture: Path = FIXTURE) -> Path:
@@ -114,6 +116,37 @@ def test_a_version_5_warehouse_loses_its_scratch_schemas_and_keeps_loading(setti
     assert all(row["balanced"] for row in after["datasets"].values())
     for dataset, row in before["datasets"].items():
         assert after["datasets"][dataset]["quarantine_open"] == row["quarantine_open"], dataset
+
+
+def test_a_version_7_warehouse_moves_its_datasets_into_parts(settings, monkeypatch):
+    monkeypatch.setenv("UPFLUX_PSEUDONYM_KEY_DEMO", FIXTURE_KEY)
+    demo = make_demo(settings, **FIXTURE_DEMO)
+    published = unpack(demo.warehouse, FIXTURE_V7)
+    assert version_of(published) == [7]
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        tables = con.execute(
+            "select table_name from duckdb_tables() where schema_name = 'main' order by 1"
+        ).fetchall()
+        counts = {t: con.execute(f'select count(*) from main."{t}"').fetchall() for (t,) in tables}
+    finally:
+        con.close()
+    assert len(tables) >= 10
+
+    result = materialize_client(demo, full=False, instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    assert version_of(published) == [7, SCHEMA_VERSION]
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        left = con.execute("select count(*) from duckdb_tables() where schema_name = 'main'")
+        assert left.fetchall() == [(0,)]  # every dataset is a view over its parts now
+        after = {t: con.execute(f'select count(*) from main."{t}"').fetchall() for t in counts}
+        named = {r[0] for r in con.execute("select distinct dataset from meta.parts").fetchall()}
+    finally:
+        con.close()
+    assert after == counts  # the same source: the same rows, moved, none lost
+    assert named == {t for t, n in counts.items() if n != [(0,)]}
+    assert (demo.warehouse.parent / "tables").is_dir()
 
 
 def _schemas(path: Path) -> set[str]:

@@ -1,8 +1,11 @@
+from pathlib import Path
+
 import duckdb
 import pyarrow as pa
 import pytest
 
 from upflux_etl.catalog.models import DatasetSpec
+from upflux_etl.warehouse.parts import ensure_parts
 from upflux_etl.warehouse.schema import ensure_schema
 from upflux_etl.warehouse.split import split_load
 from upflux_etl.warehouse.staging import land, landing_columns, register_mappings, staged_sql
@@ -25,10 +28,12 @@ SPEC = DatasetSpec.model_validate(
 )
 
 
-def staged(rows: dict, mappings=None) -> duckdb.DuckDBPyConnection:
+def staged(rows: dict, mappings=None, parts_root: Path | None = None) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("set TimeZone = 'America/Manaus'")
     ensure_schema(con)
+    if parts_root is not None:
+        ensure_parts(con, parts_root)
     attach_work(con)
     land(con, "visits", [pa.RecordBatch.from_pydict(rows)])
     mappings = mappings if mappings is not None else {"triage_colour": {"1": "red", "2": "green"}}
@@ -72,8 +77,8 @@ def test_codes_are_mapped_and_unmapped_ones_flagged():
     assert got == [("red", "1", False), ("green", " 2 ", False), (None, "9", True)]
 
 
-def test_split_keeps_every_row_and_holds_on_blocking_failure():
-    con = staged(ROWS)
+def test_split_keeps_every_row_and_holds_on_blocking_failure(tmp_path):
+    con = staged(ROWS, parts_root=tmp_path)
     ledger = split_load(
         con, SPEC, load_id="L1", full=True, quarantine={2: ("amount_parseable",)}, hold=False
     )
@@ -86,8 +91,8 @@ def test_split_keeps_every_row_and_holds_on_blocking_failure():
     assert con.execute("select count(*) from main.visits where _load_id = 'L1'").fetchone()[0] == 2
 
 
-def test_incremental_merge_replaces_by_key_and_releases_fixed_rows():
-    con = staged(ROWS)
+def test_incremental_merge_replaces_by_key_and_releases_fixed_rows(tmp_path):
+    con = staged(ROWS, parts_root=tmp_path)
     split_load(
         con, SPEC, load_id="L1", full=True, quarantine={2: ("amount_parseable",)}, hold=False
     )

@@ -182,7 +182,7 @@ def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
         )
         hold = bool(outcome.blocking_failures())
         if exclusion:  # rows published before the patient was excluded
-            exclusion.remove_from_build(con, name)
+            exclusion.remove_from_build(con, name, load_id=ctx.run_id)
         # A full load compares the warehouse's keys with the rows it staged, before replacing them.
         due = not hold and deletes_due(con, ctx, name)
         deletes = scan_deletes(con, ctx, spec, exclusion) if due and ctx.full else DeleteScan(False)

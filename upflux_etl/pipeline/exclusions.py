@@ -22,6 +22,7 @@ from upflux_etl.extract.pii import pseudonymise
 from upflux_etl.extract.source import open_batches
 from upflux_etl.extract.sql import values_query
 from upflux_etl.pipeline.context import LoadContext
+from upflux_etl.warehouse import parts
 from upflux_etl.warehouse.files import has_table
 
 log = logging.getLogger("upflux.pipeline")
@@ -52,16 +53,22 @@ class Exclusion:
             hit = pc.is_in(pc.cast(batch.column(self.column), pa.string()), value_set=values)
             yield batch.filter(pc.invert(pc.fill_null(hit, False)))
 
-    def remove_from_build(self, con: duckdb.DuckDBPyConnection, dataset: str) -> int:
-        """Delete the excluded rows from `main`, `quarantine` and `held`; returns how many."""
+    def remove_from_build(
+        self, con: duckdb.DuckDBPyConnection, dataset: str, *, load_id: str
+    ) -> int:
+        """Delete the excluded rows from `main`, `quarantine` and `held`; returns how many.
+
+        The published parts that held them are rewritten without them (`parts.remove`).
+        """
         con.register("_excluded", pa.table({"v": pa.array(self.stored, pa.string())}))
         removed = 0
         try:
-            for schema in ("main", "quarantine", "held"):
+            excluded = f'cast(t."{self.column}" as varchar) in (select v from _excluded)'
+            removed += parts.remove(con, dataset, excluded, erase_as=load_id)
+            for schema in ("quarantine", "held"):
                 if has_table(con, schema, dataset):
                     found = con.execute(
-                        f'delete from {schema}."{dataset}" '
-                        f'where cast("{self.column}" as varchar) in (select v from _excluded)'
+                        f'delete from {schema}."{dataset}" as t where {excluded}'
                     ).fetchall()
                     removed += int(found[0][0]) if found else 0
         finally:

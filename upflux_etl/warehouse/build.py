@@ -23,7 +23,8 @@ from typing import Protocol
 import duckdb
 
 from upflux_etl.catalog.models import ClientSpec
-from upflux_etl.warehouse.files import WarehouseFiles, connect
+from upflux_etl.warehouse import parts
+from upflux_etl.warehouse.files import WarehouseFiles, connect, sql_literal
 from upflux_etl.warehouse.lock import writer_lock
 from upflux_etl.warehouse.meta.loads import (
     base_version,
@@ -131,6 +132,7 @@ def open_build(
     con = connect(partial, timezone)
     try:
         ensure_schema(con)
+        parts.ensure_parts(con, files.root)
         record_load_start(con, run_id, client=client, mode=mode, at=dt.datetime.now(dt.UTC))
         con.execute("checkpoint")
     finally:
@@ -164,12 +166,18 @@ def _publish_locked(files: WarehouseFiles, run_id: str, timezone: str) -> str:
         _check_base(files, base_version(con, run_id), timezone)
         record_publication(con, run_id, version, dt.datetime.now(dt.UTC))
         con.execute("checkpoint")
+        bloated = _mostly_free(con)
     finally:
         con.close()
+    if bloated:
+        _rewrite_file(path, timezone)
+    _fsync_parts(files.root, run_id)
     if files.published.exists():
         _replace_link(files.published, files.previous)
     os.replace(path, files.published)
     _fsync_dir(files.root)
+    named = _named_parts(files.published, timezone) | _named_parts(files.previous, timezone)
+    parts.prune(files.root, named)
     shutil.rmtree(path.with_suffix(".tmp"), ignore_errors=True)  # the run's spill folder
     remove_work(path)
     return version
@@ -211,6 +219,63 @@ def _check_base(files: WarehouseFiles, base: str | None, timezone: str) -> None:
             f"{files.published} was published by another run while this one ran "
             f"(expected version {base}, found {current}); run again to load on top of it"
         )
+
+
+# A build whose file is more than this share free blocks (tables moved into parts, a quarantine
+# that emptied) is rewritten before publication: the next build copies the published file.
+_FREE_SHARE = 0.5
+_FREE_BYTES = 32 * 2**20
+
+
+def _mostly_free(con: duckdb.DuckDBPyConnection) -> bool:
+    row = con.execute(
+        "select block_size, total_blocks, free_blocks from pragma_database_size() "
+        "where database_name = current_database()"
+    ).fetchall()
+    if not row:
+        return False
+    block, total, free = row[0]
+    return total > 0 and free * block > _FREE_BYTES and free / total > _FREE_SHARE
+
+
+def _rewrite_file(path: Path, timezone: str) -> None:
+    """Copy a build into a fresh file (its free blocks left behind) and put it in its place."""
+    fresh = path.with_suffix(".compact")
+    fresh.unlink(missing_ok=True)
+    con = connect(path, timezone)
+    try:
+        con.execute(f"attach {sql_literal(fresh)} as upflux_compact")
+        own = con.execute("select current_database()").fetchall()[0][0]
+        con.execute(f'copy from database "{own}" to upflux_compact')
+        con.execute("detach upflux_compact")
+    finally:
+        con.close()
+    os.replace(fresh, path)
+
+
+def _named_parts(path: Path, timezone: str) -> set[str]:
+    if not path.exists():
+        return set()
+    con = connect(path, timezone, read_only=True)
+    try:
+        return parts.part_files(con)
+    finally:
+        con.close()
+
+
+def _fsync_parts(root: Path, run_id: str) -> None:
+    """The parts the run wrote are on disk before the catalog naming them is published."""
+    folder = root / parts.TABLES
+    if not folder.exists():
+        return
+    for path in folder.glob(f"*/{run_id}-*.parquet"):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    for dataset in folder.iterdir():
+        _fsync_dir(dataset)
 
 
 def _replace_link(src: Path, dst: Path) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import duckdb
 
 from upflux_etl.catalog.models import DatasetSpec
+from upflux_etl.warehouse import parts
 from upflux_etl.warehouse.files import first_row, has_table, scalar
 from upflux_etl.warehouse.meta.tombstones import key_json, record_tombstones
 
@@ -138,10 +139,9 @@ def apply_deletes(
             at,
         )
         gone = " and ".join(f'd."{k}" = t."{k}"' for k in keys)
-        for schema in (s for s in SCHEMAS if has_table(con, s, spec.name)):
-            con.execute(
-                f'delete from {schema}."{spec.name}" as t '
-                f"where exists (select 1 from {missing.table} as d where {gone})"
-            )
+        found = f"exists (select 1 from {missing.table} as d where {gone})"
+        parts.remove(con, spec.name, found)
+        for schema in (s for s in SCHEMAS[1:] if has_table(con, s, spec.name)):
+            con.execute(f'delete from {schema}."{spec.name}" as t where {found}')
     con.execute(f"drop table if exists {missing.table}")
     return missing.keys

@@ -6,6 +6,8 @@ from collections.abc import Iterable
 
 import duckdb
 
+from upflux_etl.warehouse import parts
+
 # The schemas whose dataset tables hold pseudonyms (landing/staging are rebuilt per dataset).
 DATA_SCHEMAS = ("main", "quarantine", "held", "landing", "staging")
 
@@ -17,5 +19,6 @@ def drop_dataset_tables(con: duckdb.DuckDBPyConnection, datasets: Iterable[str])
     does not load (switched off, or held by a blocking check) is left empty rather than mixed.
     """
     for dataset in datasets:
-        for schema in DATA_SCHEMAS:
+        parts.drop(con, dataset)
+        for schema in DATA_SCHEMAS[1:]:
             con.execute(f'drop table if exists {schema}."{dataset}"')

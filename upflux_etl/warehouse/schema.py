@@ -73,7 +73,7 @@ create table if not exists meta.source_columns (
 # `meta.schema_version` existed (commit 541f13c and earlier). Additive changes (a table, a
 # column) go into `META_DDL` with `if not exists`; a change that must transform data goes into
 # `MIGRATIONS` under the version it leads to. Bump `SCHEMA_VERSION` with either.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     # 1 -> 2: meta.indicator_coverage and meta.schema_version (both in META_DDL); nothing to
     # transform.
@@ -99,6 +99,10 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "alter table meta.delete_scans add column if not exists compared varchar",
         "update meta.delete_scans set compared = 'keys' where compared is null",
     ),
+    # 7 -> 8: datasets kept as Parquet parts (`warehouse/parts.py`: meta.parts, meta.storage,
+    # the schemas `shape` and `removed`, created by `parts.ensure_parts`). A dataset's plain
+    # table in `main` becomes its first part on the dataset's next load, which knows its key.
+    8: (),
 }
 
 

@@ -13,7 +13,8 @@ import duckdb
 import pyarrow as pa
 
 from upflux_etl.catalog.models import DatasetSpec
-from upflux_etl.warehouse.files import scalar
+from upflux_etl.warehouse import parts
+from upflux_etl.warehouse.files import scalar, sql_literal
 from upflux_etl.warehouse.quarantine import (
     RECHECK,
     ensure_quarantine,
@@ -88,7 +89,8 @@ def split_load(
             "and s._row_id not in (select _row_id from _q)",
         )
     clean = f'from staging."{ds}" as s where s._row_id not in (select _row_id from _q)'
-    _ensure_like(con, "main", ds, cols, extra="cast(null as varchar) as _load_id")
+    shaped = f'select {cols}, cast(null as varchar) as _load_id from staging."{ds}" as s'
+    parts.ensure_dataset(con, ds, shaped, spec.primary_key)
     ensure_quarantine(con, spec, published_columns(con, ds), timezone)
     update_quarantine(con, spec, cols, load_id=load_id, full=full, hold=hold, now=now)
     keys = key_match(spec, "t")
@@ -96,17 +98,20 @@ def split_load(
         f'create or replace table held."{ds}" as select {cols}, ? as _load_id {clean} and false',
         [load_id],
     )
+    written = 0
     if hold:
         con.execute(f'insert into held."{ds}" select {cols}, ? as _load_id {clean}', [load_id])
     else:
         if full:
-            con.execute(f'delete from main."{ds}"')
+            parts.remove_all(con, ds)
         else:
-            con.execute(
-                f'delete from main."{ds}" as t where exists (select 1 from staging."{ds}" as s where {keys})'
-            )
-        con.execute(f'insert into main."{ds}" select {cols}, ? as _load_id {clean}', [load_id])
-    ledger = _count(con, ds, load_id, extracted, released)
+            parts.remove(con, ds, f'exists (select 1 from staging."{ds}" as s where {keys})')
+        load = sql_literal(load_id)
+        written = parts.append(
+            con, ds, f"select {cols}, {load} as _load_id {clean}", load_id=load_id
+        )
+        parts.compact(con, ds, load_id=load_id)
+    ledger = _count(con, ds, load_id, extracted, released, written)
     con.unregister("_q")
     if not ledger.balanced:
         raise LedgerError(f"dataset {ds}, load {load_id}: counts do not add up: {ledger}")
@@ -126,13 +131,18 @@ def _flag_rechecks(con: duckdb.DuckDBPyConnection, ds: str) -> None:
 
 
 def _count(
-    con: duckdb.DuckDBPyConnection, ds: str, load_id: str, extracted: int, released: int
+    con: duckdb.DuckDBPyConnection,
+    ds: str,
+    load_id: str,
+    extracted: int,
+    released: int,
+    published: int,
 ) -> Ledger:
     def n(schema: str) -> int:
         return scalar(con, f'select count(*) from {schema}."{ds}" where _load_id = ?', [load_id])
 
     # Released rows are published under this load's id but were extracted by an earlier one.
-    return Ledger(ds, extracted, n("main") - released, n("quarantine"), n("held"))
+    return Ledger(ds, extracted, published - released, n("quarantine"), n("held"))
 
 
 def _register_quarantine(
@@ -145,11 +155,3 @@ def _register_quarantine(
         }
     )
     con.register("_q", table)
-
-
-def _ensure_like(
-    con: duckdb.DuckDBPyConnection, schema: str, ds: str, cols: str, extra: str
-) -> None:
-    con.execute(
-        f'create table if not exists {schema}."{ds}" as select {cols}, {extra} from staging."{ds}" as s where false'
-    )

@@ -1,0 +1,187 @@
+"""Datasets as immutable Parquet parts: a load writes what it brings, never the history."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from upflux_etl.warehouse import parts
+from upflux_etl.warehouse.schema import ensure_schema
+
+COLUMNS = "select 1::integer as id, 'x'::varchar as v, null::varchar as _load_id"
+
+
+def catalog(root: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    ensure_schema(con)
+    parts.ensure_parts(con, root)
+    parts.ensure_dataset(con, "d", COLUMNS, ("id",))
+    return con
+
+
+def rows(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    return con.execute("select id, v, _load_id from main.d order by id").fetchall()
+
+
+def files(root: Path) -> dict[str, tuple[int, int]]:
+    """Each part file with its inode and modification time."""
+    return {
+        p.name: (p.stat().st_ino, p.stat().st_mtime_ns)
+        for p in sorted((root / parts.TABLES / "d").glob("*.parquet"))
+    }
+
+
+def load(con: duckdb.DuckDBPyConnection, load_id: str, values: dict[int, str]) -> int:
+    """An incremental load of `values`: replaced by key, appended as one part."""
+    listed = ", ".join(f"({k}, '{v}')" for k, v in values.items())
+    con.execute(
+        f"create or replace temp table batch as select * from (values {listed}) as b(id, v)"
+    )
+    parts.remove(con, "d", "t.id in (select id from batch)")
+    return parts.append(
+        con, "d", f"select id, v, '{load_id}' as _load_id from batch", load_id=load_id
+    )
+
+
+def test_a_load_adds_a_part_and_leaves_the_earlier_parts_untouched(tmp_path):
+    con = catalog(tmp_path)
+    assert rows(con) == []  # an empty dataset reads as its shape
+    assert load(con, "L1", {i: "a" for i in range(1, 6)}) == 5
+    first = files(tmp_path)
+    assert load(con, "L2", {2: "b", 9: "b"}) == 2
+
+    assert rows(con) == [
+        (1, "a", "L1"), (2, "b", "L2"), (3, "a", "L1"), (4, "a", "L1"), (5, "a", "L1"),
+        (9, "b", "L2"),
+    ]  # fmt: skip
+    after = files(tmp_path)
+    assert len(after) == 2 and {k: after[k] for k in first} == first  # never rewritten
+    # The replaced row is a removal of the first part, by its key.
+    assert con.execute("select id, _part from removed.d").fetchall() == [(2, 1)]
+    assert parts.remove(con, "d", "t.id = 9") == 1
+    assert parts.remove(con, "d", "t.id = 9") == 0  # removed once
+    assert [r[0] for r in rows(con)] == [1, 2, 3, 4, 5]
+
+
+def test_nothing_to_write_writes_no_file(tmp_path):
+    con = catalog(tmp_path)
+    assert parts.append(con, "d", "select * from main.d where false", load_id="L1") == 0
+    assert files(tmp_path) == {}
+    assert con.execute("select count(*) from meta.parts").fetchall() == [(0,)]
+
+
+def test_small_parts_are_merged_and_a_worn_part_rewritten_with_the_same_rows(tmp_path):
+    con = catalog(tmp_path)
+    for n in range(parts.MERGE_SMALL_PARTS - 1):
+        load(con, f"L{n}", {n * 10 + i: f"v{n}" for i in range(4)})
+    expected = rows(con)
+    assert parts.compact(con, "d", load_id="C0") == 0  # seven small parts: left
+    load(con, "L7", {70: "v7", 0: "new"})
+    expected = rows(con)
+    assert parts.compact(con, "d", load_id="C1") == parts.MERGE_SMALL_PARTS
+    assert rows(con) == expected
+    assert con.execute("select count(*), sum(rows) from meta.parts").fetchall() == [(1, 29)]
+    assert con.execute("select count(*) from removed.d").fetchall() == [(0,)]
+
+    # A quarter of a part removed: that part is rewritten alone.
+    parts.remove(con, "d", "t.id < 30")
+    kept = rows(con)
+    assert parts.compact(con, "d", load_id="C2") == 1
+    assert rows(con) == kept and len(kept) == 17
+    assert con.execute("select count(*) from removed.d").fetchall() == [(0,)]
+
+
+def test_prune_keeps_the_parts_a_catalog_names(tmp_path):
+    con = catalog(tmp_path)
+    load(con, "L1", {1: "a"})
+    stray = tmp_path / parts.TABLES / "d" / "killed-run-1-0.parquet"
+    stray.write_bytes(b"PAR1")
+    assert parts.prune(tmp_path, parts.part_files(con)) == 1
+    assert not stray.exists() and rows(con) == [(1, "a", "L1")]
+
+
+def test_a_plain_table_becomes_the_first_part_with_its_rows(tmp_path):
+    con = duckdb.connect()
+    ensure_schema(con)
+    con.execute("create table main.d (id integer, v varchar, _load_id varchar)")
+    con.execute("insert into main.d values (1, 'a', 'L0'), (2, 'b', 'L0')")
+    assert parts.remove(con, "d", "t.id = 2") == 1  # before parts: a plain delete
+    parts.ensure_parts(con, tmp_path)
+    parts.migrate_tables(con, {"d": ("id",)})
+    assert parts.is_stored(con, "d")
+    assert rows(con) == [(1, "a", "L0")]
+    assert con.execute("select load_id, rows from meta.parts").fetchall() == [("L0", 1)]
+
+
+def test_a_new_column_joins_the_shape_and_reads_null_in_older_parts(tmp_path):
+    con = catalog(tmp_path)
+    load(con, "L1", {1: "a"})
+    parts.ensure_dataset(con, "d", COLUMNS.replace(" as v,", " as v, 2::bigint as w,"), ("id",))
+    parts.append(con, "d", "select 2 as id, 'b' as v, 7 as w, 'L2' as _load_id", load_id="L2")
+    assert con.execute("select id, w from main.d order by id").fetchall() == [(1, None), (2, 7)]
+
+
+def test_a_moved_folder_is_read_from_its_new_place(tmp_path):
+    old, new = tmp_path / "old", tmp_path / "new"
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    ensure_schema(con)
+    parts.ensure_parts(con, old)
+    parts.ensure_dataset(con, "d", COLUMNS, ("id",))
+    load(con, "L1", {1: "a"})
+    con.close()
+    old.rename(new)
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    with pytest.raises(duckdb.IOException):
+        rows(con)
+    parts.ensure_parts(con, new)
+    assert rows(con) == [(1, "a", "L1")]
+
+
+def test_a_key_rotation_forgets_the_dataset(tmp_path):
+    con = catalog(tmp_path)
+    load(con, "L1", {1: "a"})
+    parts.drop(con, "d")
+    assert not parts.is_stored(con, "d")
+    assert con.execute("select count(*) from meta.parts").fetchall() == [(0,)]
+    parts.ensure_dataset(con, "d", COLUMNS, ("id",))
+    assert rows(con) == []
+
+
+def test_an_erased_row_leaves_the_files_not_only_the_view(tmp_path):
+    con = catalog(tmp_path)
+    load(con, "L1", {1: "keep", 2: "erase-me"})
+    load(con, "L2", {3: "other"})
+    untouched = {k: v for k, v in files(tmp_path).items() if k.startswith("L2-")}
+    assert parts.remove(con, "d", "t.v = 'erase-me'", erase_as="L3") == 1
+    assert rows(con) == [(1, "keep", "L1"), (3, "other", "L2")]
+    listed = [str(tmp_path / f) for f in parts.part_files(con)]
+    in_files = con.execute("select v from read_parquet(?) order by v", [listed]).fetchall()
+    assert in_files == [("keep",), ("other",)]
+    assert {k: v for k, v in files(tmp_path).items() if k.startswith("L2-")} == untouched
+    assert con.execute("select count(*) from removed.d").fetchall() == [(0,)]
+
+
+def test_a_build_mostly_free_blocks_is_rewritten_small_with_everything_in_it(tmp_path):
+    from upflux_etl.warehouse.build import _mostly_free, _rewrite_file
+
+    path = tmp_path / "build.duckdb"
+    con = duckdb.connect(str(path))
+    ensure_schema(con)
+    parts.ensure_parts(con, tmp_path)
+    parts.ensure_dataset(con, "d", COLUMNS, ("id",))
+    load(con, "L1", {1: "a"})
+    con.execute("create table main.old as select md5(range::varchar) as v from range(3000000)")
+    con.execute("checkpoint")
+    assert not _mostly_free(con)
+    con.execute("drop table main.old")  # as a version-7 table moved into a part
+    con.execute("checkpoint")
+    assert _mostly_free(con)
+    con.close()
+    big = path.stat().st_size
+    _rewrite_file(path, "UTC")
+    assert path.stat().st_size < big / 4
+    con = duckdb.connect(str(path))
+    assert rows(con) == [(1, "a", "L1")] and parts.is_stored(con, "d")
+    assert con.execute("select count(*) from meta.schema_version").fetchall() == [(1,)]

@@ -1,0 +1,323 @@
+"""A dataset's published rows as immutable Parquet parts; the warehouse file is their catalog.
+
+`main."<ds>"` is a view. Its rows are those of the dataset's parts (files under
+`<hospital>/tables/<ds>/`, listed in `meta.parts`) less the rows removed since a part was
+written (`removed."<ds>"`: the part, and the row's key), with the columns and types of
+`shape."<ds>"` (an empty table). A part is never rewritten: a load's new rows become a new
+part, the rows it replaces, deletes or excludes become entries in `removed`. So a load writes
+what it brings, and the warehouse file a build copies holds the catalog, the meta tables,
+the quarantine and the held rows, not the history.
+
+Compaction keeps reads fast and the removals few: a part with a quarter of its rows removed is
+rewritten alone, and eight or more parts under `SMALL_PART_ROWS` rows are merged into one;
+each row is rewritten a bounded number of times, so the writes stay proportional to the
+changes over the loads.
+
+Each part carries its number in a `_part` column (constant, a few bytes in Parquet), which the
+view's anti-join reads and then drops; only parts with removals are anti-joined. The views name
+the parts by absolute path: a build sets the hospital's folder (`meta.storage`) and rewrites
+the views when it moved. A failed or killed run leaves parts no catalog names; `prune` removes
+them, and the parts only older publications named, at the next publication.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+
+import duckdb
+
+from upflux_etl.warehouse.files import first_row, has_table, scalar, sql_literal, table_columns
+
+TABLES = "tables"  # the parts' folder in the hospital's folder
+PART = "_part"
+
+# Compaction: parts under this many rows are small; this many small parts are merged into one;
+# a part with this share of its rows removed is rewritten.
+SMALL_PART_ROWS = 1_000_000
+MERGE_SMALL_PARTS = 8
+REWRITE_REMOVED_SHARE = 0.25
+
+PARTS_DDL = """
+create schema if not exists shape;
+create schema if not exists removed;
+create table if not exists meta.parts (
+    dataset varchar, part integer, file varchar, load_id varchar, rows bigint,
+    primary key (dataset, part));
+create table if not exists meta.storage (root varchar);
+"""
+
+
+def ensure_parts(con: duckdb.DuckDBPyConnection, root: Path) -> None:
+    """The parts' tables, and the hospital's folder `root` recorded; views rewritten if it moved."""
+    con.execute(PARTS_DDL)
+    recorded = scalar(con, "select root from meta.storage")
+    if recorded == str(root):
+        return
+    con.execute("delete from meta.storage")
+    con.execute("insert into meta.storage values (?)", [str(root)])
+    for dataset in stored_datasets(con):
+        _refresh_view(con, dataset)
+
+
+def stored_datasets(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The datasets kept as parts (those with a `shape` table)."""
+    rows = con.execute(
+        "select table_name from duckdb_tables() where schema_name = 'shape' and "
+        "database_name = current_database() order by table_name"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def is_stored(con: duckdb.DuckDBPyConnection, dataset: str) -> bool:
+    """Whether `dataset` is kept as parts (otherwise `main."<ds>"`, if any, is a plain table)."""
+    return has_table(con, "shape", dataset)
+
+
+def ensure_dataset(
+    con: duckdb.DuckDBPyConnection, dataset: str, columns_sql: str, keys: Iterable[str]
+) -> None:
+    """Make `dataset` kept as parts, with the columns of `columns_sql` (a query; no rows read).
+
+    Columns the shape lacks are added (a source column added to the catalog); a dataset that is
+    still a plain table (written before parts, or by a test) is moved into a part first.
+    """
+    if not is_stored(con, dataset):
+        con.execute(f'create table shape."{dataset}" as select * from ({columns_sql}) where false')
+        key_cols = ", ".join(f'"{k}"' for k in keys)
+        con.execute(
+            f'create table removed."{dataset}" as select {key_cols}, 0::integer as {PART} '
+            f'from shape."{dataset}" where false'
+        )
+        if has_table(con, "main", dataset) and not _is_view(con, dataset):
+            _table_to_part(con, dataset)
+        _refresh_view(con, dataset)
+        return
+    have = set(table_columns(con, "shape", dataset))
+    new = con.execute(f"describe select * from ({columns_sql}) where false").fetchall()
+    added = [(name, kind) for name, kind, *_ in new if name not in have]
+    for name, kind in added:
+        con.execute(f'alter table shape."{dataset}" add column "{name}" {kind}')
+    if added:
+        _refresh_view(con, dataset)
+
+
+def append(
+    con: duckdb.DuckDBPyConnection,
+    dataset: str,
+    query: str,
+    *,
+    load_id: str,
+) -> int:
+    """Write the rows of `query` (the dataset's columns) as a new part; how many rows.
+
+    Nothing is written for no rows.
+    """
+    part = _next_part(con, dataset)
+    relative = f"{TABLES}/{dataset}/{load_id}-{part}-{uuid.uuid4().hex[:8]}.parquet"
+    path = _root(con) / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    written = con.execute(
+        f"copy (select *, {part}::integer as {PART} from ({query})) to {sql_literal(path)} "
+        "(format parquet, compression zstd)"
+    ).fetchall()
+    rows = int(written[0][0]) if written else 0
+    if not rows:
+        path.unlink(missing_ok=True)
+        return 0
+    con.execute(
+        "insert into meta.parts values (?, ?, ?, ?, ?)", [dataset, part, relative, load_id, rows]
+    )
+    _refresh_view(con, dataset)
+    return rows
+
+
+def remove(
+    con: duckdb.DuckDBPyConnection,
+    dataset: str,
+    where: str,
+    params: list | None = None,
+    *,
+    erase_as: str | None = None,
+) -> int:
+    """Remove the rows of `main."<ds>"` (alias `t`) matching `where`; how many.
+
+    A dataset kept as parts records them in `removed`; a plain table deletes them.
+    `erase_as`: a load id under which the parts that held those rows are rewritten at once
+    without them (an excluded patient's rows leave the files, not only the view).
+    """
+    if not is_stored(con, dataset):
+        if not has_table(con, "main", dataset):
+            return 0
+        deleted = con.execute(f'delete from main."{dataset}" as t where {where}', params or [])
+        return int(deleted.fetchall()[0][0])
+    keys = [c for c in table_columns(con, "removed", dataset) if c != PART]
+    cols = ", ".join(f't."{k}"' for k in keys)
+    found = con.execute(
+        f'insert into removed."{dataset}" select {cols}, t.{PART} from ({_rows(con, dataset)}) as t '
+        f"where {where} returning {PART}",
+        params or [],
+    ).fetchall()
+    if not found:
+        return 0
+    _refresh_view(con, dataset)
+    if erase_as is not None:
+        for part in sorted({r[0] for r in found}):
+            _rewrite(con, dataset, [part], erase_as)
+    return len(found)
+
+
+def remove_all(con: duckdb.DuckDBPyConnection, dataset: str) -> None:
+    """Empty the dataset (a full load's replacement): its parts leave the catalog."""
+    if not is_stored(con, dataset):
+        if has_table(con, "main", dataset):
+            con.execute(f'delete from main."{dataset}"')
+        return
+    con.execute("delete from meta.parts where dataset = ?", [dataset])
+    con.execute(f'delete from removed."{dataset}"')
+    _refresh_view(con, dataset)
+
+
+def drop(con: duckdb.DuckDBPyConnection, dataset: str) -> None:
+    """Forget the dataset altogether (a key rotation's clean slate)."""
+    con.execute(f'drop view if exists main."{dataset}"')
+    if is_stored(con, dataset):
+        con.execute("delete from meta.parts where dataset = ?", [dataset])
+        con.execute(f'drop table removed."{dataset}"')
+        con.execute(f'drop table shape."{dataset}"')
+    con.execute(f'drop table if exists main."{dataset}"')
+
+
+def compact(con: duckdb.DuckDBPyConnection, dataset: str, *, load_id: str) -> int:
+    """Rewrite the parts the policy names (see the module); how many parts were replaced."""
+    if not is_stored(con, dataset):
+        return 0
+    parts = con.execute(
+        "select p.part, p.rows, coalesce(r.n, 0) from meta.parts as p left join "
+        f'(select {PART} as part, count(*) as n from removed."{dataset}" group by all) as r '
+        "using (part) where p.dataset = ? order by p.part",
+        [dataset],
+    ).fetchall()
+    small = [p for p, rows, gone in parts if rows - gone < SMALL_PART_ROWS]
+    merged = small if len(small) >= MERGE_SMALL_PARTS else []
+    worn = [
+        [p]
+        for p, rows, gone in parts
+        if rows and gone / rows >= REWRITE_REMOVED_SHARE and p not in merged
+    ]
+    groups = worn + ([merged] if merged else [])
+    for group in groups:
+        _rewrite(con, dataset, group, load_id)
+    return sum(len(g) for g in groups)
+
+
+def part_files(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The files (relative to the hospital's folder) this catalog names."""
+    if not has_table(con, "meta", "parts"):
+        return set()
+    return {r[0] for r in con.execute("select file from meta.parts").fetchall()}
+
+
+def prune(root: Path, keep: set[str]) -> int:
+    """Delete the part files under `root` not in `keep` (relative paths); how many."""
+    folder = root / TABLES
+    if not folder.exists():
+        return 0
+    gone = 0
+    for path in folder.glob("*/*.parquet"):
+        if path.relative_to(root).as_posix() not in keep:
+            path.unlink(missing_ok=True)
+            gone += 1
+    return gone
+
+
+def migrate_tables(con: duckdb.DuckDBPyConnection, keys: dict[str, tuple[str, ...]]) -> None:
+    """Move every plain table of `main` into parts (a warehouse written before parts).
+
+    `keys`: each dataset's primary key; a table of a dataset the catalog no longer has is
+    moved with no key (its rows can then only be replaced whole).
+    """
+    for (name,) in con.execute(
+        "select table_name from duckdb_tables() where schema_name = 'main' and "
+        "database_name = current_database() order by table_name"
+    ).fetchall():
+        ensure_dataset(con, name, f'select * from main."{name}"', keys.get(name, ()))
+
+
+def _table_to_part(con: duckdb.DuckDBPyConnection, dataset: str) -> None:
+    con.execute(f'alter table main."{dataset}" rename to "{dataset}__table"')
+    load = scalar(con, f'select max(_load_id) from main."{dataset}__table"') or "migrated"
+    append(con, dataset, f'select * from main."{dataset}__table"', load_id=str(load))
+    con.execute(f'drop table main."{dataset}__table"')
+
+
+def _rewrite(con: duckdb.DuckDBPyConnection, dataset: str, group: list[int], load_id: str) -> None:
+    listed = ", ".join(str(p) for p in group)
+    query = f"select * from ({_rows(con, dataset, group)}) where {PART} in ({listed})"
+    cols = ", ".join(f'"{c}"' for c in _part_columns(con, dataset))
+    append(con, dataset, f"select {cols} from ({query})", load_id=load_id)
+    con.execute(f"delete from meta.parts where dataset = ? and part in ({listed})", [dataset])
+    con.execute(f'delete from removed."{dataset}" where {PART} in ({listed})')
+    _refresh_view(con, dataset)
+
+
+def _part_columns(con: duckdb.DuckDBPyConnection, dataset: str) -> list[str]:
+    return table_columns(con, "shape", dataset)
+
+
+def _next_part(con: duckdb.DuckDBPyConnection, dataset: str) -> int:
+    # Numbers are never reused within a catalog's history: `removed` names parts by them.
+    row = first_row(con, "select max(part) from meta.parts where dataset = ?", [dataset])
+    last = row[0] if row and row[0] is not None else 0
+    removed = scalar(con, f'select max({PART}) from removed."{dataset}"') or 0
+    return max(int(last), int(removed)) + 1
+
+
+def _root(con: duckdb.DuckDBPyConnection) -> Path:
+    root = scalar(con, "select root from meta.storage")
+    if root is None:
+        raise RuntimeError("the warehouse's parts folder is not set (ensure_parts)")
+    return Path(root)
+
+
+def _is_view(con: duckdb.DuckDBPyConnection, dataset: str) -> bool:
+    return bool(
+        scalar(
+            con,
+            "select count(*) from duckdb_views() where schema_name = 'main' and view_name = ? "
+            "and database_name = current_database()",
+            [dataset],
+        )
+    )
+
+
+def _rows(con: duckdb.DuckDBPyConnection, dataset: str, only: list[int] | None = None) -> str:
+    """The live rows of the dataset's parts (`only` these), with their `_part` column."""
+    root = _root(con)
+    wanted = "" if only is None else f" and part in ({', '.join(str(p) for p in only)})"
+    parts = con.execute(
+        f'select part, file, part in (select {PART} from removed."{dataset}") from meta.parts '
+        f"where dataset = ?{wanted} order by part",
+        [dataset],
+    ).fetchall()
+    shape = f'select *, 0::integer as {PART} from shape."{dataset}"'
+    keys = [c for c in table_columns(con, "removed", dataset) if c != PART]
+    match = " and ".join([f"r.{PART} = f.{PART}"] + [f'r."{k}" = f."{k}"' for k in keys])
+    selects = [shape]
+    for worn in (False, True):
+        files = [sql_literal(root / file) for _, file, has in parts if has == worn]
+        if not files:
+            continue
+        scan = f"select f.* from read_parquet([{', '.join(files)}], union_by_name = true) as f"
+        if worn:
+            scan += f' where not exists (select 1 from removed."{dataset}" as r where {match})'
+        selects.append(scan)
+    return " union all by name ".join(selects)
+
+
+def _refresh_view(con: duckdb.DuckDBPyConnection, dataset: str) -> None:
+    con.execute(
+        f'create or replace view main."{dataset}" as '
+        f"select * exclude ({PART}) from ({_rows(con, dataset)})"
+    )
