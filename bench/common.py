@@ -6,6 +6,7 @@ Standard library only: bench/scale.py also runs under dlt's own interpreter (ben
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import tempfile
 import time
@@ -20,12 +21,15 @@ class Measured:
     """One leg: wall seconds, peak RSS (MB) of its whole process tree, and what it printed.
 
     `peak_at_s`: seconds into the leg when the peak was sampled (which step held it).
+    `written_mb`: what its process tree wrote to the file system (the kernel's count of the
+    waited-for children's block outputs, `getrusage`).
     """
 
     seconds: float
     peak_mb: float
     stdout: str
     peak_at_s: float = 0.0
+    written_mb: float = 0.0
 
 
 def _children() -> dict[int, list[int]]:
@@ -84,6 +88,7 @@ def run_measured(
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         sink = open(stdout_to, "wb") if stdout_to else out
         started = time.perf_counter()
+        blocks = resource.getrusage(resource.RUSAGE_CHILDREN).ru_oublock
         proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=sink, stderr=err)
         peak, peak_at = 0.0, 0.0
         while proc.poll() is None:
@@ -95,6 +100,7 @@ def run_measured(
             except subprocess.TimeoutExpired:
                 pass
         seconds = time.perf_counter() - started
+        written = (resource.getrusage(resource.RUSAGE_CHILDREN).ru_oublock - blocks) * 512 / 1e6
         if stdout_to:
             sink.close()
         out.seek(0)
@@ -103,7 +109,7 @@ def run_measured(
     if proc.returncode:
         tail = "\n".join(complaint.strip().splitlines()[-15:])
         raise RuntimeError(f"{' '.join(argv[:3])} ... failed ({proc.returncode}):\n{tail}")
-    return Measured(seconds, peak, printed, peak_at)
+    return Measured(seconds, peak, printed, peak_at, written)
 
 
 def libpq_url(url: str) -> str:

@@ -396,6 +396,7 @@ def upflux_load(env: dict[str, str], full: bool) -> dict:
         "seconds": leg.seconds,
         "peak_mb": leg.peak_mb,
         "peak_at_s": round(leg.peak_at_s, 1),
+        "written_mb": round(leg.written_mb, 1),
         "duration_s": load["duration_s"],
         "rows": rows,
     }
@@ -436,6 +437,14 @@ def targets(r: dict) -> list[tuple[str, bool]]:
             inc["duration_s"] <= full["duration_s"] / 10,
         ),
     ]
+    if full.get("written_mb") and "written_mb" in inc:
+        out.append(
+            (
+                f"incremental wrote {inc['written_mb']:.0f} MB <= 10% of the full's "
+                f"({full['written_mb'] / 10:.0f} MB): no copy of the history",
+                inc["written_mb"] <= full["written_mb"] / 10,
+            )
+        )
     if "dlt" in r and "error" not in r["dlt"]:
         dlt = r["dlt"]["seconds"]
         out += [
@@ -531,7 +540,8 @@ def report(args, plan: dict, results: dict) -> None:
         f"{platform.python_version()}; {args.server}, scale {args.scale}; "
         f"{len(plan['tables'])} source tables ({', '.join(plan['tables'])}); "
         f"dlt and pandas run the client's {len(plan['queries'])} queries",
-        f"{'leg':<14}{'seconds':>9}{'in-process s':>14}{'peak MB':>9}{'x COPY':>8}",
+        f"{'leg':<14}{'seconds':>9}{'in-process s':>14}{'peak MB':>9}{'x COPY':>8}"
+        f"{'written MB':>12}",
     ]
     for leg in ("copy", "full", "incremental", "dlt", "pandas+gx"):
         if leg not in results:
@@ -541,8 +551,10 @@ def report(args, plan: dict, results: dict) -> None:
             lines.append(f"{leg:<14} failed: {r['error']}")
             continue
         inner = f"{r['duration_s']:.1f}" if "duration_s" in r else ""
+        written = f"{r['written_mb']:.0f}" if "written_mb" in r else ""
         lines.append(
             f"{leg:<14}{r['seconds']:>9.1f}{inner:>14}{r['peak_mb']:>9.0f}{r['seconds'] / copy:>8.1f}"
+            f"{written:>12}"
         )
     lines.append(f"incremental after {results['changed_exam_rows']:,} exam rows changed")
     rows = {

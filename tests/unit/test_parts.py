@@ -185,3 +185,22 @@ def test_a_build_mostly_free_blocks_is_rewritten_small_with_everything_in_it(tmp
     con = duckdb.connect(str(path))
     assert rows(con) == [(1, "a", "L1")] and parts.is_stored(con, "d")
     assert con.execute("select count(*) from meta.schema_version").fetchall() == [(1,)]
+
+
+def test_the_catalog_counts_a_dataset_as_its_view_does(tmp_path):
+    path = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(path))
+    ensure_schema(con)
+    parts.ensure_parts(con, tmp_path)
+    parts.ensure_dataset(con, "d", COLUMNS, ("id",))
+    load(con, "L1", {i: "a" for i in range(10)})
+    load(con, "L2", {1: "b", 2: "b", 20: "b"})
+    parts.remove(con, "d", "t.id in (3, 20)")
+    assert parts.count_rows(con, "d") == con.execute("select count(*) from main.d").fetchall()[0][0]
+    assert parts.count_rows(con, "d") == 9
+    con.close()
+    other = duckdb.connect()
+    other.execute(f"attach '{path}' as pub (read_only)")
+    assert parts.count_rows(other, "d", "pub") == 9
+    other.execute("create table main.d as select 1 as id")  # a plain table: counted
+    assert parts.count_rows(other, "d") == 1

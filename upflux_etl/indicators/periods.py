@@ -25,6 +25,7 @@ from upflux_etl.catalog.models import (
     PeriodRowsSpec,
     TriageSpec,
 )
+from upflux_etl.warehouse import parts
 from upflux_etl.warehouse.files import has_table, scalar, sql_literal
 
 PUBLISHED = "_published"  # the published warehouse, attached read-only while months are found
@@ -165,8 +166,9 @@ def _before_images(
     comparing both whole tables; otherwise (something else was removed) the whole comparison.
     """
     using = ", ".join(f'"{k}"' for k in keys)
-    published_rest = _rows_outside(con, published, using)
-    kept_rest = _rows_outside(con, f'main."{dataset}"', using)  # the load's own rows are inside
+    published_rest = _rows_outside(con, published, using, (dataset, PUBLISHED))
+    # the load's own rows are inside
+    kept_rest = _rows_outside(con, f'main."{dataset}"', using, (dataset, None))
     if published_rest == kept_rest:
         return f"select {cols} from {published} semi join _touched using ({using})"
     match = " and ".join(f'p."{k}" = b."{k}"' for k in keys)
@@ -177,13 +179,16 @@ def _before_images(
     )
 
 
-def _rows_outside(con: duckdb.DuckDBPyConnection, table: str, using: str) -> int:
+def _rows_outside(
+    con: duckdb.DuckDBPyConnection, table: str, using: str, dataset: tuple[str, str | None]
+) -> int:
     """How many rows of `table` have a key outside `_touched` (a key is unique in the table).
 
-    Its whole count, a table's metadata, less the rows of the touched keys found by a join
-    the touched keys drive: not an anti-join that reads every row's key against them.
+    Its whole count, from the catalog (`parts.count_rows` of `dataset`: its name and catalog),
+    less the rows of the touched keys found by a join the touched keys drive: not an anti-join
+    that reads every row's key against them.
     """
-    rows = scalar(con, f"select count(*) from {table}")
+    rows = parts.count_rows(con, *dataset)
     return rows - scalar(con, f"select count(*) from {table} join _touched using ({using})")
 
 

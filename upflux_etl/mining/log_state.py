@@ -46,6 +46,7 @@ from upflux_etl.mining.sql_summary import (
     fetch_variants,
 )
 from upflux_etl.mining.warehouse_log import log_rows
+from upflux_etl.warehouse import parts
 from upflux_etl.warehouse.build import limit_memory, memory_bytes
 from upflux_etl.warehouse.files import first_row, scalar, sql_literal, table_columns
 
@@ -234,10 +235,10 @@ def _changed_cases(
         con.execute(
             f"insert into _changed select {case} from {old} semi join _written using ({using})"
         )
-        old_rest = scalar(con, f"select count(*) from {old}") - scalar(
+        old_rest = parts.count_rows(con, dataset, "prev") - scalar(
             con, f"select count(*) from {old} join _written using ({using})"
         )
-        new_rest = scalar(con, f"select count(*) from {new}") - scalar(
+        new_rest = parts.count_rows(con, dataset, "wh") - scalar(
             con, "select count(*) from _written"
         )
         if old_rest != new_rest:

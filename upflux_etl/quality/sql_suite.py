@@ -171,12 +171,19 @@ def run_sql_suite(
             measured = row_measures[spec.name]
             populated = None
             if measured.judged == 0:
-                populated = _populated(con, merged, rows[spec.name], int(total))
+                populated = _populated(con, merged, rows[spec.name], int(total), where.merged_parts)
             outcomes[spec.name] = judge_row(spec, dataset, measured, populated)
         else:
             check = aggregates[spec.name]
             outcomes[spec.name] = _aggregate(
-                con, spec, dataset, check, merged, known, measured_aggregates.get(spec.name)
+                con,
+                spec,
+                dataset,
+                check,
+                merged,
+                known,
+                measured_aggregates.get(spec.name),
+                where.merged_parts,
             )
     con.unregister(FAILING_ROWS)
     return SuiteOutcome(dataset=dataset, checks=tuple(outcomes[s.name] for s in expectations))
@@ -245,7 +252,11 @@ def _merged(con: duckdb.DuckDBPyConnection, where: SqlSuiteInput, rows: dict[str
 
 
 def _populated(
-    con: duckdb.DuckDBPyConnection, merged: str, check: RowCheck, total: int
+    con: duckdb.DuckDBPyConnection,
+    merged: str,
+    check: RowCheck,
+    total: int,
+    parts: MergedParts | None = None,
 ) -> bool | None:
     """Whether the columns a row check judges hold any value in the published dataset.
 
@@ -256,7 +267,7 @@ def _populated(
     columns = [c for c in check.columns if c in published]
     if total == 0 or not columns or len(columns) != len(check.columns):
         return None
-    return _any_row(con, merged, columns)
+    return _any_row(con, merged, columns, parts)
 
 
 def _measure_aggregates(
@@ -336,21 +347,38 @@ def _aggregate(
     merged: str,
     known: set[str],
     measured: Measured | None = None,
+    parts: MergedParts | None = None,
 ) -> CheckOutcome:
     try:
         measured = measured or measure(con, merged, check)
         populated = None
         if check.columns:
-            populated = _any_row(con, merged, check.columns)
+            populated = _any_row(con, merged, check.columns, parts)
     except duckdb.Error as exc:
         return _errored(spec, dataset, 0, safe_error(exc, known))
     return judge_aggregate(spec, dataset, measured, check, populated)
 
 
-def _any_row(con: duckdb.DuckDBPyConnection, merged: str, columns: Iterable[str]) -> bool:
-    """Whether any row of `merged` holds a value in every one of `columns` (stops at the first)."""
+def _any_row(
+    con: duckdb.DuckDBPyConnection,
+    merged: str,
+    columns: Iterable[str],
+    parts: MergedParts | None = None,
+) -> bool:
+    """Whether any row of `merged` holds a value in every one of `columns` (stops at the first).
+
+    With `parts`, the load's clean rows are asked first and the published rows it keeps only
+    if none does: the union's anti-join over the whole published dataset does not stop early.
+    """
+    columns = list(columns)
     present = " and ".join(f"{quote(c)} is not null" for c in columns)
-    return bool(scalar(con, f"select exists (select 1 from {merged} where {present})"))
+    if parts is None or not set(columns) <= parts.columns:
+        return bool(scalar(con, f"select exists (select 1 from {merged} where {present})"))
+    on_t = " and ".join(f"t.{quote(c)} is not null" for c in columns)
+    return any(
+        scalar(con, f"select exists (select 1 {rows} and {on_t})")
+        for rows in (parts.clean, parts.kept)
+    )
 
 
 def _errored(spec: ExpectationSpec, dataset: str, total: int, error: str) -> CheckOutcome:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import duckdb
 
 from upflux_etl.catalog.models import DatasetSpec
+from upflux_etl.warehouse import parts
 from upflux_etl.warehouse.files import has_table, scalar
 
 
@@ -40,6 +41,8 @@ def holdings(con: duckdb.DuckDBPyConnection, spec: DatasetSpec) -> Holdings:
     def rows(schema: str) -> int:
         if not has_table(con, schema, ds):
             return 0
+        if schema == "main":
+            return parts.count_rows(con, ds)
         return int(scalar(con, f'select count(*) from {schema}."{ds}"'))
 
     newer = [s for s in ("quarantine", "held") if has_table(con, s, ds)]

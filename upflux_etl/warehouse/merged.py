@@ -29,6 +29,7 @@ class MergedParts:
     Attributes:
         published: every published row.
         replaced: the published rows this load replaces (by primary key).
+        kept: the published rows this load does not replace.
         clean: this load's clean rows.
         columns: the columns the published table has (a count reading another cannot be
             taken on it).
@@ -36,6 +37,7 @@ class MergedParts:
 
     published: str
     replaced: str
+    kept: str
     clean: str
     columns: frozenset[str]
 
@@ -52,6 +54,7 @@ def merged_parts(
     return MergedParts(
         published=published,
         replaced=f'{published} where exists (select 1 from staging."{ds}" as s where {keys})',
+        kept=f'{published} where not exists (select 1 from staging."{ds}" as s where {keys})',
         clean=f'from staging."{ds}" as t where t._row_id not in (select _row_id from {FAILING_ROWS})',
         columns=frozenset(table_columns(con, "main", ds)),
     )

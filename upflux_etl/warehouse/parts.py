@@ -212,6 +212,32 @@ def compact(con: duckdb.DuckDBPyConnection, dataset: str, *, load_id: str) -> in
     return sum(len(g) for g in groups)
 
 
+def count_rows(con: duckdb.DuckDBPyConnection, dataset: str, catalog: str | None = None) -> int:
+    """The rows of `main."<ds>"` (of the attached `catalog`, or the connection's own).
+
+    For a dataset kept as parts, from the catalog alone: each part's rows less its removals
+    (a removal names a live row once), where counting the view reads every part's keys for its
+    anti-join. A plain table is counted.
+    """
+    db = f'"{catalog}".' if catalog else ""
+    stored = scalar(
+        con,
+        "select count(*) from duckdb_tables() where schema_name = 'shape' and table_name = ? "
+        "and database_name = coalesce(?, current_database())",
+        [dataset, catalog],
+    )
+    if not stored:
+        return int(scalar(con, f'select count(*) from {db}main."{dataset}"'))
+    return int(
+        scalar(
+            con,
+            f"select (select coalesce(sum(rows), 0) from {db}meta.parts where dataset = ?) "
+            f'- (select count(*) from {db}removed."{dataset}")',
+            [dataset],
+        )
+    )
+
+
 def part_files(con: duckdb.DuckDBPyConnection) -> set[str]:
     """The files (relative to the hospital's folder) this catalog names."""
     if not has_table(con, "meta", "parts"):
