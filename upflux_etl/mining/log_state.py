@@ -97,6 +97,7 @@ def open_log_state(
     try:
         limit_memory(con, memory_limit, spill)
         con.execute("set TimeZone = ?", [timezone])
+        con.execute("set parquet_metadata_cache = true")  # as files.connect: parts never change
         con.execute(f"attach {sql_literal(path)} as st")
         con.execute(f"attach {sql_literal(scratch)} as scratch")
         for statement in _TABLES:
