@@ -175,7 +175,7 @@ def _before_images(
     return (
         f"select {cols} from {published} semi join _written using ({using}) "
         f"union all select {cols} from {published} as p "
-        f'where not exists (select 1 from main."{dataset}" as b where {match})'
+        f'anti join main."{dataset}" as b on {match}'
     )
 
 

@@ -55,10 +55,11 @@ def missing_keys(
         held_keys = f"select {cols} from {source_keys} where false"
     not_null = " and ".join(f'w."{k}" is not null' for k in keys)
     match = " and ".join(f'w."{k}" = s."{k}"' for k in keys)
+    held = ", ".join(f'w."{k}"' for k in keys)
+    # An explicit anti join (see `held_key_rows`).
     con.execute(
-        f"create or replace temp table {MISSING} as select distinct {cols} from ({held_keys}) as w "
-        f"where {not_null} and ({within}) "
-        f"and not exists (select 1 from {source_keys} as s where {match})"
+        f"create or replace temp table {MISSING} as select distinct {held} from ({held_keys}) as w "
+        f"anti join {source_keys} as s on {match} where {not_null} and ({within})"
     )
     return _counted(con, spec)
 
@@ -86,12 +87,11 @@ def held_key_rows(spec: DatasetSpec, present: list[str]) -> str:
     parts = list(newer)
     if "main" in present:
         match = " and ".join(f'n."{k}" = m."{k}"' for k in keys)
-        superseded = (
-            f"exists (select 1 from ({' union all '.join(newer)}) as n where {match})"
-            if newer
-            else "false"
-        )
-        parts.append(f'select {cols} from main."{ds}" as m where not {superseded}')
+        # An explicit anti join: a correlated `not exists` over the dataset's view (a union of
+        # Parquet parts) is decorrelated by materialising every published key (out of memory
+        # at scale 40 under 1GB).
+        superseded = f"anti join ({' union all '.join(newer)}) as n on {match}" if newer else ""
+        parts.append(f'select {cols} from main."{ds}" as m {superseded}')
     return " union all ".join(parts)
 
 

@@ -54,7 +54,9 @@ def merged_parts(
     return MergedParts(
         published=published,
         replaced=f'{published} where exists (select 1 from staging."{ds}" as s where {keys})',
-        kept=f'{published} where not exists (select 1 from staging."{ds}" as s where {keys})',
+        # Explicit anti joins: a correlated `not exists` over the dataset's view (a union of
+        # Parquet parts) is decorrelated by materialising every published row.
+        kept=f'{published} anti join staging."{ds}" as s on {keys} where true',
         clean=f'from staging."{ds}" as t where t._row_id not in (select _row_id from {FAILING_ROWS})',
         columns=frozenset(table_columns(con, "main", ds)),
     )
@@ -78,8 +80,5 @@ def merged_query(
         return f"({clean})"
     old = ", ".join(f't."{c}"' for c in columns if c in parts.columns)
     keys = key_match(spec, "t")
-    remaining = (
-        f'select {old} from main."{ds}" as t '
-        f'where not exists (select 1 from staging."{ds}" as s where {keys})'
-    )
+    remaining = f'select {old} from main."{ds}" as t anti join staging."{ds}" as s on {keys}'
     return f"({remaining} union all by name {clean})"
