@@ -15,7 +15,7 @@ import duckdb
 
 from upflux_etl.catalog.models import DatasetSpec
 from upflux_etl.warehouse import parts
-from upflux_etl.warehouse.files import first_row, has_table, scalar
+from upflux_etl.warehouse.files import has_table, scalar
 from upflux_etl.warehouse.meta.tombstones import key_json, record_tombstones
 
 SCHEMAS = ("main", "quarantine", "held")
@@ -103,11 +103,11 @@ def _counted(con: duckdb.DuckDBPyConnection, spec: DatasetSpec) -> MissingKeys:
     share = 0.0
     if found and "main" in present:
         published = " and ".join(f'm."{k}" = d."{k}"' for k in keys)
-        total, gone = first_row(
+        total = parts.count_rows(con, spec.name)
+        gone = scalar(
             con,
-            f"select count(*), count(*) filter (where exists (select 1 from {MISSING} as d "
-            f'where {published})) from main."{spec.name}" as m',
-        ) or (0, 0)
+            f'select count(*) from main."{spec.name}" as m semi join {MISSING} as d on {published}',
+        )
         share = gone / total if total else 0.0
     return MissingKeys(MISSING, found, share)
 
