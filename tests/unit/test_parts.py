@@ -13,8 +13,9 @@ from upflux_etl.warehouse.schema import ensure_schema
 COLUMNS = "select 1::integer as id, 'x'::varchar as v, null::varchar as _load_id"
 
 
-def catalog(root: Path) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
+def catalog(root: Path, file: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A warehouse (in memory, or in `file`) whose dataset `d` is kept as parts under `root`."""
+    con = duckdb.connect(str(file) if file else ":memory:")
     ensure_schema(con)
     parts.ensure_parts(con, root)
     parts.ensure_dataset(con, "d", COLUMNS, ("id",))
@@ -167,10 +168,7 @@ def test_a_build_mostly_free_blocks_is_rewritten_small_with_everything_in_it(tmp
     from upflux_etl.warehouse.build import _mostly_free, _rewrite_file
 
     path = tmp_path / "build.duckdb"
-    con = duckdb.connect(str(path))
-    ensure_schema(con)
-    parts.ensure_parts(con, tmp_path)
-    parts.ensure_dataset(con, "d", COLUMNS, ("id",))
+    con = catalog(tmp_path, path)
     load(con, "L1", {1: "a"})
     con.execute("create table main.old as select md5(range::varchar) as v from range(3000000)")
     con.execute("checkpoint")
@@ -189,10 +187,7 @@ def test_a_build_mostly_free_blocks_is_rewritten_small_with_everything_in_it(tmp
 
 def test_the_catalog_counts_a_dataset_as_its_view_does(tmp_path):
     path = tmp_path / "w.duckdb"
-    con = duckdb.connect(str(path))
-    ensure_schema(con)
-    parts.ensure_parts(con, tmp_path)
-    parts.ensure_dataset(con, "d", COLUMNS, ("id",))
+    con = catalog(tmp_path, path)
     load(con, "L1", {i: "a" for i in range(10)})
     load(con, "L2", {1: "b", 2: "b", 20: "b"})
     parts.remove(con, "d", "t.id in (3, 20)")

@@ -119,6 +119,16 @@ def column_types(
     return dict(rows)
 
 
+def schema_tables(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
+    """The tables of `schema` in the connection's own database, by name."""
+    rows = con.execute(
+        "select table_name from duckdb_tables() where schema_name = ? and "
+        "database_name = current_database() order by table_name",
+        [schema],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
 def has_table(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
     """Whether a table or view `schema.name` exists in the warehouse.
 

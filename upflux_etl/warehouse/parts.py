@@ -28,7 +28,14 @@ from pathlib import Path
 
 import duckdb
 
-from upflux_etl.warehouse.files import first_row, has_table, scalar, sql_literal, table_columns
+from upflux_etl.warehouse.files import (
+    first_row,
+    has_table,
+    scalar,
+    schema_tables,
+    sql_literal,
+    table_columns,
+)
 
 TABLES = "tables"  # the parts' folder in the hospital's folder
 PART = "_part"
@@ -63,11 +70,7 @@ def ensure_parts(con: duckdb.DuckDBPyConnection, root: Path) -> None:
 
 def stored_datasets(con: duckdb.DuckDBPyConnection) -> list[str]:
     """The datasets kept as parts (those with a `shape` table)."""
-    rows = con.execute(
-        "select table_name from duckdb_tables() where schema_name = 'shape' and "
-        "database_name = current_database() order by table_name"
-    ).fetchall()
-    return [r[0] for r in rows]
+    return schema_tables(con, "shape")
 
 
 def is_stored(con: duckdb.DuckDBPyConnection, dataset: str) -> bool:
@@ -264,10 +267,7 @@ def migrate_tables(con: duckdb.DuckDBPyConnection, keys: dict[str, tuple[str, ..
     `keys`: each dataset's primary key; a table of a dataset the catalog no longer has is
     moved with no key (its rows can then only be replaced whole).
     """
-    for (name,) in con.execute(
-        "select table_name from duckdb_tables() where schema_name = 'main' and "
-        "database_name = current_database() order by table_name"
-    ).fetchall():
+    for name in schema_tables(con, "main"):
         ensure_dataset(con, name, f'select * from main."{name}"', keys.get(name, ()))
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import duckdb
 
 from upflux_etl.catalog.models import CanonicalModel
-from upflux_etl.warehouse.files import table_columns
+from upflux_etl.warehouse.files import schema_tables, table_columns
 
 # Never listed, whatever a table holds: pseudonyms and document hashes identify a person.
 NEVER_SHOWN = frozenset({"patient_key", "cpf", "cns", "user_key"})
@@ -46,11 +46,7 @@ class OpenRecord:
 
 def quarantine_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     """The datasets that have a quarantine table."""
-    rows = con.execute(
-        "select table_name from information_schema.tables where table_schema = 'quarantine' "
-        "order by table_name"
-    ).fetchall()
-    return [r[0] for r in rows]
+    return schema_tables(con, "quarantine")
 
 
 def open_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
