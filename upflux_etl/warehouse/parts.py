@@ -281,15 +281,11 @@ def _table_to_part(con: duckdb.DuckDBPyConnection, dataset: str) -> None:
 def _rewrite(con: duckdb.DuckDBPyConnection, dataset: str, group: list[int], load_id: str) -> None:
     listed = ", ".join(str(p) for p in group)
     query = f"select * from ({_rows(con, dataset, group)}) where {PART} in ({listed})"
-    cols = ", ".join(f'"{c}"' for c in _part_columns(con, dataset))
+    cols = ", ".join(f'"{c}"' for c in table_columns(con, "shape", dataset))
     append(con, dataset, f"select {cols} from ({query})", load_id=load_id)
     con.execute(f"delete from meta.parts where dataset = ? and part in ({listed})", [dataset])
     con.execute(f'delete from removed."{dataset}" where {PART} in ({listed})')
     _refresh_view(con, dataset)
-
-
-def _part_columns(con: duckdb.DuckDBPyConnection, dataset: str) -> list[str]:
-    return table_columns(con, "shape", dataset)
 
 
 def _next_part(con: duckdb.DuckDBPyConnection, dataset: str) -> int:

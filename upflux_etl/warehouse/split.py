@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from upflux_etl.catalog.models import DatasetSpec
 from upflux_etl.warehouse import parts
-from upflux_etl.warehouse.files import scalar, sql_literal
+from upflux_etl.warehouse.files import scalar, sql_literal, table_columns
 from upflux_etl.warehouse.quarantine import (
     RECHECK,
     ensure_quarantine,
@@ -50,12 +50,7 @@ class LedgerError(RuntimeError):
 
 def published_columns(con: duckdb.DuckDBPyConnection, dataset: str) -> list[str]:
     """Staged columns kept in the warehouse (internal `_` flags and the row id dropped)."""
-    rows = con.execute(
-        "select column_name from information_schema.columns where table_schema = 'staging' "
-        "and table_name = ? order by ordinal_position",
-        [dataset],
-    ).fetchall()
-    return [r[0] for r in rows if not r[0].startswith("_")]
+    return [c for c in table_columns(con, "staging", dataset) if not c.startswith("_")]
 
 
 def split_load(
