@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import shutil
+import tarfile
 from pathlib import Path
 
 import dagster as dg
@@ -20,6 +21,7 @@ import pytest
 from tests.support.demo import make_demo, materialize_client
 from upflux_etl.catalog.reader import read_catalog
 from upflux_etl.status import read_status
+from upflux_etl.warehouse import parts
 from upflux_etl.warehouse.schema import SCHEMA_VERSION, WarehouseTooNew, ensure_schema
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "warehouse_v1.duckdb.gz"
@@ -30,6 +32,7 @@ FIXTURE_KEY = "fixture-key-" + "0" * 32
 
 FIXTURE_V5 = FIXTURE.with_name("warehouse_v5.duckdb.gz")
 FIXTURE_V7 = FIXTURE.with_name("warehouse_v7.duckdb.gz")
+FIXTURE_V8 = FIXTURE.with_name("warehouse_v8.tar.gz")
 
 
 def unpack(target: Path, fixture: Path = FIXTURE) -> Path:
@@ -147,6 +150,56 @@ def test_a_version_7_warehouse_moves_its_datasets_into_parts(settings, monkeypat
     assert after == counts  # the same source: the same rows, moved, none lost
     assert named == {t for t, n in counts.items() if n != [(0,)]}
     assert (demo.warehouse.parent / "tables").is_dir()
+
+
+def test_a_version_8_warehouse_records_its_removed_rows_by_position(settings, monkeypatch):
+    """Its parts stay; the rows it removed by key (a full load, then an incremental one that
+    replaced encounters and exams) are removed by position, and every dataset reads the same."""
+    monkeypatch.setenv("UPFLUX_PSEUDONYM_KEY_DEMO", FIXTURE_KEY)
+    demo = make_demo(settings, **FIXTURE_DEMO)
+    folder = demo.warehouse.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(FIXTURE_V8) as tar:
+        tar.extractall(folder, filter="data")
+    published = demo.warehouse
+    assert version_of(published) == [8]
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        removed = ("encounters", "exams")  # the datasets the incremental load replaced rows of
+        by_key = {t: _columns(con, "removed", t) for t in removed}
+        datasets = [r[0] for r in con.execute("select distinct dataset from meta.parts").fetchall()]
+        counts = {d: parts.count_rows(con, d) for d in datasets}  # the catalog's own count
+    finally:
+        con.close()
+    assert all(c != ["_part", "_row"] and "_part" in c for c in by_key.values())
+    assert len(datasets) >= 10
+
+    result = materialize_client(demo, full=False, instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    assert version_of(published) == [8, SCHEMA_VERSION]
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        after = {
+            d: con.execute(f'select count(*) from main."{d}"').fetchall()[0][0] for d in counts
+        }
+        positions = {t: _columns(con, "removed", t) for t in removed}
+        gone = con.execute("select count(*) from removed.encounters").fetchall()[0][0]
+    finally:
+        con.close()
+    assert after == counts  # the same source: the same rows, none back, none lost
+    assert positions == {t: ["_part", "_row"] for t in removed}
+    assert gone > 0  # the incremental's replaced encounters stay removed, now by position
+
+
+def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str]:
+    return [
+        r[0]
+        for r in con.execute(
+            "select column_name from duckdb_columns() where schema_name = ? and table_name = ? "
+            "order by column_index",
+            [schema, table],
+        ).fetchall()
+    ]
 
 
 def _schemas(path: Path) -> set[str]:

@@ -18,7 +18,7 @@ def catalog(root: Path, file: Path | None = None) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(file) if file else ":memory:")
     ensure_schema(con)
     parts.ensure_parts(con, root)
-    parts.ensure_dataset(con, "d", COLUMNS, ("id",))
+    parts.ensure_dataset(con, "d", COLUMNS)
     return con
 
 
@@ -59,8 +59,8 @@ def test_a_load_adds_a_part_and_leaves_the_earlier_parts_untouched(tmp_path):
     ]  # fmt: skip
     after = files(tmp_path)
     assert len(after) == 2 and {k: after[k] for k in first} == first  # never rewritten
-    # The replaced row is a removal of the first part, by its key.
-    assert con.execute("select id, _part from removed.d").fetchall() == [(2, 1)]
+    # The replaced row is a removal of the first part, by its place in the part's file.
+    assert con.execute("select _part, _row from removed.d").fetchall() == [(1, 1)]
     assert parts.remove(con, "d", "t.id = 9") == 1
     assert parts.remove(con, "d", "t.id = 9") == 0  # removed once
     assert [r[0] for r in rows(con)] == [1, 2, 3, 4, 5]
@@ -110,7 +110,7 @@ def test_a_plain_table_becomes_the_first_part_with_its_rows(tmp_path):
     con.execute("insert into main.d values (1, 'a', 'L0'), (2, 'b', 'L0')")
     assert parts.remove(con, "d", "t.id = 2") == 1  # before parts: a plain delete
     parts.ensure_parts(con, tmp_path)
-    parts.migrate_tables(con, {"d": ("id",)})
+    parts.migrate_tables(con)
     assert parts.is_stored(con, "d")
     assert rows(con) == [(1, "a", "L0")]
     assert con.execute("select load_id, rows from meta.parts").fetchall() == [("L0", 1)]
@@ -119,7 +119,7 @@ def test_a_plain_table_becomes_the_first_part_with_its_rows(tmp_path):
 def test_a_new_column_joins_the_shape_and_reads_null_in_older_parts(tmp_path):
     con = catalog(tmp_path)
     load(con, "L1", {1: "a"})
-    parts.ensure_dataset(con, "d", COLUMNS.replace(" as v,", " as v, 2::bigint as w,"), ("id",))
+    parts.ensure_dataset(con, "d", COLUMNS.replace(" as v,", " as v, 2::bigint as w,"))
     parts.append(con, "d", "select 2 as id, 'b' as v, 7 as w, 'L2' as _load_id", load_id="L2")
     assert con.execute("select id, w from main.d order by id").fetchall() == [(1, None), (2, 7)]
 
@@ -129,7 +129,7 @@ def test_a_moved_folder_is_read_from_its_new_place(tmp_path):
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     ensure_schema(con)
     parts.ensure_parts(con, old)
-    parts.ensure_dataset(con, "d", COLUMNS, ("id",))
+    parts.ensure_dataset(con, "d", COLUMNS)
     load(con, "L1", {1: "a"})
     con.close()
     old.rename(new)
@@ -146,7 +146,7 @@ def test_a_key_rotation_forgets_the_dataset(tmp_path):
     parts.drop(con, "d")
     assert not parts.is_stored(con, "d")
     assert con.execute("select count(*) from meta.parts").fetchall() == [(0,)]
-    parts.ensure_dataset(con, "d", COLUMNS, ("id",))
+    parts.ensure_dataset(con, "d", COLUMNS)
     assert rows(con) == []
 
 
@@ -214,7 +214,7 @@ def test_the_queries_over_a_view_of_parts_stay_within_a_small_memory_limit(tmp_p
     ensure_schema(con)
     parts.ensure_parts(con, tmp_path)
     text = "select 'x'::varchar as id, 'x'::varchar as v, null::varchar as _load_id"
-    parts.ensure_dataset(con, "d", text, ("id",))
+    parts.ensure_dataset(con, "d", text)
     parts.append(
         con,
         "d",
@@ -249,3 +249,32 @@ def test_the_queries_over_a_view_of_parts_stay_within_a_small_memory_limit(tmp_p
     assert missing_keys(con, spec, "src").keys == gone
     merged = merged_query(con, spec, merged_parts(con, spec, full=False))
     assert con.execute(f"select count(*) from {merged}").fetchall() == [(1_500_000,)]
+
+
+def test_removals_recorded_by_key_are_recorded_by_position_with_the_same_rows(tmp_path):
+    """A version-8 catalog named a removed row by its key; the next build names it by position."""
+    con = catalog(tmp_path)
+    load(con, "L1", {i: "a" for i in range(1, 9)})
+    load(con, "L2", {3: "b", 4: "b", 9: "b"})
+    load(con, "L3", {4: "c", 9: "c"})
+    expected = rows(con)
+    version_8 = con.execute(
+        "select f._part, f.id from read_parquet(["
+        + ", ".join(f"'{f}'" for f in sorted((tmp_path / parts.TABLES / "d").glob("*.parquet")))
+        + "], file_row_number = true) as f semi join removed.d as r "
+        "on r._part = f._part and r._row = f.file_row_number order by 1, 2"
+    ).fetchall()
+    assert version_8 == [(1, 3), (1, 4), (2, 4), (2, 9)]
+    con.execute("drop table removed.d")
+    con.execute("create table removed.d (id integer, _part integer)")
+    con.execute(
+        "insert into removed.d select id, _part from (values (1, 3), (1, 4), (2, 4), (2, 9)) as r(_part, id)"
+    )
+
+    parts.ensure_parts(con, tmp_path)  # the build of the next load
+
+    assert parts.table_columns(con, "removed", "d") == ["_part", "_row"]
+    assert rows(con) == expected
+    assert parts.count_rows(con, "d") == len(expected)
+    assert parts.remove(con, "d", "t.id = 9") == 1
+    assert [r[0] for r in rows(con)] == [1, 2, 3, 4, 5, 6, 7, 8]

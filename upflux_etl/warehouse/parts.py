@@ -2,8 +2,8 @@
 
 `main."<ds>"` is a view. Its rows are those of the dataset's parts (files under
 `<hospital>/tables/<ds>/`, listed in `meta.parts`) less the rows removed since a part was
-written (`removed."<ds>"`: the part, and the row's key), with the columns and types of
-`shape."<ds>"` (an empty table). A part is never rewritten: a load's new rows become a new
+written (`removed."<ds>"`: the part, and the row's position in its file), with the columns and
+types of `shape."<ds>"` (an empty table). A part is never rewritten: a load's new rows become a new
 part, the rows it replaces, deletes or excludes become entries in `removed`. So a load writes
 what it brings, and the warehouse file a build copies holds the catalog, the meta tables,
 the quarantine and the held rows, not the history.
@@ -14,7 +14,10 @@ each row is rewritten a bounded number of times, so the writes stay proportional
 changes over the loads.
 
 Each part carries its number in a `_part` column (constant, a few bytes in Parquet), which the
-view's anti-join reads and then drops; only parts with removals are anti-joined. The views name
+view's anti-join reads and then drops; only parts with removals are anti-joined, on the part and
+the row's position (`file_row_number`, which Parquet gives without reading a column): two
+integers, where the key's text made every read of a dataset with removals 4x slower
+(docs/DECISIONS.md). A removal is found by the key, like any filter, and recorded by position. The views name
 the parts by absolute path: a build sets the hospital's folder (`meta.storage`) and rewrites
 the views when it moved. A failed or killed run leaves parts no catalog names; `prune` removes
 them, and the parts only older publications named, at the next publication.
@@ -23,7 +26,6 @@ them, and the parts only older publications named, at the next publication.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from pathlib import Path
 
 import duckdb
@@ -39,6 +41,7 @@ from upflux_etl.warehouse.files import (
 
 TABLES = "tables"  # the parts' folder in the hospital's folder
 PART = "_part"
+ROW = "_row"  # a removed row's position in its part's file (Parquet's `file_row_number`)
 
 # Compaction: parts under this many rows are small; this many small parts are merged into one;
 # a part with this share of its rows removed is rewritten.
@@ -57,14 +60,19 @@ create table if not exists meta.storage (root varchar);
 
 
 def ensure_parts(con: duckdb.DuckDBPyConnection, root: Path) -> None:
-    """The parts' tables, and the hospital's folder `root` recorded; views rewritten if it moved."""
+    """The parts' tables, and the hospital's folder `root` recorded; views rewritten if it moved.
+
+    Removals recorded by key (schema version 8) are recorded by position from here on.
+    """
     con.execute(PARTS_DDL)
     recorded = scalar(con, "select root from meta.storage")
-    if recorded == str(root):
-        return
-    con.execute("delete from meta.storage")
-    con.execute("insert into meta.storage values (?)", [str(root)])
-    for dataset in stored_datasets(con):
+    if recorded != str(root):
+        con.execute("delete from meta.storage")
+        con.execute("insert into meta.storage values (?)", [str(root)])
+    by_key = _removed_by_key(con)
+    for dataset in by_key:
+        _positions_from_keys(con, dataset)
+    for dataset in stored_datasets(con) if recorded != str(root) else by_key:
         _refresh_view(con, dataset)
 
 
@@ -78,9 +86,7 @@ def is_stored(con: duckdb.DuckDBPyConnection, dataset: str) -> bool:
     return has_table(con, "shape", dataset)
 
 
-def ensure_dataset(
-    con: duckdb.DuckDBPyConnection, dataset: str, columns_sql: str, keys: Iterable[str]
-) -> None:
+def ensure_dataset(con: duckdb.DuckDBPyConnection, dataset: str, columns_sql: str) -> None:
     """Make `dataset` kept as parts, with the columns of `columns_sql` (a query; no rows read).
 
     Columns the shape lacks are added (a source column added to the catalog); a dataset that is
@@ -88,11 +94,7 @@ def ensure_dataset(
     """
     if not is_stored(con, dataset):
         con.execute(f'create table shape."{dataset}" as select * from ({columns_sql}) where false')
-        key_cols = ", ".join(f'"{k}"' for k in keys)
-        con.execute(
-            f'create table removed."{dataset}" as select {key_cols}, 0::integer as {PART} '
-            f'from shape."{dataset}" where false'
-        )
+        con.execute(f'create table removed."{dataset}" ({PART} integer, {ROW} bigint)')
         if has_table(con, "main", dataset) and not _is_view(con, dataset):
             _table_to_part(con, dataset)
         _refresh_view(con, dataset)
@@ -155,11 +157,9 @@ def remove(
             return 0
         deleted = con.execute(f'delete from main."{dataset}" as t where {where}', params or [])
         return int(deleted.fetchall()[0][0])
-    keys = [c for c in table_columns(con, "removed", dataset) if c != PART]
-    cols = ", ".join(f't."{k}"' for k in keys)
     found = con.execute(
-        f'insert into removed."{dataset}" select {cols}, t.{PART} from ({_rows(con, dataset)}) as t '
-        f"where {where} returning {PART}",
+        f'insert into removed."{dataset}" select t.{PART}, t.{ROW} '
+        f"from ({_rows(con, dataset)}) as t where {where} returning {PART}",
         params or [],
     ).fetchall()
     if not found:
@@ -261,14 +261,10 @@ def prune(root: Path, keep: set[str]) -> int:
     return gone
 
 
-def migrate_tables(con: duckdb.DuckDBPyConnection, keys: dict[str, tuple[str, ...]]) -> None:
-    """Move every plain table of `main` into parts (a warehouse written before parts).
-
-    `keys`: each dataset's primary key; a table of a dataset the catalog no longer has is
-    moved with no key (its rows can then only be replaced whole).
-    """
+def migrate_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Move every plain table of `main` into parts (a warehouse written before parts)."""
     for name in schema_tables(con, "main"):
-        ensure_dataset(con, name, f'select * from main."{name}"', keys.get(name, ()))
+        ensure_dataset(con, name, f'select * from main."{name}"')
 
 
 def _table_to_part(con: duckdb.DuckDBPyConnection, dataset: str) -> None:
@@ -315,7 +311,7 @@ def _is_view(con: duckdb.DuckDBPyConnection, dataset: str) -> bool:
 
 
 def _rows(con: duckdb.DuckDBPyConnection, dataset: str, only: list[int] | None = None) -> str:
-    """The live rows of the dataset's parts (`only` these), with their `_part` column."""
+    """The live rows of the dataset's parts (`only` these), with their `_part` and `_row`."""
     root = _root(con)
     wanted = "" if only is None else f" and part in ({', '.join(str(p) for p in only)})"
     parts = con.execute(
@@ -323,17 +319,22 @@ def _rows(con: duckdb.DuckDBPyConnection, dataset: str, only: list[int] | None =
         f"where dataset = ?{wanted} order by part",
         [dataset],
     ).fetchall()
-    shape = f'select *, 0::integer as {PART} from shape."{dataset}"'
-    keys = [c for c in table_columns(con, "removed", dataset) if c != PART]
-    match = " and ".join([f"r.{PART} = f.{PART}"] + [f'r."{k}" = f."{k}"' for k in keys])
+    shape = f'select *, 0::integer as {PART}, 0::bigint as {ROW} from shape."{dataset}"'
     selects = [shape]
     for worn in (False, True):
         files = [sql_literal(root / file) for _, file, has in parts if has == worn]
         if not files:
             continue
-        scan = f"select f.* from read_parquet([{', '.join(files)}], union_by_name = true) as f"
-        if worn:
-            scan += f' where not exists (select 1 from removed."{dataset}" as r where {match})'
+        scan = (
+            f"select f.* exclude (file_row_number), f.file_row_number as {ROW} "
+            f"from read_parquet([{', '.join(files)}], union_by_name = true, "
+            "file_row_number = true) as f"
+        )
+        if worn:  # an explicit anti join: see `warehouse/merged.py` on correlated forms
+            scan += (
+                f' anti join removed."{dataset}" as r '
+                f"on r.{PART} = f.{PART} and r.{ROW} = f.file_row_number"
+            )
         selects.append(scan)
     return " union all by name ".join(selects)
 
@@ -341,5 +342,41 @@ def _rows(con: duckdb.DuckDBPyConnection, dataset: str, only: list[int] | None =
 def _refresh_view(con: duckdb.DuckDBPyConnection, dataset: str) -> None:
     con.execute(
         f'create or replace view main."{dataset}" as '
-        f"select * exclude ({PART}) from ({_rows(con, dataset)})"
+        f"select * exclude ({PART}, {ROW}) from ({_rows(con, dataset)})"
     )
+
+
+def _removed_by_key(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The datasets whose removals are recorded by key (schema version 8), not by position."""
+    rows = con.execute(
+        "select table_name from duckdb_tables() where schema_name = 'removed' "
+        "and database_name = current_database() except select table_name from duckdb_columns() "
+        "where schema_name = 'removed' and database_name = current_database() "
+        "and column_name = ? order by 1",
+        [ROW],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _positions_from_keys(con: duckdb.DuckDBPyConnection, dataset: str) -> None:
+    """Record a version-8 dataset's removals by position: each removed key found in its part."""
+    keys = [c for c in table_columns(con, "removed", dataset) if c != PART]
+    files = [
+        sql_literal(_root(con) / r[0])
+        for r in con.execute(
+            f"select file from meta.parts where dataset = ? and part in (select {PART} from "
+            f'removed."{dataset}") order by part',
+            [dataset],
+        ).fetchall()
+    ]
+    table = f'removed."{dataset}"'
+    con.execute(f'create table removed."{dataset}__rows" ({PART} integer, {ROW} bigint)')
+    if files:
+        match = " and ".join([f"r.{PART} = f.{PART}"] + [f'r."{k}" = f."{k}"' for k in keys])
+        con.execute(
+            f'insert into removed."{dataset}__rows" select f.{PART}, f.file_row_number '
+            f"from read_parquet([{', '.join(files)}], union_by_name = true, "
+            f"file_row_number = true) as f semi join {table} as r on {match}"
+        )
+    con.execute(f"drop table {table}")
+    con.execute(f'alter table removed."{dataset}__rows" rename to "{dataset}"')

@@ -73,7 +73,7 @@ create table if not exists meta.source_columns (
 # `meta.schema_version` existed (commit 541f13c and earlier). Additive changes (a table, a
 # column) go into `META_DDL` with `if not exists`; a change that must transform data goes into
 # `MIGRATIONS` under the version it leads to. Bump `SCHEMA_VERSION` with either.
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     # 1 -> 2: meta.indicator_coverage and meta.schema_version (both in META_DDL); nothing to
     # transform.
@@ -103,6 +103,10 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     # the schemas `shape` and `removed`, created by `parts.ensure_parts`). A dataset's plain
     # table in `main` becomes its first part on the dataset's next load, which knows its key.
     8: (),
+    # 8 -> 9: a dataset's removed rows are recorded by their position in their part's file,
+    # not by key (`removed."<ds>"` becomes (_part, _row)); `parts.ensure_parts` converts them
+    # when a load opens its build, since it reads the parts' files.
+    9: (),
 }
 
 

@@ -85,7 +85,7 @@ def split_load(
         )
     clean = f'from staging."{ds}" as s where s._row_id not in (select _row_id from _q)'
     shaped = f'select {cols}, cast(null as varchar) as _load_id from staging."{ds}" as s'
-    parts.ensure_dataset(con, ds, shaped, spec.primary_key)
+    parts.ensure_dataset(con, ds, shaped)
     ensure_quarantine(con, spec, published_columns(con, ds), timezone)
     update_quarantine(con, spec, cols, load_id=load_id, full=full, hold=hold, now=now)
     keys = key_match(spec, "t")
