@@ -278,3 +278,36 @@ def test_removals_recorded_by_key_are_recorded_by_position_with_the_same_rows(tm
     assert parts.count_rows(con, "d") == len(expected)
     assert parts.remove(con, "d", "t.id = 9") == 1
     assert [r[0] for r in rows(con)] == [1, 2, 3, 4, 5, 6, 7, 8]
+
+
+def test_counts_are_counters_kept_per_part_less_the_removed_rows(tmp_path):
+    """Issue 6: a dataset-level check's counts read each part once, then its removed rows."""
+    con = catalog(tmp_path)
+    exprs = ["count(*)", "count_if(t.v = 'a')", "count_if(t.w is not null)"]
+
+    def scanned() -> list[int]:
+        return list(con.execute(f"select {', '.join(exprs)} from main.d as t").fetchall()[0])
+
+    load(con, "L1", {i: "a" for i in range(1, 11)})
+    parts.ensure_dataset(con, "d", COLUMNS.replace(" as v,", " as v, 2::bigint as w,"))
+    parts.append(con, "d", "select 11 as id, 'b' as v, 7 as w, 'L2' as _load_id", load_id="L2")
+    assert parts.live_counts(con, "d", exprs) == scanned() == [11, 10, 1]
+    load(con, "L3", {2: "c", 3: "c", 11: "c"})  # removals in both earlier parts
+    assert parts.live_counts(con, "d", exprs) == scanned() == [11, 8, 0]
+
+    # A part with no removal is not read again: its counts are the catalog's.
+    (untouched,) = [
+        tmp_path / f
+        for (f,) in con.execute(
+            "select file from meta.parts where part not in (select _part from removed.d)"
+        ).fetchall()
+    ]
+    untouched.rename(untouched.with_suffix(".away"))
+    assert parts.live_counts(con, "d", exprs) == [11, 8, 0]
+    untouched.with_suffix(".away").rename(untouched)
+
+    parts.remove_all(con, "d")  # a full load: the numbers start again, and so do the counts
+    assert con.execute("select count(*) from meta.part_counts").fetchall() == [(0,)]
+    load(con, "L4", {1: "a", 2: "z"})
+    assert parts.live_counts(con, "d", exprs) == scanned() == [2, 1, 0]
+    assert parts.live_counts(duckdb.connect(), "d", exprs) is None  # not kept as parts

@@ -38,6 +38,7 @@ from upflux_etl.quality.sql_compile import (
 from upflux_etl.quality.status import errored, judge_aggregate, judge_row
 from upflux_etl.warehouse.files import first_row, scalar
 from upflux_etl.warehouse.merged import MergedParts
+from upflux_etl.warehouse.parts import live_counts
 
 log = logging.getLogger("upflux.quality")
 FAILING_ROWS = "_failing_rows"  # registered during a run: the failing rows' `_row_id`s
@@ -301,17 +302,20 @@ def _countable(check: AggregateCheck, parts: MergedParts) -> bool:
 def _count_aggregates(
     con: duckdb.DuckDBPyConnection, parts: MergedParts, checks: dict[str, AggregateCheck]
 ) -> dict[str, Measured]:
-    """`checks`' observed values from their counts: published - replaced + clean."""
+    """`checks`' observed values from their counts: published - replaced + clean.
+
+    The published counts are the warehouse's counters when the dataset is kept as parts
+    (`parts.live_counts`), else a scan.
+    """
     counts = list(dict.fromkeys(["count(*)", *(c for k in checks.values() for c in k.counts)]))
     select = ", ".join(counts)
     width = len(counts)
-    row = first_row(
-        con,
-        f"select * from (select {select} {parts.published}), (select {select} {parts.replaced}), "
-        f"(select {select} {parts.clean})",
-    )
+    published = live_counts(con, parts.dataset, counts)
+    shares = [parts.published, parts.replaced, parts.clean][0 if published is None else 1 :]
+    row = first_row(con, "select * from " + ", ".join(f"(select {select} {s})" for s in shares))
     if row is None:
         raise duckdb.InvalidInputException("the counts gave no row")
+    row = (*(published or ()), *row)
     merged = {
         c: int(row[i]) - int(row[width + i]) + int(row[2 * width + i]) for i, c in enumerate(counts)
     }

@@ -27,6 +27,7 @@ class MergedParts:
     """The merged dataset as counts: published - replaced + clean, each a `from` clause (`t`).
 
     Attributes:
+        dataset: the dataset's name (its counters: `parts.live_counts`).
         published: every published row.
         replaced: the published rows this load replaces (by primary key).
         kept: the published rows this load does not replace.
@@ -35,6 +36,7 @@ class MergedParts:
             taken on it).
     """
 
+    dataset: str
     published: str
     replaced: str
     kept: str
@@ -52,6 +54,7 @@ def merged_parts(
     keys = key_match(spec, "t")
     published = f'from main."{ds}" as t'
     return MergedParts(
+        dataset=ds,
         published=published,
         replaced=f'{published} where exists (select 1 from staging."{ds}" as s where {keys})',
         # Explicit anti joins: a correlated `not exists` over the dataset's view (a union of

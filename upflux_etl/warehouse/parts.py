@@ -21,6 +21,10 @@ integers, where the key's text made every read of a dataset with removals 4x slo
 the parts by absolute path: a build sets the hospital's folder (`meta.storage`) and rewrites
 the views when it moved. A failed or killed run leaves parts no catalog names; `prune` removes
 them, and the parts only older publications named, at the next publication.
+
+Counts over a dataset (a dataset-level check's rows and present values) are counters, not
+scans: a part's count is taken once and kept in `meta.part_counts` (the part never changes),
+less the same count over the part's removed rows, read by position (`live_counts`).
 """
 
 from __future__ import annotations
@@ -56,6 +60,8 @@ create table if not exists meta.parts (
     dataset varchar, part integer, file varchar, load_id varchar, rows bigint,
     primary key (dataset, part));
 create table if not exists meta.storage (root varchar);
+create table if not exists meta.part_counts (
+    dataset varchar, part integer, expr varchar, value bigint);
 """
 
 
@@ -178,6 +184,7 @@ def remove_all(con: duckdb.DuckDBPyConnection, dataset: str) -> None:
             con.execute(f'delete from main."{dataset}"')
         return
     con.execute("delete from meta.parts where dataset = ?", [dataset])
+    con.execute("delete from meta.part_counts where dataset = ?", [dataset])
     con.execute(f'delete from removed."{dataset}"')
     _refresh_view(con, dataset)
 
@@ -187,6 +194,7 @@ def drop(con: duckdb.DuckDBPyConnection, dataset: str) -> None:
     con.execute(f'drop view if exists main."{dataset}"')
     if is_stored(con, dataset):
         con.execute("delete from meta.parts where dataset = ?", [dataset])
+        con.execute("delete from meta.part_counts where dataset = ?", [dataset])
         con.execute(f'drop table removed."{dataset}"')
         con.execute(f'drop table shape."{dataset}"')
     con.execute(f'drop table if exists main."{dataset}"')
@@ -241,6 +249,84 @@ def count_rows(con: duckdb.DuckDBPyConnection, dataset: str, catalog: str | None
     )
 
 
+def live_counts(con: duckdb.DuckDBPyConnection, dataset: str, exprs: list[str]) -> list[int] | None:
+    """The values of count expressions over the dataset's rows (alias `t`); None if not parts.
+
+    Each expression must add up over disjoint rows (`count(*)`, `count_if(...)`). A part's
+    value is read from `meta.part_counts`, or counted once over the part and kept there; the
+    parts with removals then lose the value over their removed rows, which are read by position
+    (only the row groups holding them). So a count reads the parts a load wrote and the rows it
+    removed, not the dataset.
+    """
+    if not is_stored(con, dataset):
+        return None
+    root = _root(con)
+    listed = con.execute(
+        f'select part, file, part in (select {PART} from removed."{dataset}") from meta.parts '
+        "where dataset = ? order by part",
+        [dataset],
+    ).fetchall()
+    _count_new_parts(con, dataset, exprs, [(p, f) for p, f, _ in listed])
+    kept = dict(
+        con.execute(
+            "select expr, sum(value) from meta.part_counts where dataset = ? "
+            "and expr in (select unnest(?)) group by expr",
+            [dataset, exprs],
+        ).fetchall()
+    )
+    totals = [int(kept.get(e) or 0) for e in exprs]
+    worn = [sql_literal(root / f) for _, f, has in listed if has]
+    if worn:
+        gone = first_row(
+            con,
+            f"select {', '.join(exprs)} from ({_shaped(dataset, worn)}) as t "
+            f'semi join removed."{dataset}" as r on r.{PART} = t.{PART} and r.{ROW} = t.{ROW}',
+        )
+        totals = [total - int(g or 0) for total, g in zip(totals, gone or (), strict=True)]
+    return totals
+
+
+def _count_new_parts(
+    con: duckdb.DuckDBPyConnection, dataset: str, exprs: list[str], listed: list[tuple[int, str]]
+) -> None:
+    """Count each expression over every part that has no value for it yet; keep the values."""
+    have = set(
+        con.execute(
+            "select part, expr from meta.part_counts where dataset = ?", [dataset]
+        ).fetchall()
+    )
+    root = _root(con)
+    for expr in exprs:
+        files = [(p, f) for p, f in listed if (p, expr) not in have]
+        if not files:
+            continue
+        scan = _shaped(dataset, [sql_literal(root / f) for _, f in files])
+        con.execute(
+            "insert into meta.part_counts select ?, t._part, ?, "
+            f"{expr} from ({scan}) as t group by t._part",
+            [dataset, expr],
+        )
+        have |= {(p, expr) for p, _ in files}
+
+
+def _shaped(dataset: str, files: list[str]) -> str:
+    """The rows of `files` (SQL literals) with every column of the dataset's shape."""
+    return f"{_shape(dataset)} union all by name {_scan(files)}"
+
+
+def _shape(dataset: str) -> str:
+    return f'select *, 0::integer as {PART}, 0::bigint as {ROW} from shape."{dataset}"'
+
+
+def _scan(files: list[str]) -> str:
+    """The rows of `files` (SQL literals), each with its part and its position (`_row`)."""
+    return (
+        f"select f.* exclude (file_row_number), f.file_row_number as {ROW} "
+        f"from read_parquet([{', '.join(files)}], union_by_name = true, "
+        "file_row_number = true) as f"
+    )
+
+
 def part_files(con: duckdb.DuckDBPyConnection) -> set[str]:
     """The files (relative to the hospital's folder) this catalog names."""
     if not has_table(con, "meta", "parts"):
@@ -279,7 +365,8 @@ def _rewrite(con: duckdb.DuckDBPyConnection, dataset: str, group: list[int], loa
     query = f"select * from ({_rows(con, dataset, group)}) where {PART} in ({listed})"
     cols = ", ".join(f'"{c}"' for c in table_columns(con, "shape", dataset))
     append(con, dataset, f"select {cols} from ({query})", load_id=load_id)
-    con.execute(f"delete from meta.parts where dataset = ? and part in ({listed})", [dataset])
+    for table in ("meta.parts", "meta.part_counts"):
+        con.execute(f"delete from {table} where dataset = ? and part in ({listed})", [dataset])
     con.execute(f'delete from removed."{dataset}" where {PART} in ({listed})')
     _refresh_view(con, dataset)
 
@@ -319,17 +406,12 @@ def _rows(con: duckdb.DuckDBPyConnection, dataset: str, only: list[int] | None =
         f"where dataset = ?{wanted} order by part",
         [dataset],
     ).fetchall()
-    shape = f'select *, 0::integer as {PART}, 0::bigint as {ROW} from shape."{dataset}"'
-    selects = [shape]
+    selects = [_shape(dataset)]
     for worn in (False, True):
         files = [sql_literal(root / file) for _, file, has in parts if has == worn]
         if not files:
             continue
-        scan = (
-            f"select f.* exclude (file_row_number), f.file_row_number as {ROW} "
-            f"from read_parquet([{', '.join(files)}], union_by_name = true, "
-            "file_row_number = true) as f"
-        )
+        scan = _scan(files)
         if worn:  # an explicit anti join: see `warehouse/merged.py` on correlated forms
             scan += (
                 f' anti join removed."{dataset}" as r '
@@ -374,9 +456,8 @@ def _positions_from_keys(con: duckdb.DuckDBPyConnection, dataset: str) -> None:
     if files:
         match = " and ".join([f"r.{PART} = f.{PART}"] + [f'r."{k}" = f."{k}"' for k in keys])
         con.execute(
-            f'insert into removed."{dataset}__rows" select f.{PART}, f.file_row_number '
-            f"from read_parquet([{', '.join(files)}], union_by_name = true, "
-            f"file_row_number = true) as f semi join {table} as r on {match}"
+            f'insert into removed."{dataset}__rows" select f.{PART}, f.{ROW} '
+            f"from ({_scan(files)}) as f semi join {table} as r on {match}"
         )
     con.execute(f"drop table {table}")
     con.execute(f'alter table removed."{dataset}__rows" rename to "{dataset}"')
