@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,9 @@ from upflux_etl.catalog.reader import read_health, read_rounds
 from upflux_etl.health import backfill, gather_inputs, score_client
 from upflux_etl.settings import project_root
 from upflux_etl.state import StateStore
+from upflux_etl.warehouse import parts
+from upflux_etl.warehouse.files import connect
+from upflux_etl.warehouse.schema import ensure_schema
 
 TODAY = date(2026, 10, 31)
 NOW = utc(2026, 10, 31, 15)  # 12:00 in Sao Paulo
@@ -229,3 +233,41 @@ def test_the_trend_compares_the_factors_that_applied_on_both_days(world, model, 
     assert first.score < before.score  # a lower total ...
     assert first.trend == "flat"  # ... yet the ERP's flow, measured on both days, held
     assert by_day[date(2026, 10, 27)].trend == "down"  # a real fall still reads as one
+
+
+def test_the_flows_of_datasets_kept_as_parts_come_from_their_counters(world, model, tmp_path):
+    """Issue 6: the health score's daily volumes are the parts' counters, less removed rows;
+    a reader's read-only connection reads them without scanning the parts again."""
+    con, store = world
+    client = make_client()
+    parts.remove(con, "exams", "t.order_id like 'X2026-10-30-%' and t.order_id < 'X2026-10-30-3'")
+    scanned = gather_inputs(con, store, client, model, TODAY, now=NOW).flows
+    ensure_schema(con)
+    parts.ensure_parts(con, tmp_path)
+    parts.migrate_tables(con)  # every dataset becomes one part
+    parts.remove(con, "exams", "t.order_id = 'X2026-10-29-0'")  # a removal, read by position
+    for dataset in ("encounters", "exams"):  # what a load does after writing its parts
+        spec = model.datasets[dataset]
+        parts.event_days(con, dataset, str(spec.event_column))
+    con.execute("checkpoint")
+    con.close()
+
+    reader = connect(tmp_path / "warehouse.duckdb", "America/Sao_Paulo", read_only=True)
+    try:
+        (encounters_part,) = parts_of(reader, "encounters")
+        encounters_part.rename(encounters_part.with_suffix(".away"))  # never read again
+        counted = gather_inputs(reader, store, client, model, TODAY, now=NOW).flows
+    finally:
+        reader.close()
+    by_dataset = {f.dataset: f for f in counted}
+    assert by_dataset["encounters"] == next(f for f in scanned if f.dataset == "encounters")
+    exams = next(f for f in scanned if f.dataset == "exams")
+    day = exams.days.index(date(2026, 10, 29))
+    assert by_dataset["exams"].actual == (*exams.actual[:day], 9, *exams.actual[day + 1 :])
+    assert by_dataset["exams"].actual[day + 1] == 7  # the three removed while a plain table
+
+
+def parts_of(con, dataset: str) -> list:
+    root = con.execute("select root from meta.storage").fetchall()[0][0]
+    rows = con.execute("select file from meta.parts where dataset = ?", [dataset]).fetchall()
+    return [Path(root) / r[0] for r in rows]

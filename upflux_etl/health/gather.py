@@ -14,7 +14,8 @@ from upflux_etl.checklist.status import checklist_status
 from upflux_etl.health.inputs import DatasetFlow, HealthInputs, UsageInputs
 from upflux_etl.state.records import RunRecord
 from upflux_etl.state.store import StateStore
-from upflux_etl.warehouse.files import has_table, scalar
+from upflux_etl.warehouse.files import has_table, insert_rows, scalar
+from upflux_etl.warehouse.parts import event_days
 
 
 def reference_instant(as_of: date, zone: ZoneInfo, now: datetime) -> datetime:
@@ -130,16 +131,25 @@ def _flow(
 def _daily(con: duckdb.DuckDBPyConnection, spec: DatasetSpec) -> str:
     """A temporary table of the dataset's rows per day, counted once per connection.
 
-    A backfill scores thirty days on one read-only connection, whose rows do not change: one
-    scan of the dataset's event column, not one per day (each a scan of its Parquet parts).
-    Casting a TIMESTAMPTZ to DATE cuts the day in the connection's TimeZone (the hospital's).
+    A backfill scores thirty days on one read-only connection, whose rows do not change. A
+    dataset kept as Parquet parts is counted by its counters (`event_days`: each part's days
+    counted once, by the load that wrote it, less its removed rows); another is scanned once.
     """
-    table = f'"_daily_{spec.name}"'
-    con.execute(
-        f"create temp table if not exists {table} as "
-        f'select cast("{spec.event_column}" as date) as day, count(*) as n '
-        f'from main."{spec.name}" group by 1'
-    )
+    name = f"_daily_{spec.name}"
+    table = f'"{name}"'
+    made = "select count(*) from duckdb_tables() where database_name = 'temp' and table_name = ?"
+    if scalar(con, made, [name]):
+        return f"temp.main.{table}"
+    days = event_days(con, spec.name, str(spec.event_column))
+    if days is None:
+        con.execute(
+            f"create temp table {table} as "
+            f'select cast("{spec.event_column}" as date) as day, count(*) as n '
+            f'from main."{spec.name}" group by 1'
+        )
+    else:
+        con.execute(f"create temp table {table} (day date, n bigint)")
+        insert_rows(con, f"temp.main.{table}", [[d, n] for d, n in days.items() if d])
     return f"temp.main.{table}"
 
 

@@ -43,6 +43,7 @@ from upflux_etl.warehouse.meta.checks import write_checks
 from upflux_etl.warehouse.meta.ledger import write_ledger
 from upflux_etl.warehouse.meta.source_sessions import SourceSession
 from upflux_etl.warehouse.meta.watermarks import read_watermark, write_watermark
+from upflux_etl.warehouse.parts import event_days
 from upflux_etl.warehouse.quarantine import (
     drop_superseded,
     ensure_quarantine_shape,
@@ -198,6 +199,8 @@ def load_dataset(ctx: LoadContext, name: str) -> DatasetLoad:
         )
         if rechecked:
             log.info("%s: %s open quarantined rows checked again", name, f"{rechecked:,}")
+        if not hold and spec.event_column:  # the health score's counters of the parts written
+            event_days(con, name, spec.event_column)
         if due and not ctx.full:
             deletes = scan_deletes(con, ctx, spec, exclusion, early)
         figures = reconcile(con, ctx, spec, exclusion, deletes)

@@ -29,12 +29,14 @@ less the same count over the part's removed rows, read by position (`live_counts
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from pathlib import Path
 
 import duckdb
 
 from upflux_etl.warehouse.files import (
+    column_types,
     first_row,
     has_table,
     scalar,
@@ -61,7 +63,7 @@ create table if not exists meta.parts (
     primary key (dataset, part));
 create table if not exists meta.storage (root varchar);
 create table if not exists meta.part_counts (
-    dataset varchar, part integer, expr varchar, value bigint);
+    dataset varchar, part integer, expr varchar, key varchar, value bigint);
 """
 
 
@@ -258,7 +260,48 @@ def live_counts(con: duckdb.DuckDBPyConnection, dataset: str, exprs: list[str]) 
     (only the row groups holding them). So a count reads the parts a load wrote and the rows it
     removed, not the dataset.
     """
-    if not is_stored(con, dataset):
+    counted = _live(con, dataset, exprs, None)
+    return None if counted is None else counted.get(None, [0] * len(exprs))
+
+
+def live_counts_by(
+    con: duckdb.DuckDBPyConnection, dataset: str, by: str, expr: str = "count(*)"
+) -> dict[str, int] | None:
+    """`expr` over the dataset's rows per value of `by` (as text), as `live_counts` counts.
+
+    None if the dataset is not kept as parts. `by` must name everything its value depends on
+    (a time zone, say): its text is the key its counts are kept under.
+    """
+    counted = _live(con, dataset, [expr], by)
+    return None if counted is None else {k: v[0] for k, v in counted.items() if k is not None}
+
+
+def event_days(
+    con: duckdb.DuckDBPyConnection, dataset: str, column: str
+) -> dict[dt.date, int] | None:
+    """The dataset's rows per day of `column` in the connection's time zone, by its counters.
+
+    None if the dataset is not kept as parts. The day of a TIMESTAMPTZ is cut in the time zone
+    named in the counted expression, so a client whose time zone changes counts again.
+    """
+    types = column_types(con, "shape", dataset)
+    if column not in types:
+        return None
+    day = f't."{column}"'
+    if types[column] == "TIMESTAMP WITH TIME ZONE":
+        zone = scalar(con, "select current_setting('TimeZone')")
+        day = f"timezone({sql_literal(zone)}, {day})"
+    counted = live_counts_by(con, dataset, f"cast({day} as date)")
+    if counted is None:
+        return None
+    return {dt.date.fromisoformat(k): n for k, n in counted.items() if n}
+
+
+def _live(
+    con: duckdb.DuckDBPyConnection, dataset: str, exprs: list[str], by: str | None
+) -> dict[str | None, list[int]] | None:
+    # Not before `ensure_parts` made the counters (a version-8 catalog a reader opens).
+    if not is_stored(con, dataset) or not has_table(con, "meta", "part_counts"):
         return None
     root = _root(con)
     listed = con.execute(
@@ -266,47 +309,74 @@ def live_counts(con: duckdb.DuckDBPyConnection, dataset: str, exprs: list[str]) 
         "where dataset = ? order by part",
         [dataset],
     ).fetchall()
-    _count_new_parts(con, dataset, exprs, [(p, f) for p, f, _ in listed])
-    kept = dict(
-        con.execute(
-            "select expr, sum(value) from meta.part_counts where dataset = ? "
-            "and expr in (select unnest(?)) group by expr",
-            [dataset, exprs],
-        ).fetchall()
-    )
-    totals = [int(kept.get(e) or 0) for e in exprs]
+    names = [_counted_as(e, by) for e in exprs]
+    kept = _count_new_parts(con, dataset, exprs, by, [(p, f) for p, f, _ in listed])
+    totals: dict[str | None, list[int]] = {}
+    for key, name, value in con.execute(
+        f"select key, expr, sum(value) from ({kept}) where dataset = ? "
+        "and expr in (select unnest(?)) group by all",
+        [dataset, names],
+    ).fetchall():
+        totals.setdefault(key, [0] * len(exprs))[names.index(name)] += int(value or 0)
     worn = [sql_literal(root / f) for _, f, has in listed if has]
     if worn:
-        gone = first_row(
-            con,
-            f"select {', '.join(exprs)} from ({_shaped(dataset, worn)}) as t "
-            f'semi join removed."{dataset}" as r on r.{PART} = t.{PART} and r.{ROW} = t.{ROW}',
-        )
-        totals = [total - int(g or 0) for total, g in zip(totals, gone or (), strict=True)]
+        key = f"cast({by} as varchar)" if by else "null::varchar"
+        for key_value, *gone in con.execute(
+            f"select {key}, {', '.join(exprs)} from ({_shaped(dataset, worn)}) as t "
+            f'semi join removed."{dataset}" as r on r.{PART} = t.{PART} and r.{ROW} = t.{ROW} '
+            "group by 1"
+        ).fetchall():
+            counts = totals.setdefault(key_value, [0] * len(exprs))
+            for i, g in enumerate(gone):
+                counts[i] -= int(g or 0)
     return totals
 
 
+def _counted_as(expr: str, by: str | None) -> str:
+    return expr if by is None else f"{expr} by {by}"
+
+
 def _count_new_parts(
-    con: duckdb.DuckDBPyConnection, dataset: str, exprs: list[str], listed: list[tuple[int, str]]
-) -> None:
-    """Count each expression over every part that has no value for it yet; keep the values."""
+    con: duckdb.DuckDBPyConnection,
+    dataset: str,
+    exprs: list[str],
+    by: str | None,
+    listed: list[tuple[int, str]],
+) -> str:
+    """Count each expression over every part that has no value for it yet; keep the values.
+
+    A read-only connection (a reader's, the health score's) keeps them in a temporary table,
+    for its own life. Returns the query of every kept value.
+    """
+    writable = not scalar(
+        con, "select readonly from duckdb_databases() where database_name = current_database()"
+    )
+    table = "meta.part_counts"
+    if not writable:
+        table = "temp.main._part_counts"
+        con.execute("create temp table if not exists _part_counts as from meta.part_counts limit 0")
+    kept = "select * from meta.part_counts" + (
+        "" if writable else " union all select * from temp.main._part_counts"
+    )
     have = set(
-        con.execute(
-            "select part, expr from meta.part_counts where dataset = ?", [dataset]
-        ).fetchall()
+        con.execute(f"select part, expr from ({kept}) where dataset = ?", [dataset]).fetchall()
     )
     root = _root(con)
+    key = f"cast({by} as varchar)" if by else "null::varchar"
     for expr in exprs:
-        files = [(p, f) for p, f in listed if (p, expr) not in have]
+        name = _counted_as(expr, by)
+        files = [(p, f) for p, f in listed if (p, name) not in have]
         if not files:
             continue
         scan = _shaped(dataset, [sql_literal(root / f) for _, f in files])
+        # A part with rows gets a row even when `by` has no value in it (its key is null).
         con.execute(
-            "insert into meta.part_counts select ?, t._part, ?, "
-            f"{expr} from ({scan}) as t group by t._part",
-            [dataset, expr],
+            f"insert into {table} select ?, t.{PART}, ?, {key}, {expr} from ({scan}) as t "
+            "group by all",
+            [dataset, name],
         )
-        have |= {(p, expr) for p, _ in files}
+        have |= {(p, name) for p, _ in files}
+    return kept
 
 
 def _shaped(dataset: str, files: list[str]) -> str:
