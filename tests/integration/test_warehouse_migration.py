@@ -42,6 +42,13 @@ def unpack(target: Path, fixture: Path = FIXTURE) -> Path:
     return target
 
 
+def load_and_migrate(demo, published: Path, version: int) -> None:
+    """An incremental load on the unpacked warehouse of `version`: it migrates it forward."""
+    result = materialize_client(demo, full=False, instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    assert version_of(published) == [version, SCHEMA_VERSION]
+
+
 def version_of(path: Path) -> list[int]:
     con = duckdb.connect(str(path), read_only=True)
     try:
@@ -110,9 +117,7 @@ def test_a_version_5_warehouse_loses_its_scratch_schemas_and_keeps_loading(setti
     before = read_status(settings, demo.client, catalog)
     assert before["load"]["status"] == "published"
 
-    result = materialize_client(demo, full=False, instance=dg.DagsterInstance.ephemeral())
-    assert result.success
-    assert version_of(published) == [5, SCHEMA_VERSION]
+    load_and_migrate(demo, published, 5)
     assert not {"landing", "staging"} & _schemas(published)  # scratch lives in warehouse/work.py
     after = read_status(settings, demo.client, catalog)
     assert after["load"]["mode"] == "incremental"
@@ -136,9 +141,7 @@ def test_a_version_7_warehouse_moves_its_datasets_into_parts(settings, monkeypat
         con.close()
     assert len(tables) >= 10
 
-    result = materialize_client(demo, full=False, instance=dg.DagsterInstance.ephemeral())
-    assert result.success
-    assert version_of(published) == [7, SCHEMA_VERSION]
+    load_and_migrate(demo, published, 7)
     con = duckdb.connect(str(published), read_only=True)
     try:
         left = con.execute("select count(*) from duckdb_tables() where schema_name = 'main'")
@@ -174,9 +177,7 @@ def test_a_version_8_warehouse_records_its_removed_rows_by_position(settings, mo
     assert all(c != ["_part", "_row"] and "_part" in c for c in by_key.values())
     assert len(datasets) >= 10
 
-    result = materialize_client(demo, full=False, instance=dg.DagsterInstance.ephemeral())
-    assert result.success
-    assert version_of(published) == [8, SCHEMA_VERSION]
+    load_and_migrate(demo, published, 8)
     con = duckdb.connect(str(published), read_only=True)
     try:
         after = {

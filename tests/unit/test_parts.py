@@ -311,3 +311,23 @@ def test_counts_are_counters_kept_per_part_less_the_removed_rows(tmp_path):
     load(con, "L4", {1: "a", 2: "z"})
     assert parts.live_counts(con, "d", exprs) == scanned() == [2, 1, 0]
     assert parts.live_counts(duckdb.connect(), "d", exprs) is None  # not kept as parts
+
+
+@pytest.mark.parametrize("zone", ["America/Sao_Paulo", "America/St_Johns", "Asia/Kathmandu"])
+def test_the_days_counted_by_quarter_hours_are_the_days_of_the_time_zone(tmp_path, zone):
+    """event_days groups rows by quarter of an hour, then days: the same days as a cast per
+    row in the zone, across daylight saving changes and offsets of :30 and :45."""
+    con = duckdb.connect()
+    con.execute(f"set TimeZone = '{zone}'")
+    ensure_schema(con)
+    parts.ensure_parts(con, tmp_path)
+    ts = "timestamptz '2026-03-07 00:00:00+00' + to_minutes(range * 7)"  # 7-minute steps
+    events = f"select range::integer as id, {ts} as ts, null::varchar as _load_id from range(20000)"
+    parts.ensure_dataset(con, "d", events)
+    parts.append(con, "d", events, load_id="L1")
+    parts.remove(con, "d", "t.id % 5 = 0")
+    expected = dict(
+        con.execute("select cast(ts as date), count(*) from main.d group by 1").fetchall()
+    )
+    assert parts.event_days(con, "d", "ts") == expected
+    assert len(expected) > 90  # from March into June: both 2026 changes of the northern zones

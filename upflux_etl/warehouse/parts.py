@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -265,15 +266,34 @@ def live_counts(con: duckdb.DuckDBPyConnection, dataset: str, exprs: list[str]) 
 
 
 def live_counts_by(
-    con: duckdb.DuckDBPyConnection, dataset: str, by: str, expr: str = "count(*)"
+    con: duckdb.DuckDBPyConnection, dataset: str, by: GroupBy, expr: str = "count(*)"
 ) -> dict[str, int] | None:
-    """`expr` over the dataset's rows per value of `by` (as text), as `live_counts` counts.
+    """`expr` over the dataset's rows per group (`by`), as `live_counts` counts.
 
-    None if the dataset is not kept as parts. `by` must name everything its value depends on
-    (a time zone, say): its text is the key its counts are kept under.
+    None if the dataset is not kept as parts. The text of `by` is the key its counts are kept
+    under: it must name everything a group depends on (a time zone, say).
     """
     counted = _live(con, dataset, [expr], by)
     return None if counted is None else {k: v[0] for k, v in counted.items() if k is not None}
+
+
+@dataclass(frozen=True)
+class GroupBy:
+    """A grouping in two steps: rows by `row` (cheap, per row), then those groups by `key`.
+
+    `key` is an expression of `k`, the value of `row`: a timestamp's day in a time zone is
+    computed once per quarter of an hour (`row`: its epoch in 15-minute steps), not per row.
+    """
+
+    row: str
+    key: str = "k"
+
+    def __str__(self) -> str:
+        return f"{self.row} then {self.key}"
+
+
+_UNGROUPED = GroupBy("null", "null")
+_QUARTER_US = 15 * 60 * 1_000_000  # every time zone's offset is a whole number of quarters
 
 
 def event_days(
@@ -287,22 +307,26 @@ def event_days(
     types = column_types(con, "shape", dataset)
     if column not in types:
         return None
-    day = f't."{column}"'
+    by = GroupBy(f'cast(t."{column}" as date)')
     if types[column] == "TIMESTAMP WITH TIME ZONE":
-        zone = scalar(con, "select current_setting('TimeZone')")
-        day = f"timezone({sql_literal(zone)}, {day})"
-    counted = live_counts_by(con, dataset, f"cast({day} as date)")
+        zone = sql_literal(scalar(con, "select current_setting('TimeZone')"))
+        by = GroupBy(
+            f'epoch_us(t."{column}") // {_QUARTER_US}',
+            f"cast(timezone({zone}, make_timestamptz(k * {_QUARTER_US})) as date)",
+        )
+    counted = live_counts_by(con, dataset, by)
     if counted is None:
         return None
     return {dt.date.fromisoformat(k): n for k, n in counted.items() if n}
 
 
 def _live(
-    con: duckdb.DuckDBPyConnection, dataset: str, exprs: list[str], by: str | None
+    con: duckdb.DuckDBPyConnection, dataset: str, exprs: list[str], by: GroupBy | None
 ) -> dict[str | None, list[int]] | None:
     # Not before `ensure_parts` made the counters (a version-8 catalog a reader opens).
     if not is_stored(con, dataset) or not has_table(con, "meta", "part_counts"):
         return None
+    group = by or _UNGROUPED
     root = _root(con)
     listed = con.execute(
         f'select part, file, part in (select {PART} from removed."{dataset}") from meta.parts '
@@ -320,19 +344,33 @@ def _live(
         totals.setdefault(key, [0] * len(exprs))[names.index(name)] += int(value or 0)
     worn = [sql_literal(root / f) for _, f, has in listed if has]
     if worn:
-        key = f"cast({by} as varchar)" if by else "null::varchar"
-        for key_value, *gone in con.execute(
-            f"select {key}, {', '.join(exprs)} from ({_shaped(dataset, worn)}) as t "
-            f'semi join removed."{dataset}" as r on r.{PART} = t.{PART} and r.{ROW} = t.{ROW} '
-            "group by 1"
-        ).fetchall():
+        removed = (
+            f'({_shaped(dataset, worn)}) as t semi join removed."{dataset}" as r '
+            f"on r.{PART} = t.{PART} and r.{ROW} = t.{ROW}"
+        )
+        for key_value, *gone in con.execute(_grouped(exprs, group, removed)).fetchall():
             counts = totals.setdefault(key_value, [0] * len(exprs))
             for i, g in enumerate(gone):
                 counts[i] -= int(g or 0)
     return totals
 
 
-def _counted_as(expr: str, by: str | None) -> str:
+def _grouped(exprs: list[str], by: GroupBy, rows: str, part: bool = False) -> str:
+    """`exprs` summed per group of `rows` (a from clause, alias `t`).
+
+    Each row of the result: the group's key as text, then the sums (the part first, with `part`).
+    """
+    lead = f"t.{PART} as part, " if part else ""
+    values = ", ".join(f"{e} as v{i}" for i, e in enumerate(exprs))
+    sums = ", ".join(f"sum(v{i})" for i in range(len(exprs)))
+    inner = f"select {lead}{by.row} as k, {values} from {rows} group by all"
+    return (
+        f"select {'part, ' if part else ''}cast({by.key} as varchar), {sums} "
+        f"from ({inner}) group by all"
+    )
+
+
+def _counted_as(expr: str, by: GroupBy | None) -> str:
     return expr if by is None else f"{expr} by {by}"
 
 
@@ -340,7 +378,7 @@ def _count_new_parts(
     con: duckdb.DuckDBPyConnection,
     dataset: str,
     exprs: list[str],
-    by: str | None,
+    by: GroupBy | None,
     listed: list[tuple[int, str]],
 ) -> str:
     """Count each expression over every part that has no value for it yet; keep the values.
@@ -362,17 +400,16 @@ def _count_new_parts(
         con.execute(f"select part, expr from ({kept}) where dataset = ?", [dataset]).fetchall()
     )
     root = _root(con)
-    key = f"cast({by} as varchar)" if by else "null::varchar"
     for expr in exprs:
         name = _counted_as(expr, by)
         files = [(p, f) for p, f in listed if (p, name) not in have]
         if not files:
             continue
-        scan = _shaped(dataset, [sql_literal(root / f) for _, f in files])
-        # A part with rows gets a row even when `by` has no value in it (its key is null).
+        scan = f"({_shaped(dataset, [sql_literal(root / f) for _, f in files])}) as t"
+        # A part with rows gets a row even when the group has no value in it (its key is null).
         con.execute(
-            f"insert into {table} select ?, t.{PART}, ?, {key}, {expr} from ({scan}) as t "
-            "group by all",
+            f"insert into {table} select ?, part, ?, * exclude (part) "
+            f"from ({_grouped([expr], by or _UNGROUPED, scan, part=True)})",
             [dataset, name],
         )
         have |= {(p, name) for p, _ in files}
