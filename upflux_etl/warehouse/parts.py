@@ -17,9 +17,9 @@ Each part carries its number in a `_part` column (constant, a few bytes in Parqu
 view's anti-join reads and then drops; only parts with removals are anti-joined, on the part and
 the row's position (`file_row_number`, which Parquet gives without reading a column): two
 integers, where the key's text made every read of a dataset with removals 4x slower
-(docs/DECISIONS.md). A removal is found by the key, like any filter, and recorded by position. The views name
-the parts by absolute path: a build sets the hospital's folder (`meta.storage`) and rewrites
-the views when it moved. A failed or killed run leaves parts no catalog names; `prune` removes
+(docs/DECISIONS.md). A removal is found by the key, like any filter, and recorded by position.
+The views name the parts by absolute path: a build sets the hospital's folder (`meta.storage`)
+and rewrites the views when it moved. A failed or killed run leaves parts no catalog names; `prune` removes
 them, and the parts only older publications named, at the next publication.
 
 Counts over a dataset (a dataset-level check's rows and present values) are counters, not
