@@ -328,11 +328,7 @@ def _live(
         return None
     group = by or _UNGROUPED
     root = _root(con)
-    listed = con.execute(
-        f'select part, file, part in (select {PART} from removed."{dataset}") from meta.parts '
-        "where dataset = ? order by part",
-        [dataset],
-    ).fetchall()
+    listed = _listed(con, dataset)
     names = [_counted_as(e, by) for e in exprs]
     kept = _count_new_parts(con, dataset, exprs, by, [(p, f) for p, f, _ in listed])
     totals: dict[str | None, list[int]] = {}
@@ -362,10 +358,10 @@ def _grouped(exprs: list[str], by: GroupBy, rows: str, part: bool = False) -> st
     """
     lead = f"t.{PART} as part, " if part else ""
     values = ", ".join(f"{e} as v{i}" for i, e in enumerate(exprs))
-    sums = ", ".join(f"sum(v{i})" for i in range(len(exprs)))
+    sums = ", ".join(f"sum(v{i}) as v{i}" for i in range(len(exprs)))
     inner = f"select {lead}{by.row} as k, {values} from {rows} group by all"
     return (
-        f"select {'part, ' if part else ''}cast({by.key} as varchar), {sums} "
+        f"select {'part, ' if part else ''}cast({by.key} as varchar) as key, {sums} "
         f"from ({inner}) group by all"
     )
 
@@ -399,20 +395,29 @@ def _count_new_parts(
     have = set(
         con.execute(f"select part, expr from ({kept}) where dataset = ?", [dataset]).fetchall()
     )
-    root = _root(con)
-    for expr in exprs:
-        name = _counted_as(expr, by)
-        files = [(p, f) for p, f in listed if (p, name) not in have]
-        if not files:
-            continue
-        scan = f"({_shaped(dataset, [sql_literal(root / f) for _, f in files])}) as t"
-        # A part with rows gets a row even when the group has no value in it (its key is null).
-        con.execute(
-            f"insert into {table} select ?, part, ?, * exclude (part) "
-            f"from ({_grouped([expr], by or _UNGROUPED, scan, part=True)})",
-            [dataset, name],
-        )
-        have |= {(p, name) for p, _ in files}
+    names = [_counted_as(e, by) for e in exprs]
+    lacking = {p: [n for n in names if (p, n) not in have] for p, _ in listed}
+    files = [sql_literal(_root(con) / f) for p, f in listed if lacking[p]]
+    if not files:
+        return kept
+    # One scan of the parts that lack any of the counts; a part with rows gets a row even when
+    # the group has no value in it (its key is null).
+    scan = f"({_shaped(dataset, files)}) as t"
+    con.execute(
+        "create or replace temp table _new_counts as "
+        + _grouped(exprs, by or _UNGROUPED, scan, part=True)
+    )
+    try:
+        for i, name in enumerate(names):
+            missing = [p for p, lack in lacking.items() if name in lack]
+            if missing:
+                con.execute(
+                    f"insert into {table} select ?, part, ?, key, v{i} from temp.main._new_counts "
+                    "where part in (select unnest(?))",
+                    [dataset, name, missing],
+                )
+    finally:
+        con.execute("drop table temp.main._new_counts")
     return kept
 
 
@@ -507,12 +512,7 @@ def _is_view(con: duckdb.DuckDBPyConnection, dataset: str) -> bool:
 def _rows(con: duckdb.DuckDBPyConnection, dataset: str, only: list[int] | None = None) -> str:
     """The live rows of the dataset's parts (`only` these), with their `_part` and `_row`."""
     root = _root(con)
-    wanted = "" if only is None else f" and part in ({', '.join(str(p) for p in only)})"
-    parts = con.execute(
-        f'select part, file, part in (select {PART} from removed."{dataset}") from meta.parts '
-        f"where dataset = ?{wanted} order by part",
-        [dataset],
-    ).fetchall()
+    parts = _listed(con, dataset, only)
     selects = [_shape(dataset)]
     for worn in (False, True):
         files = [sql_literal(root / file) for _, file, has in parts if has == worn]
@@ -526,6 +526,18 @@ def _rows(con: duckdb.DuckDBPyConnection, dataset: str, only: list[int] | None =
             )
         selects.append(scan)
     return " union all by name ".join(selects)
+
+
+def _listed(
+    con: duckdb.DuckDBPyConnection, dataset: str, only: list[int] | None = None
+) -> list[tuple[int, str, bool]]:
+    """The dataset's parts (`only` these): number, file, whether it has removed rows."""
+    wanted = "" if only is None else f" and part in ({', '.join(str(p) for p in only)})"
+    return con.execute(
+        f'select part, file, part in (select {PART} from removed."{dataset}") from meta.parts '
+        f"where dataset = ?{wanted} order by part",
+        [dataset],
+    ).fetchall()
 
 
 def _refresh_view(con: duckdb.DuckDBPyConnection, dataset: str) -> None:
