@@ -12,6 +12,7 @@ publication builds it whole; one that fails leaves it as it was.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -38,6 +39,7 @@ from upflux_etl.mining.sql_summary import sql_summary, summary_payload
 from upflux_etl.mining.warehouse_log import copy_event_log
 from upflux_etl.pipeline.mining import mining_dir, process_mining_step, read_mining
 from upflux_etl.settings import Settings
+from upflux_etl.warehouse import parts
 from upflux_etl.warehouse.files import WarehouseFiles
 
 # What differs between two nights' summaries of the same log: not the log's content.
@@ -200,3 +202,29 @@ def test_a_log_behind_by_more_than_one_publication_is_built_whole(nights):
     assert night["log"]["mode"] == "rebuilt"
     assert "another publication" in night["log"]["reason"]
     assert _of_the_log(night) == _of_the_log(second)
+
+
+def test_after_the_folder_moved_the_next_load_compares_nothing_with_the_old_views(nights, tmp_path):
+    """A published catalog whose views name a folder that is gone (the hospital's folder moved
+    here from `old`) is not compared row by row: the next load recomputes every month and builds
+    the log whole, and both equal what a comparison would have given."""
+    demo, _, second, _ = nights
+    files = WarehouseFiles(demo.settings.client_dir("incind"))
+    old = tmp_path / "incind"
+    shutil.copytree(files.root / parts.TABLES, old / parts.TABLES)
+    shutil.copy(files.published, old / files.published.name)
+    with duckdb.connect(str(old / files.published.name)) as con:
+        parts.ensure_parts(con, old)  # the views as the old folder had them
+    shutil.copy(old / files.published.name, files.published)
+    shutil.rmtree(old)
+    run = _load(demo, dg.DagsterInstance.ephemeral(), full=False)
+
+    night = read_mining(demo.settings, demo.client, run)
+    assert night is not None and night["log"]["mode"] == "rebuilt"
+    assert night["log"]["reason"] == f"the hospital's folder moved (the previous views name {old})"
+    assert _of_the_log(night) == _of_the_log(second)  # nothing changed at the source
+    with duckdb.connect(str(files.published), read_only=True) as con:
+        runs = con.execute(
+            "select distinct recomputed, reason from meta.indicator_runs where load_id = ?", [run]
+        ).fetchall()
+    assert runs == [("all", f"the hospital's folder moved (the published views name {old})")]

@@ -194,6 +194,8 @@ def _unreadable_change(
     )
     if version != base:
         return "the previous warehouse is not the publication the load built on"
+    if folder := parts.moved(con, "prev", "wh"):
+        return f"the hospital's folder moved (the previous views name {folder})"
     for dataset in datasets:
         new, old = (
             table_columns(con, "main", dataset, "wh"),

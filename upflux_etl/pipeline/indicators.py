@@ -33,6 +33,7 @@ from upflux_etl.indicators.periods import (
     touched_months,
 )
 from upflux_etl.pipeline.context import LoadContext
+from upflux_etl.warehouse import parts
 from upflux_etl.warehouse.build import build_connection
 from upflux_etl.warehouse.files import scalar
 from upflux_etl.warehouse.meta.indicators import (
@@ -133,6 +134,8 @@ def _plan(
         )
         if version != base_version(con, ctx.run_id):
             return every_month("the published warehouse is not the one this load built on")
+        if folder := parts.moved(con, PUBLISHED):
+            return every_month(f"the hospital's folder moved (the published views name {folder})")
         changes = {}
         for rows in spec.periods.rows:
             keys = ctx.dataset(rows.dataset).primary_key

@@ -85,6 +85,29 @@ def ensure_parts(con: duckdb.DuckDBPyConnection, root: Path) -> None:
         _refresh_view(con, dataset)
 
 
+def moved(con: duckdb.DuckDBPyConnection, catalog: str, current: str | None = None) -> str | None:
+    """The folder an attached `catalog`'s views name its parts under, when not the current one.
+
+    The current one is that of `current` (another catalog), or of the connection's own. A
+    catalog whose folder has moved since it was written cannot read its views (they name the
+    parts by absolute path) until a build rewrites them: a reader compares it whole, or not at
+    all. None when the folders agree or either catalog records none (no parts).
+    """
+    here, there = (_recorded_root(con, c) for c in (current, catalog))
+    return there if here and there and here != there else None
+
+
+def _recorded_root(con: duckdb.DuckDBPyConnection, catalog: str | None) -> str | None:
+    has = scalar(
+        con,
+        "select count(*) from duckdb_tables() where schema_name = 'meta' "
+        "and table_name = 'storage' and database_name = coalesce(?, current_database())",
+        [catalog],
+    )
+    db = f'"{catalog}".' if catalog else ""
+    return scalar(con, f"select max(root) from {db}meta.storage") if has else None
+
+
 def stored_datasets(con: duckdb.DuckDBPyConnection) -> list[str]:
     """The datasets kept as parts (those with a `shape` table)."""
     return schema_tables(con, "shape")
