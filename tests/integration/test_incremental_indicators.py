@@ -302,3 +302,34 @@ def test_a_changed_definition_recomputes_every_month_of_that_indicator(loads):
         if name != "exam_turnaround":  # nothing changed in the ERP since
             assert run[:3] == ("touched", "incremental load", set()), name
     _assert_equal_to_a_full_recompute(demo, again)
+
+
+def test_broken_indicators_fail_the_load_after_the_others_are_computed(loads):
+    """The indicators share one step: two that fail do not stop the other eleven, the step's
+    error names both, and nothing is published."""
+    demo, instance, *_ = loads
+    catalog = read_catalog(demo.settings)
+    broken = {
+        name: catalog.indicators[name].model_copy(update={"sql": "select * from no_such_table"})
+        for name in ("bed_turnover", "mortality_rate")
+    }
+    catalog = dataclasses.replace(catalog, indicators={**catalog.indicators, **broken})
+    before = load_rows(demo, "select count(*) from meta.publication")
+    result = dg.materialize(
+        client_assets(demo.client, catalog, demo.settings),
+        instance=instance,
+        tags={FULL_TAG: "false"},
+        raise_on_error=False,
+    )
+    assert not result.success
+    made = {
+        e.asset_key.path[-1]
+        for e in result.get_asset_materialization_events()
+        if e.asset_key.path[1] == "indicators"
+    }
+    assert made == set(demo.client.indicators) - set(broken)
+    (failure,) = [e for e in result.all_events if e.is_step_failure]
+    message = str(failure.step_failure_data.error)
+    assert "2 indicators failed (bed_turnover, mortality_rate)" in message, message
+    assert "no_such_table" in message
+    assert load_rows(demo, "select count(*) from meta.publication") == before

@@ -99,6 +99,22 @@ def test_a_foreign_exception_leaving_an_asset_is_scrubbed_with_its_causes():
     assert CPF not in str(err.value) and CPF not in str(err.value.__cause__)
 
 
+def test_an_asset_that_yields_its_results_is_scrubbed_the_same_way():
+    class DriverError(Exception):
+        pass
+
+    @scrubbed_errors
+    def asset():
+        yield "the first indicator"
+        raise DriverError(f"Duplicate entry '{CPF}'")
+
+    results = asset()
+    assert next(results) == "the first indicator"
+    with pytest.raises(Exception) as err:  # the scrubbed copy of a foreign type
+        next(results)
+    assert CPF not in str(err.value) and err.value.__cause__ is None
+
+
 def test_an_exception_whose_text_cannot_be_rewritten_is_replaced():
     class Stubborn(Exception):
         def __str__(self) -> str:

@@ -2,6 +2,8 @@
 
 # No `from __future__ import annotations` here: Dagster checks the `context` annotation
 # of asset functions at definition time and rejects string annotations.
+from contextlib import closing
+
 import dagster as dg
 
 from upflux_etl.catalog.client_checks import client_checks
@@ -13,9 +15,9 @@ from upflux_etl.definitions.dagster_run import load_context_of, pool
 from upflux_etl.definitions.downstream import downstream_assets
 from upflux_etl.definitions.extraction_metadata import extraction_metadata
 from upflux_etl.definitions.run_tags import CLIENT_TAG, client_run_tags
-from upflux_etl.definitions.scrubbed import scrubbed_errors
+from upflux_etl.definitions.scrubbed import interrupted, scrub_exception, scrubbed_errors
 from upflux_etl.definitions.writer import writer_key, writer_resource
-from upflux_etl.pipeline.indicators import compute_indicator_step
+from upflux_etl.pipeline.indicators import compute_indicators
 from upflux_etl.pipeline.publish import publish_step
 from upflux_etl.quality.dagster_checks import (
     check_results,
@@ -86,35 +88,72 @@ def dataset_asset(
     return _dataset
 
 
-def indicator_asset(
-    client: ClientSpec, catalog: Catalog, settings: Settings, name: str, loaded: list[str]
-):
-    """One indicator computed on the load's build (published with it)."""
-    spec = catalog.indicators[name]
-    missing = [d for d in spec.depends_on if d not in loaded]
-    if missing:
-        raise ConfigError(
-            client.file,
-            "indicators",
-            f"{name} needs datasets {missing} that no source of this client provides",
+def indicators_asset(
+    client: ClientSpec, catalog: Catalog, settings: Settings, loaded: list[str]
+) -> dg.AssetsDefinition:
+    """The hospital's indicators, each its own asset, computed in one step on the load's build.
+
+    One step, not one per indicator: they share the build's connection and macros, and a
+    step's own cost (Dagster's events, a connection) was most of an incremental load's
+    indicator time (docs/DECISIONS.md, "The indicators in one step").
+    """
+    specs = []
+    for name in client.indicators:
+        spec = catalog.indicators[name]
+        missing = [d for d in spec.depends_on if d not in loaded]
+        if missing:
+            raise ConfigError(
+                client.file,
+                "indicators",
+                f"{name} needs datasets {missing} that no source of this client provides",
+            )
+        specs.append(
+            dg.AssetSpec(
+                key=indicator_key(client, name),
+                group_name=client.slug,
+                description=f"{spec.title}: {spec.formula} ({spec.unit}, {spec.grain})",
+                deps=[dataset_key(client, d) for d in spec.depends_on],
+                kinds={"duckdb"},
+                tags={CLIENT_TAG: client.slug},
+            )
         )
 
-    @dg.asset(
-        key=[client.slug, "indicators", name],
-        group_name=client.slug,
-        description=f"{spec.title}: {spec.formula} ({spec.unit}, {spec.grain})",
-        deps=[dataset_key(client, d) for d in spec.depends_on],
-        kinds={"duckdb"},
-        tags={CLIENT_TAG: client.slug},
+    @dg.multi_asset(
+        name=f"{client.slug}__indicators",
+        specs=specs,
         pool=pool(client.slug),
         required_resource_keys={writer_key(client.slug)},
     )
     @scrubbed_errors
-    def _indicator(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        count = compute_indicator_step(load_context_of(context, settings, catalog, client), name)
-        return dg.MaterializeResult(metadata={"values": count, "unit": spec.unit})
+    def _indicators(context: dg.AssetExecutionContext):
+        ctx = load_context_of(context, settings, catalog, client)
+        failed = []
+        # closed here (its build connection too) even when an interruption leaves the loop
+        with closing(compute_indicators(ctx, list(client.indicators))) as outcomes:
+            for name, outcome in outcomes:
+                if isinstance(outcome, Exception):
+                    if interrupted(outcome):
+                        raise KeyboardInterrupt from None
+                    safe = scrub_exception(outcome)
+                    context.log.error(f"indicator {name}: {safe}")
+                    failed.append((name, safe))
+                    continue
+                yield dg.MaterializeResult(
+                    asset_key=indicator_key(client, name),
+                    metadata={"values": outcome, "unit": catalog.indicators[name].unit},
+                )
+        if len(failed) == 1:
+            raise failed[0][1]
+        if failed:
+            names = ", ".join(name for name, _ in failed)
+            raise RuntimeError(f"{len(failed)} indicators failed ({names}): {failed[0][1]}")
 
-    return _indicator
+    return _indicators
+
+
+def indicator_key(client: ClientSpec, name: str) -> dg.AssetKey:
+    """The asset key of a client's indicator: `<slug>/indicators/<name>`."""
+    return dg.AssetKey([client.slug, "indicators", name])
 
 
 def warehouse_asset(
@@ -175,14 +214,15 @@ def client_assets(
     """Every asset of one hospital."""
     loaded = client_datasets(client, catalog)
     datasets = [dataset_asset(client, catalog, settings, d, loaded) for d in loaded]
-    indicators = [indicator_asset(client, catalog, settings, n, loaded) for n in client.indicators]
-    upstream = [a.key for a in datasets + indicators]
+    indicators = [indicators_asset(client, catalog, settings, loaded)] if client.indicators else []
+    upstream = [a.key for a in datasets] + [k for a in indicators for k in sorted(a.keys)]
     publication = warehouse_asset(client, catalog, settings, upstream)
     # The load (datasets, indicators, publication) holds the hospital's writer lock from the
     # run's start to its end, and runs whole or not at all (definitions/writer.py).
+    steps = [a.node_def.name for a in [*datasets, *indicators, publication]]
     writer = {
         writer_key(client.slug): writer_resource(
-            client.slug, settings, [*upstream, publication.key]
+            client.slug, settings, [*upstream, publication.key], steps
         )
     }
     return [

@@ -9,6 +9,7 @@ asset, or hidden in the causes of ours, is scrubbed here by `extract.scrub.scrub
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
@@ -26,18 +27,30 @@ class ScrubbedError(RuntimeError):
 
 
 def scrubbed_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """Decorate an asset function: whatever it raises carries no value a driver echoed."""
+    """Decorate an asset function: whatever it raises carries no value a driver echoed.
+
+    A generator function (an asset yielding its results) stays one, scrubbed the same way.
+    """
+    if inspect.isgeneratorfunction(fn):
+
+        @functools.wraps(fn)
+        def generator(*args: P.args, **kwargs: P.kwargs):
+            try:
+                yield from fn(*args, **kwargs)
+            except Exception as exc:
+                safe = _scrubbed(exc)
+                if safe is exc:
+                    raise
+                raise safe from None
+
+        return generator
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
         except Exception as exc:
-            if _interrupted(exc):
-                # DuckDB turns a Ctrl-C during its query into its own error, which our code may
-                # have wrapped: it is the person's interruption, and Dagster stops the run.
-                raise KeyboardInterrupt from None
-            safe = scrub_exception(exc)
+            safe = _scrubbed(exc)
             if safe is exc:
                 raise
             raise safe from None
@@ -45,12 +58,22 @@ def scrubbed_errors(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def _scrubbed(exc: Exception) -> BaseException:
+    """What an asset raises for `exc`: itself when clean, its scrubbed copy, or an interruption."""
+    if interrupted(exc):
+        # DuckDB turns a Ctrl-C during its query into its own error, which our code may have
+        # wrapped: it is the person's interruption, and Dagster stops the run.
+        return KeyboardInterrupt()
+    return scrub_exception(exc)
+
+
 # DuckDB 2.0 reports a signal during a query (SIGINT, or SIGTERM turned into KeyboardInterrupt by
 # the CLI) as a bare RuntimeError with this text; `con.interrupt()` as InterruptException.
 _DUCKDB_SIGNALLED = "Query interrupted"
 
 
-def _interrupted(exc: BaseException) -> bool:
+def interrupted(exc: BaseException) -> bool:
+    """Whether `exc` is (or was caused by) a person's interruption of a DuckDB query."""
     seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, duckdb.InterruptException) or (

@@ -50,11 +50,12 @@ def writer_key(slug: str) -> str:
 
 
 def writer_resource(
-    slug: str, settings: Settings, load_keys: Sequence[dg.AssetKey]
+    slug: str, settings: Settings, load_keys: Sequence[dg.AssetKey], load_steps: Sequence[str]
 ) -> dg.ResourceDefinition:
     """The writer resource of one hospital.
 
-    `load_keys` are its load's assets (datasets, indicators, the publication), run together.
+    `load_keys` are its load's assets (datasets, indicators, the publication), run together;
+    `load_steps` the steps that materialize them (the indicators share one).
     """
 
     @dg.resource(description=f"One writer of {slug}'s warehouse at a time (writer.lock).")
@@ -64,7 +65,7 @@ def writer_resource(
         if run is None:  # built outside a run (tests of the resource itself)
             yield files
             return
-        refuse_partial_load(slug, run, load_keys)
+        refuse_partial_load(slug, run, load_keys, load_steps)
         with writer_lock(
             files,
             run.run_id,
@@ -90,16 +91,18 @@ def writer_resource(
     return _writer
 
 
-def refuse_partial_load(slug: str, run: dg.DagsterRun, load_keys: Sequence[dg.AssetKey]) -> None:
-    """Refuse a run that executes only part of the hospital's load.
+def refuse_partial_load(
+    slug: str, run: dg.DagsterRun, load_keys: Sequence[dg.AssetKey], load_steps: Sequence[str]
+) -> None:
+    """Refuse a run that executes only part of the hospital's load (its assets or steps).
 
     Raises:
         PartialLoadRefused: with what was selected and what to do instead.
     """
-    wanted = {key.to_python_identifier() for key in load_keys}
     if run.step_keys_to_execute is not None:
-        executing = set(run.step_keys_to_execute)
+        wanted, executing = set(load_steps), set(run.step_keys_to_execute)
     elif run.asset_selection:
+        wanted = {key.to_python_identifier() for key in load_keys}
         executing = {key.to_python_identifier() for key in run.asset_selection}
     else:
         return  # the whole job: the nightly job, or "Materialize all"

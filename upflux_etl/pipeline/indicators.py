@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Generator
 
 import duckdb
 import pyarrow as pa
@@ -50,32 +51,50 @@ from upflux_etl.warehouse.meta.loads import base_version, last_published
 log = logging.getLogger("upflux.pipeline")
 
 
-def compute_indicator_step(ctx: LoadContext, name: str) -> int:
-    """Compute one indicator on the run's build; returns how many values it holds now."""
-    spec = ctx.catalog.indicators[name]
-    definition = definition_hash(spec, ctx.catalog.macros, ctx.client.timezone, ctx.client.triage)
+def compute_indicators(
+    ctx: LoadContext, names: list[str]
+) -> Generator[tuple[str, int | Exception], None, None]:
+    """Compute the indicators on the run's build, one after the other on one connection.
+
+    Yields each indicator's name with how many values it holds now, or with the error that
+    stopped it: the others still run, so a load learns every broken indicator at once (the
+    caller decides what an error is; a person's interruption should stop them all).
+    """
     with build_connection(ctx) as con:
         create_macros(con, ctx.catalog.macros)
         register_parameters(con, ctx.client.triage)
-        run, previous, coverage = _plan(ctx, con, spec, definition)
-        if previous is None:
-            set_periods(con)
-            count = write_indicator_values(
-                con, ctx.run_id, spec.name, spec.unit, compute_indicator(con, spec)
-            )
-        else:
-            touched = Touched(frozenset(run.months), run.from_month)
-            values = _touched_values(con, spec, touched)
-            count = write_indicator_values(con, ctx.run_id, spec.name, spec.unit, values)
-            count += carry_indicator_values(con, run, previous, spec.unit)
+        for name in names:
+            try:
+                count = _compute(ctx, con, name)
+            except Exception as exc:  # noqa: BLE001 (yielded to the caller, which decides)
+                yield name, exc
+            else:
+                yield name, count
+
+
+def _compute(ctx: LoadContext, con: duckdb.DuckDBPyConnection, name: str) -> int:
+    """Compute one indicator on the build (`con`); how many values it holds now."""
+    spec = ctx.catalog.indicators[name]
+    definition = definition_hash(spec, ctx.catalog.macros, ctx.client.timezone, ctx.client.triage)
+    run, previous, coverage = _plan(ctx, con, spec, definition)
+    if previous is None:
         set_periods(con)
-        write_indicator_run(con, run)
-        fresh = compute_coverage(con, spec, coverage if previous else None)
-        write_indicator_coverage(con, ctx.run_id, spec.name, fresh)
-        if previous is not None and coverage is not None:
-            carry_indicator_coverage(con, ctx.run_id, previous, spec.name, coverage)
-        con.execute("checkpoint")
-        log.info("indicator %s: %d values (%s)", name, count, _described(run))
+        count = write_indicator_values(
+            con, ctx.run_id, spec.name, spec.unit, compute_indicator(con, spec)
+        )
+    else:
+        touched = Touched(frozenset(run.months), run.from_month)
+        values = _touched_values(con, spec, touched)
+        count = write_indicator_values(con, ctx.run_id, spec.name, spec.unit, values)
+        count += carry_indicator_values(con, run, previous, spec.unit)
+    set_periods(con)
+    write_indicator_run(con, run)
+    fresh = compute_coverage(con, spec, coverage if previous else None)
+    write_indicator_coverage(con, ctx.run_id, spec.name, fresh)
+    if previous is not None and coverage is not None:
+        carry_indicator_coverage(con, ctx.run_id, previous, spec.name, coverage)
+    con.execute("checkpoint")
+    log.info("indicator %s: %d values (%s)", name, count, _described(run))
     return count
 
 

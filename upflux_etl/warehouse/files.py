@@ -101,7 +101,7 @@ def table_columns(
 ) -> list[str]:
     """The columns of `schema.table`, in their order (none when it does not exist).
 
-    `catalog`: one attached database's table (otherwise any database's of that name).
+    `catalog`: one attached database's table (otherwise the one the search path finds).
     """
     return list(column_types(con, schema, table, catalog))
 
@@ -109,14 +109,24 @@ def table_columns(
 def column_types(
     con: duckdb.DuckDBPyConnection, schema: str, table: str, catalog: str | None = None
 ) -> dict[str, str]:
-    """Column name -> DuckDB type of `schema.table`, in the columns' order (see `table_columns`)."""
-    rows = con.execute(
-        "select column_name, data_type from duckdb_columns() "
-        "where schema_name = ? and table_name = ? and (? is null or database_name = ?) "
-        "order by column_index",
-        [schema, table, catalog, catalog],
-    ).fetchall()
-    return dict(rows)
+    """Column name -> DuckDB type of `schema.table`, in the columns' order (see `table_columns`).
+
+    By `pragma_table_info`, which looks the one table up (0.3 ms), where `duckdb_columns()`
+    lists every column of every attached database (2.2 ms; a load asks ~190 times). A view
+    whose parts cannot be bound (its folder moved) is read from the catalog's listing.
+    """
+    name = ".".join(f'"{part}"' for part in (catalog, schema, table) if part is not None)
+    try:
+        rows = con.execute("select name, type from pragma_table_info(?)", [name]).fetchall()
+    except duckdb.CatalogException:
+        return {}
+    except duckdb.Error:
+        rows = con.execute(
+            "select column_name, data_type from duckdb_columns() where schema_name = ? "
+            "and table_name = ? and (? is null or database_name = ?) order by column_index",
+            [schema, table, catalog, catalog],
+        ).fetchall()
+    return {str(n): str(t) for n, t in rows}
 
 
 def schema_tables(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
