@@ -123,6 +123,29 @@ def test_insert_rows_writes_every_row_in_order_across_statements_and_types():
     assert table_columns(con, "main", "t") == ["n", "code", "ok", "seen", "x"]
 
 
+def test_column_types_of_tables_views_other_catalogs_and_views_that_cannot_bind(tmp_path):
+    from upflux_etl.warehouse.files import column_types
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    part = tmp_path / "part.parquet"
+    con.execute(f"copy (select 1::bigint as n, 'a' as code) to '{part}'")
+    con.execute(f"create view parted as select * from read_parquet(['{part}'])")
+    con.execute("create schema meta")
+    con.execute("create table meta.t (code varchar, seen timestamptz, amount decimal(18, 2))")
+    con.execute("attach ':memory:' as other")
+    con.execute("create schema other.landing")
+    con.execute("create table other.landing.x (k integer)")
+    con.execute("set search_path = 'w.main,other.landing'")
+    expected = {"code": "VARCHAR", "seen": "TIMESTAMP WITH TIME ZONE", "amount": "DECIMAL(18,2)"}
+    assert column_types(con, "meta", "t") == expected
+    assert column_types(con, "landing", "x") == {"k": "INTEGER"}  # found by the search path
+    assert column_types(con, "main", "x", "other") == {}  # another catalog's own main
+    assert column_types(con, "meta", "missing") == {}
+    assert column_types(con, "nowhere", "t") == {}
+    part.unlink()  # the view's part is gone (its folder moved): the catalog still knows it
+    assert column_types(con, "main", "parted") == {"n": "BIGINT", "code": "VARCHAR"}
+
+
 def test_records_leaving_the_quarantine_are_fixed_released_or_removed():
     """Fixed: brought again by the load; released: only re-checked and passed; removed: gone."""
     import datetime as dt

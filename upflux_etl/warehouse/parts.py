@@ -572,14 +572,7 @@ def _refresh_view(con: duckdb.DuckDBPyConnection, dataset: str) -> None:
 
 def _removed_by_key(con: duckdb.DuckDBPyConnection) -> list[str]:
     """The datasets whose removals are recorded by key (schema version 8), not by position."""
-    rows = con.execute(
-        "select table_name from duckdb_tables() where schema_name = 'removed' "
-        "and database_name = current_database() except select table_name from duckdb_columns() "
-        "where schema_name = 'removed' and database_name = current_database() "
-        "and column_name = ? order by 1",
-        [ROW],
-    ).fetchall()
-    return [r[0] for r in rows]
+    return [t for t in schema_tables(con, "removed") if ROW not in table_columns(con, "removed", t)]
 
 
 def _positions_from_keys(con: duckdb.DuckDBPyConnection, dataset: str) -> None:
