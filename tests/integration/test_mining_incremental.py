@@ -38,6 +38,7 @@ from upflux_etl.mining.log_state import open_log_state, refresh_log, state_table
 from upflux_etl.mining.sql_summary import sql_summary, summary_payload
 from upflux_etl.mining.warehouse_log import copy_event_log
 from upflux_etl.pipeline.mining import mining_dir, process_mining_step, read_mining
+from upflux_etl.pipeline.reporting import published
 from upflux_etl.settings import Settings
 from upflux_etl.warehouse import parts
 from upflux_etl.warehouse.files import WarehouseFiles
@@ -206,10 +207,14 @@ def test_a_log_behind_by_more_than_one_publication_is_built_whole(nights):
 
 def test_after_the_folder_moved_the_next_load_compares_nothing_with_the_old_views(nights, tmp_path):
     """A published catalog whose views name a folder that is gone (the hospital's folder moved
-    here from `old`) is not compared row by row: the next load recomputes every month and builds
-    the log whole, and both equal what a comparison would have given."""
+    here from `old`) is read from here by readers, and not compared row by row by the next
+    load: it recomputes every month and builds the log whole, and both equal what a comparison
+    would have given."""
     demo, _, second, _ = nights
     files = WarehouseFiles(demo.settings.client_dir("incind"))
+    with duckdb.connect(str(files.published), read_only=True) as con:
+        datasets = parts.stored_datasets(con)
+        counts = {d: con.execute(f'select count(*) from main."{d}"').fetchall() for d in datasets}
     old = tmp_path / "incind"
     shutil.copytree(files.root / parts.TABLES, old / parts.TABLES)
     shutil.copy(files.published, old / files.published.name)
@@ -217,6 +222,16 @@ def test_after_the_folder_moved_the_next_load_compares_nothing_with_the_old_view
         parts.ensure_parts(con, old)  # the views as the old folder had them
     shutil.copy(old / files.published.name, files.published)
     shutil.rmtree(old)
+    with duckdb.connect(str(files.published), read_only=True) as con:  # as the catalog says
+        with pytest.raises(duckdb.IOException):
+            con.execute("select count(*) from main.exams").fetchall()
+    # A reader (status, reports, health) reads the parts where they are now, until the load.
+    with published(demo.settings, demo.client) as con:
+        assert con is not None
+        assert {
+            d: con.execute(f'select count(*) from main."{d}"').fetchall() for d in datasets
+        } == counts
+        assert parts.live_counts(con, "exams", ["count(*)"]) == [counts["exams"][0][0]]
     run = _load(demo, dg.DagsterInstance.ephemeral(), full=False)
 
     night = read_mining(demo.settings, demo.client, run)

@@ -6,6 +6,7 @@ Cross-hospital state goes to the state store.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -21,13 +22,27 @@ from upflux_etl.pipeline.mining import read_mining
 from upflux_etl.pipeline.run_records import run_record, state_store
 from upflux_etl.reports import ReportInfo, render_quality_report
 from upflux_etl.settings import Settings
+from upflux_etl.warehouse import parts
 from upflux_etl.warehouse.files import WarehouseFiles, open_published
+
+log = logging.getLogger("upflux.pipeline")
 
 
 @contextmanager
 def published(settings: Settings, client: ClientSpec) -> Iterator[duckdb.DuckDBPyConnection | None]:
-    """A read-only connection to the hospital's published warehouse (None before the first)."""
-    with open_published(WarehouseFiles(settings.client_dir(client.slug)), client.timezone) as con:
+    """A read-only connection to the hospital's published warehouse (None before the first).
+
+    Readable between a move of the hospital's folder and the next load (`parts.read_moved`).
+    """
+    files = WarehouseFiles(settings.client_dir(client.slug))
+    with open_published(files, client.timezone) as con:
+        if con is not None and parts.read_moved(con, files.root):
+            log.warning(
+                "%s: the hospital's folder moved to %s; the published views are read from there "
+                "until the next load rewrites them",
+                client.slug,
+                files.root,
+            )
         yield con
 
 

@@ -47,6 +47,7 @@ from upflux_etl.warehouse.files import (
 )
 
 TABLES = "tables"  # the parts' folder in the hospital's folder
+_MOVED_ROOT = "upflux_parts_root"  # a reader's session variable (`read_moved`)
 PART = "_part"
 ROW = "_row"  # a removed row's position in its part's file (Parquet's `file_row_number`)
 
@@ -106,6 +107,25 @@ def _recorded_root(con: duckdb.DuckDBPyConnection, catalog: str | None) -> str |
     )
     db = f'"{catalog}".' if catalog else ""
     return scalar(con, f"select max(root) from {db}meta.storage") if has else None
+
+
+def read_moved(con: duckdb.DuckDBPyConnection, root: Path) -> bool:
+    """Let a read-only connection read a catalog whose hospital folder moved to `root`.
+
+    The catalog's views name the parts under the old folder until a build rewrites them; here,
+    temporary views of the same names (which `main."<ds>"` and `"<ds>"` find first) read them
+    under `root`, and so do the counters. Whether the folder had moved.
+    """
+    recorded = _recorded_root(con, None)
+    if recorded is None or recorded == str(root):
+        return False
+    con.execute(f"set variable {_MOVED_ROOT} = {sql_literal(str(root))}")
+    for dataset in stored_datasets(con):
+        con.execute(
+            f'create temp view "{dataset}" as '
+            f"select * exclude ({PART}, {ROW}) from ({_rows(con, dataset)})"
+        )
+    return True
 
 
 def stored_datasets(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -515,7 +535,11 @@ def _next_part(con: duckdb.DuckDBPyConnection, dataset: str) -> int:
 
 
 def _root(con: duckdb.DuckDBPyConnection) -> Path:
-    root = scalar(con, "select root from meta.storage")
+    """The folder the parts are read under: the catalog's, or where `read_moved` found them."""
+    root = scalar(
+        con,
+        f"select coalesce(getvariable('{_MOVED_ROOT}'), (select max(root) from meta.storage))",
+    )
     if root is None:
         raise RuntimeError("the warehouse's parts folder is not set (ensure_parts)")
     return Path(root)
