@@ -160,9 +160,13 @@ def test_the_updated_log_equals_one_built_whole_and_the_sorted_file(nights, tmp_
 
 def test_a_night_on_the_same_publication_changes_nothing(nights):
     demo, _, second, _ = nights
+    cache = mining_dir(demo.settings, demo.client) / "alignments.parquet"
+    written = cache.stat()
     again = process_mining_step(demo.settings, demo.client, read_catalog(demo.settings), "again")
     assert again["log"] == {"mode": "unchanged", "reason": "", "cases": 0}
     assert _of_the_log(again) == _of_the_log(second)
+    assert again["aligned_now"] == 0  # no new variant: the alignments' file is not rewritten
+    assert (cache.stat().st_ino, cache.stat().st_mtime_ns) == (written.st_ino, written.st_mtime_ns)
 
 
 def _kept(demo: DemoClient) -> tuple:

@@ -82,8 +82,11 @@ def _mine(settings: Settings, client: ClientSpec, catalog: Catalog) -> dict:
     # DuckDB's memory is given back before the cache and the aligner take theirs.
     cache_path = mining_dir(settings, client) / "alignments.parquet"
     cache = read_cache(cache_path, tables.variants.sequences)
+    known = len(cache)
     payload = summary_payload(tables, model, cache, top=10, map_edges=MAP_EDGES)
-    if model is not None:
+    if model is not None and len(cache) != known:
+        # Only a night that aligned new variants rewrites the file (most nightly loads bring
+        # none: the rewrite was a second copy of the history's alignments each night).
         write_cache(cache_path, cache)
     payload["log"] = asdict(refresh)
     log.info(
