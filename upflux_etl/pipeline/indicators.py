@@ -63,20 +63,26 @@ def compute_indicators(
     with build_connection(ctx) as con:
         create_macros(con, ctx.catalog.macros)
         register_parameters(con, ctx.client.triage)
+        unusable = _published_unusable(ctx, con)
         for name in names:
             try:
-                count = _compute(ctx, con, name)
+                count = _compute(ctx, con, name, unusable)
             except Exception as exc:  # noqa: BLE001 (yielded to the caller, which decides)
                 yield name, exc
             else:
                 yield name, count
 
 
-def _compute(ctx: LoadContext, con: duckdb.DuckDBPyConnection, name: str) -> int:
-    """Compute one indicator on the build (`con`); how many values it holds now."""
+def _compute(
+    ctx: LoadContext, con: duckdb.DuckDBPyConnection, name: str, unusable: str | None
+) -> int:
+    """Compute one indicator on the build (`con`); how many values it holds now.
+
+    `unusable`: why the published warehouse cannot be compared with (`_published_unusable`).
+    """
     spec = ctx.catalog.indicators[name]
     definition = definition_hash(spec, ctx.catalog.macros, ctx.client.timezone, ctx.client.triage)
-    run, previous, coverage = _plan(ctx, con, spec, definition)
+    run, previous, coverage = _plan(ctx, con, spec, definition, unusable)
     if previous is None:
         set_periods(con)
         count = write_indicator_values(
@@ -121,8 +127,35 @@ def _no_values() -> pa.Table:
     )
 
 
+def _published_unusable(ctx: LoadContext, con: duckdb.DuckDBPyConnection) -> str | None:
+    """Why an incremental load cannot compare its build with the published warehouse, if so.
+
+    Asked once per load, not per indicator: the published warehouse is not the one the load
+    built on, or its views name a folder the hospital's folder moved from.
+    """
+    if ctx.full or not ctx.files.published.exists():
+        return None
+    attach_published(con, str(ctx.files.published))
+    try:
+        version = scalar(
+            con,
+            f"select version from {PUBLISHED}.meta.publication order by published_at desc limit 1",
+        )
+        if version != base_version(con, ctx.run_id):
+            return "the published warehouse is not the one this load built on"
+        if folder := parts.moved(con, PUBLISHED):
+            return f"the hospital's folder moved (the published views name {folder})"
+        return None
+    finally:
+        detach_published(con)
+
+
 def _plan(
-    ctx: LoadContext, con: duckdb.DuckDBPyConnection, spec: IndicatorSpec, definition: str
+    ctx: LoadContext,
+    con: duckdb.DuckDBPyConnection,
+    spec: IndicatorSpec,
+    definition: str,
+    unusable: str | None,
 ) -> tuple[IndicatorRun, str | None, frozenset[dt.date] | None]:
     """What this load recomputes, whose values it carries, which coverage months it counts.
 
@@ -145,16 +178,10 @@ def _plan(
         return every_month(f"load {previous.load_id} did not record this indicator")
     if before.definition != definition:
         return every_month("definition changed")
+    if unusable:
+        return every_month(unusable)
     attach_published(con, str(ctx.files.published))
     try:
-        version = scalar(
-            con,
-            f"select version from {PUBLISHED}.meta.publication order by published_at desc limit 1",
-        )
-        if version != base_version(con, ctx.run_id):
-            return every_month("the published warehouse is not the one this load built on")
-        if folder := parts.moved(con, PUBLISHED):
-            return every_month(f"the hospital's folder moved (the published views name {folder})")
         changes = {}
         for rows in spec.periods.rows:
             keys = ctx.dataset(rows.dataset).primary_key
