@@ -123,6 +123,36 @@ def test_insert_rows_writes_every_row_in_order_across_statements_and_types():
     assert table_columns(con, "main", "t") == ["n", "code", "ok", "seen", "x"]
 
 
+def test_has_table_finds_tables_and_views_even_unbindable_without_aborting_a_transaction(
+    tmp_path,
+):
+    from upflux_etl.warehouse.files import has_table
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    part = tmp_path / "part.parquet"
+    con.execute(f"copy (select 1::bigint as n) to '{part}'")
+    con.execute(f"create view parted as select * from read_parquet(['{part}'])")
+    con.execute("create schema meta")
+    con.execute("create table meta.t (n bigint)")
+    con.execute("create view meta.over_t as select * from meta.t")
+    con.execute("attach ':memory:' as scratch")
+    con.execute("create schema scratch.staging")
+    con.execute("create table scratch.staging.s (n bigint)")
+    con.execute("set search_path = 'w.main,scratch.staging'")
+    con.execute("begin")
+    con.execute("insert into meta.t values (1)")
+    assert not has_table(con, "meta", "missing") and not has_table(con, "nowhere", "t")
+    assert has_table(con, "meta", "t") and has_table(con, "main", "parted")
+    assert has_table(con, "staging", "s")  # a schema of another catalog on the search path
+    con.execute("insert into meta.t values (2)")  # the lookups left the transaction usable
+    con.execute("commit")
+    assert con.execute("select count(*) from meta.t").fetchall() == [(2,)]
+    part.unlink()  # a view whose parts moved still exists
+    assert has_table(con, "main", "parted")
+    con.execute("drop table meta.t")  # so does a view whose own table is gone
+    assert has_table(con, "meta", "over_t") and not has_table(con, "meta", "t")
+
+
 def test_column_types_of_tables_views_other_catalogs_and_views_that_cannot_bind(tmp_path):
     from upflux_etl.warehouse.files import column_types
 

@@ -140,15 +140,23 @@ def schema_tables(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
 
 
 def has_table(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
-    """Whether a table or view `schema.name` exists in the warehouse.
+    """Whether a table or view `schema.name` exists where the connection's queries find it.
 
-    DuckDB's own catalog functions, not `information_schema` (a view of both, about twice as
-    slow): a load asks this a few hundred times.
+    Looked up as a relation (0.3 ms for a table, 1.7 ms for a view over parts): DuckDB's
+    catalog functions render every entry's SQL (2.4 ms for `duckdb_tables()`, 3.6 ms for both
+    with `duckdb_views()`), and a load asks a few hundred times. A lookup, not a query: a
+    missing name does not abort the connection's transaction. A view that cannot be bound
+    (its parts moved) exists; one whose own query names a table that is gone is found in the
+    catalog's list of views.
     """
-    where = "where schema_name = ? and {} = ?"
-    tables = f"select count(*) from duckdb_tables() {where.format('table_name')}"
-    views = f"select count(*) from duckdb_views() {where.format('view_name')}"
-    return bool(scalar(con, tables, [schema, name]) or scalar(con, views, [schema, name]))
+    try:
+        con.table(f'"{schema}"."{name}"')
+    except duckdb.CatalogException:
+        views = "select count(*) from duckdb_views() where schema_name = ? and view_name = ?"
+        return bool(scalar(con, views, [schema, name]))
+    except duckdb.Error:
+        return True
+    return True
 
 
 # Parameters in one `insert_rows` statement: DuckDB binds a few thousand quickly, and one
