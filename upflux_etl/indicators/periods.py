@@ -26,7 +26,7 @@ from upflux_etl.catalog.models import (
     TriageSpec,
 )
 from upflux_etl.warehouse import parts
-from upflux_etl.warehouse.files import has_table, scalar, sql_literal
+from upflux_etl.warehouse.files import column_types, has_table, scalar, sql_literal
 
 PUBLISHED = "_published"  # the published warehouse, attached read-only while months are found
 
@@ -93,6 +93,10 @@ def definition_hash(
         digest.update(part.encode("utf-8"))
         digest.update(b"\0")
     return digest.hexdigest()
+
+
+# A bound's extent (first and last day) by the query that read it: see `touched_months`.
+Extents = dict[str, tuple[dt.date | None, dt.date | None]]
 
 
 def attach_published(con: duckdb.DuckDBPyConnection, path: str) -> None:
@@ -211,11 +215,16 @@ def coverage_months(
 
 
 def touched_months(
-    con: duckdb.DuckDBPyConnection, spec: IndicatorSpec, changes: dict[str, str]
+    con: duckdb.DuckDBPyConnection,
+    spec: IndicatorSpec,
+    changes: dict[str, str],
+    extents: Extents | None = None,
 ) -> Touched:
     """The months of `spec` that the changed rows (`changes`: dataset -> table) reach.
 
-    Needs the published warehouse attached (`attach_published`) for the bounds.
+    Needs the published warehouse attached (`attach_published`) for the bounds. `extents`:
+    the bounds' extents read before on the same build and published warehouse (indicators
+    share bounds, and each extent reads its whole dataset); filled with those read now.
     """
     assert spec.periods is not None
     months: set[dt.date] = set()
@@ -226,7 +235,7 @@ def touched_months(
         if opened is not None:
             open_from.append(opened)
     for bound in spec.periods.bounds:
-        months |= _bound_months(con, bound)
+        months |= _bound_months(con, bound, {} if extents is None else extents)
     start = min(open_from) if open_from else None
     if start is not None:
         months = {m for m in months if m < start}
@@ -266,14 +275,19 @@ def _rows_months(
     return {r[0] for r in found}, opened
 
 
-def _bound_months(con: duckdb.DuckDBPyConnection, bound: PeriodBoundSpec) -> set[dt.date]:
+def _bound_months(
+    con: duckdb.DuckDBPyConnection, bound: PeriodBoundSpec, extents: Extents
+) -> set[dt.date]:
     def extent(catalog: str) -> tuple[dt.date | None, dt.date | None]:
-        row = con.execute(
+        sql = (
             f'select cast(min(cast("{bound.column}" as timestamptz)) as date), '
             f'cast(max(cast("{bound.column}" as timestamptz)) as date) '
             f'from {catalog}."{bound.dataset}" where ({bound.where})'
-        ).fetchall()[0]
-        return row[0], row[1]
+        )
+        if sql not in extents:
+            row = con.execute(sql).fetchall()[0]
+            extents[sql] = (row[0], row[1])
+        return extents[sql]
 
     old, new = extent(f"{PUBLISHED}.main"), extent("main")
     if old == new:
@@ -293,11 +307,5 @@ def _columns(
     con: duckdb.DuckDBPyConnection, catalog: str | None, dataset: str
 ) -> list[tuple[str, str]]:
     """(name, type) of the published columns of `main.<dataset>` (the load id left out)."""
-    where = "table_catalog = ?" if catalog else "table_catalog = current_database()"
-    params = [catalog, dataset] if catalog else [dataset]
-    rows = con.execute(
-        "select column_name, data_type from information_schema.columns "
-        f"where {where} and table_schema = 'main' and table_name = ? order by column_name",
-        params,
-    ).fetchall()
-    return [(r[0], r[1]) for r in rows if not r[0].startswith("_")]
+    types = column_types(con, "main", dataset, catalog)
+    return sorted((n, t) for n, t in types.items() if not n.startswith("_"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Generator
+from dataclasses import dataclass, field
 
 import duckdb
 import pyarrow as pa
@@ -25,6 +26,7 @@ from upflux_etl.indicators.compute import (
 )
 from upflux_etl.indicators.periods import (
     PUBLISHED,
+    Extents,
     Touched,
     attach_published,
     changed_rows,
@@ -63,26 +65,46 @@ def compute_indicators(
     with build_connection(ctx) as con:
         create_macros(con, ctx.catalog.macros)
         register_parameters(con, ctx.client.triage)
-        unusable = _published_unusable(ctx, con)
-        for name in names:
-            try:
-                count = _compute(ctx, con, name, unusable)
-            except Exception as exc:  # noqa: BLE001 (yielded to the caller, which decides)
-                yield name, exc
-            else:
-                yield name, count
+        compared = not ctx.full and ctx.files.published.exists()
+        if compared:  # once for every indicator's plan, not once per indicator
+            attach_published(con, str(ctx.files.published))
+        try:
+            published = _Published(_published_unusable(ctx, con) if compared else None)
+            for name in names:
+                try:
+                    count = _compute(ctx, con, name, published)
+                except Exception as exc:  # noqa: BLE001 (yielded to the caller, which decides)
+                    yield name, exc
+                else:
+                    yield name, count
+        finally:
+            if compared:
+                detach_published(con)
+
+
+@dataclass
+class _Published:
+    """What the plans of one load's indicators share about the published warehouse.
+
+    Attributes:
+        unusable: why the load cannot compare its build with it, if so (`_published_unusable`).
+        extents: the period bounds' extents read so far (indicators share bounds).
+    """
+
+    unusable: str | None
+    extents: Extents = field(default_factory=dict)
 
 
 def _compute(
-    ctx: LoadContext, con: duckdb.DuckDBPyConnection, name: str, unusable: str | None
+    ctx: LoadContext, con: duckdb.DuckDBPyConnection, name: str, published: _Published
 ) -> int:
     """Compute one indicator on the build (`con`); how many values it holds now.
 
-    `unusable`: why the published warehouse cannot be compared with (`_published_unusable`).
+    The published warehouse, when there is one to compare with, is attached as `PUBLISHED`.
     """
     spec = ctx.catalog.indicators[name]
     definition = definition_hash(spec, ctx.catalog.macros, ctx.client.timezone, ctx.client.triage)
-    run, previous, coverage = _plan(ctx, con, spec, definition, unusable)
+    run, previous, coverage = _plan(ctx, con, spec, definition, published)
     if previous is None:
         set_periods(con)
         count = write_indicator_values(
@@ -130,24 +152,17 @@ def _no_values() -> pa.Table:
 def _published_unusable(ctx: LoadContext, con: duckdb.DuckDBPyConnection) -> str | None:
     """Why an incremental load cannot compare its build with the published warehouse, if so.
 
-    Asked once per load, not per indicator: the published warehouse is not the one the load
-    built on, or its views name a folder the hospital's folder moved from.
+    Asked once per load, not per indicator, with the published warehouse attached: it is not
+    the one the load built on, or its views name a folder the hospital's folder moved from.
     """
-    if ctx.full or not ctx.files.published.exists():
-        return None
-    attach_published(con, str(ctx.files.published))
-    try:
-        version = scalar(
-            con,
-            f"select version from {PUBLISHED}.meta.publication order by published_at desc limit 1",
-        )
-        if version != base_version(con, ctx.run_id):
-            return "the published warehouse is not the one this load built on"
-        if folder := parts.moved(con, PUBLISHED):
-            return f"the hospital's folder moved (the published views name {folder})"
-        return None
-    finally:
-        detach_published(con)
+    version = scalar(
+        con, f"select version from {PUBLISHED}.meta.publication order by published_at desc limit 1"
+    )
+    if version != base_version(con, ctx.run_id):
+        return "the published warehouse is not the one this load built on"
+    if folder := parts.moved(con, PUBLISHED):
+        return f"the hospital's folder moved (the published views name {folder})"
+    return None
 
 
 def _plan(
@@ -155,7 +170,7 @@ def _plan(
     con: duckdb.DuckDBPyConnection,
     spec: IndicatorSpec,
     definition: str,
-    unusable: str | None,
+    published: _Published,
 ) -> tuple[IndicatorRun, str | None, frozenset[dt.date] | None]:
     """What this load recomputes, whose values it carries, which coverage months it counts.
 
@@ -178,23 +193,19 @@ def _plan(
         return every_month(f"load {previous.load_id} did not record this indicator")
     if before.definition != definition:
         return every_month("definition changed")
-    if unusable:
-        return every_month(unusable)
-    attach_published(con, str(ctx.files.published))
-    try:
-        changes = {}
-        for rows in spec.periods.rows:
-            keys = ctx.dataset(rows.dataset).primary_key
-            table = changed_rows(con, rows.dataset, keys, ctx.run_id)
-            if table is None:
-                return every_month(f"dataset {rows.dataset} is new or changed its columns")
-            changes[rows.dataset] = table
-        touched = touched_months(con, spec, changes)
-        covered = ctx.dataset(spec.coverage.dataset)
-        counted = changed_rows(con, covered.name, covered.primary_key, ctx.run_id)
-        coverage = None if counted is None else coverage_months(con, spec, counted)
-    finally:
-        detach_published(con)
+    if published.unusable:
+        return every_month(published.unusable)
+    changes = {}
+    for rows in spec.periods.rows:
+        keys = ctx.dataset(rows.dataset).primary_key
+        table = changed_rows(con, rows.dataset, keys, ctx.run_id)
+        if table is None:
+            return every_month(f"dataset {rows.dataset} is new or changed its columns")
+        changes[rows.dataset] = table
+    touched = touched_months(con, spec, changes, published.extents)
+    covered = ctx.dataset(spec.coverage.dataset)
+    counted = changed_rows(con, covered.name, covered.primary_key, ctx.run_id)
+    coverage = None if counted is None else coverage_months(con, spec, counted)
     run = IndicatorRun(
         ctx.run_id,
         spec.name,
