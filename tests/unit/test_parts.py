@@ -331,3 +331,39 @@ def test_the_days_counted_by_quarter_hours_are_the_days_of_the_time_zone(tmp_pat
     )
     assert parts.event_days(con, "d", "ts") == expected
     assert len(expected) > 90  # from March into June: both 2026 changes of the northern zones
+
+
+def test_the_held_keys_per_bucket_are_counters_less_superseded_plus_quarantined_and_held(
+    tmp_path,
+):
+    """Issue 6: the delete scan's per-bucket counts of the build read the parts' counters, not
+    every key; they equal a count over every record the build holds, each once."""
+    from types import SimpleNamespace
+
+    from upflux_etl.pipeline.deletes import _count_held_buckets
+    from upflux_etl.warehouse.deletes import held_key_rows
+
+    con = catalog(tmp_path)
+    spec = SimpleNamespace(name="d", primary_key=["id"])
+
+    def counted() -> list[tuple]:
+        _count_held_buckets(con, spec)  # type: ignore[arg-type]
+        return con.execute("select bucket, n from _held_buckets order by bucket").fetchall()
+
+    def every_key() -> list[tuple]:
+        present = [s for s in ("main", "quarantine", "held") if parts.has_table(con, s, "d")]
+        return con.execute(
+            "select right(cast(id as varchar), 3) as bucket, count(*) from "
+            f"({held_key_rows(spec, present)}) group by all order by bucket"  # type: ignore[arg-type]
+        ).fetchall()
+
+    load(con, "L1", {i: "a" for i in range(1, 2_500, 7)})
+    assert counted() == every_key()
+    load(con, "L2", {8: "b", 1_002: "b", 3_001: "b"})  # removals, a new bucket's key
+    con.execute("create table quarantine.d as select 1_002 as id union all select 5_000")
+    con.execute("create table held.d as select 15 as id union all select 8")
+    assert counted() == every_key()  # 1,002 and 8 superseded; 5,000 only quarantined
+    assert dict(counted())["002"] == 1 and dict(counted())["000"] == 1
+    con.execute("delete from quarantine.d")
+    con.execute("delete from held.d")
+    assert counted() == every_key()

@@ -294,16 +294,22 @@ def _validate(con: duckdb.DuckDBPyConnection, ctx: LoadContext, spec: DatasetSpe
             referring.setdefault(e.value_set_from, set()).add(str(e.kwargs.get("column", "")))
     staged = None if ctx.full else f'staging."{spec.name}"'
     parts = merged_parts(con, spec, full=ctx.full)
+    value_sets = {
+        ref: _value_set_sql(con, ref, staged, columns) for ref, columns in referring.items()
+    }
     where = SqlSuiteInput(
         table=f'staging."{spec.name}"',
         merged=merged_query(con, spec, parts),
         merged_parts=parts,
-        value_sets={
-            ref: _value_set_sql(con, ref, staged, columns) for ref, columns in referring.items()
-        },
+        value_sets={ref: sql for ref, (sql, _) in value_sets.items()},
         fallback=lambda specs: _gx_fallback(con, ctx, spec, specs),
     )
-    return run_sql_suite(con, expectations, dataset=spec.name, now=ctx.now, where=where)
+    try:
+        return run_sql_suite(con, expectations, dataset=spec.name, now=ctx.now, where=where)
+    finally:
+        for _, kept in value_sets.values():
+            if kept:
+                con.execute(f"drop table if exists {kept}")
 
 
 def _gx_fallback(
@@ -323,12 +329,15 @@ def _gx_fallback(
 
 def _value_set_sql(
     con: duckdb.DuckDBPyConnection, ref: str, staged: str | None, columns: set[str]
-) -> str:
-    """A query of the keys of `dataset.column` the warehouse has seen (see `_value_set`).
+) -> tuple[str, str | None]:
+    """A query of the keys of `dataset.column` the warehouse has seen, and its temporary table.
 
+    See `_value_set`; the temporary table the query reads, if any, is the caller's to drop.
     With `staged` (an incremental load's staged table), only the keys among the values of its
     `columns`: a value is in the whole set exactly when it is in that part of it, and the
     check's hash table is then built on the load's values, not on every key of the history.
+    Those few keys are kept in a temporary table: the check reads the referenced dataset once,
+    not again for the failing rows' ids.
     """
     dataset, column = ref.split(".", 1)
     among = ""
@@ -340,7 +349,14 @@ def _value_set_sql(
         for schema in ("main", "quarantine", "held")
         if has_table(con, schema, dataset)
     ]
-    return " union all ".join(parts) if parts else "select null where false"
+    if not parts:
+        return "select null where false", None
+    query = " union all ".join(parts)
+    if staged is None:  # every key of the history: read where it is
+        return query, None
+    kept = f'temp.main."_value_set_{dataset}_{column}"'
+    con.execute(f"create or replace temp table {kept} as {query}")
+    return f'select "{column}" from {kept}', kept
 
 
 def _value_set(con: duckdb.DuckDBPyConnection, ref: str) -> list:

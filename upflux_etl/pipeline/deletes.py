@@ -28,6 +28,7 @@ from upflux_etl.extract.sql import bucket_counts_query, bucket_keys_query, keys_
 from upflux_etl.pipeline.context import LoadContext
 from upflux_etl.pipeline.exclusions import Exclusion
 from upflux_etl.quality.sql_compile import quote
+from upflux_etl.warehouse import parts
 from upflux_etl.warehouse.deletes import (
     SCHEMAS,
     MissingKeys,
@@ -190,12 +191,7 @@ def _bucketed(
     cheaper than many bucket reads).
     """
     (key,) = spec.primary_key
-    present = [s for s in SCHEMAS if has_table(con, s, spec.name)]
-    held = held_key_rows(spec, present) or f'select null::varchar as "{key}" where false'
-    con.execute(
-        f"create or replace temp table _held_buckets as select "
-        f"{_held_bucket(quote(key))} as bucket, count(*) as n from ({held}) group by all"
-    )
+    _count_held_buckets(con, spec)
     try:
         counts = asked.result()
         con.register("_source_buckets", counts)
@@ -231,6 +227,56 @@ def _bucketed(
         f"{counts.num_rows:,}",
     )
     return rows, 0
+
+
+def _count_held_buckets(con: duckdb.DuckDBPyConnection, spec: DatasetSpec) -> None:
+    """The build's records per bucket of the key, each once (`held_key_rows`): `_held_buckets`.
+
+    The published rows per bucket are the parts' counters (`parts.live_counts_by`: a part is
+    counted once and kept; one with removed rows reads those rows only), less the published
+    rows a quarantined or held version supersedes (a semi join on those few keys), plus the
+    quarantined and held rows: not a count over every key of the history each night. A
+    dataset not kept as parts is counted over every key.
+    """
+    (key,) = spec.primary_key
+    ds = spec.name
+    present = [s for s in SCHEMAS if has_table(con, s, ds)]
+    counted = None
+    if "main" in present:
+        counted = parts.live_counts_by(con, ds, parts.GroupBy(_held_bucket(f"t.{quote(key)}")))
+    if counted is None:
+        held = held_key_rows(spec, present) or f'select null::varchar as "{key}" where false'
+        con.execute(
+            f"create or replace temp table _held_buckets as select "
+            f"{_held_bucket(quote(key))} as bucket, count(*) as n from ({held}) group by all"
+        )
+        return
+    newer = " union all ".join(
+        f'select {quote(key)} from {s}."{ds}"' for s in ("quarantine", "held") if s in present
+    )
+    shares = ["select bucket, n from _published_buckets"]
+    if newer:
+        shares.append(
+            f"select {_held_bucket(quote(key))} as bucket, count(*) as n from ({newer}) group by all"
+        )
+        shares.append(
+            f"select {_held_bucket('m.' + quote(key))} as bucket, -count(*) as n "
+            f'from main."{ds}" as m semi join ({newer}) as n on n.{quote(key)} = m.{quote(key)} '
+            "group by all"
+        )
+    published = pa.table(
+        {"bucket": pa.array(list(counted), pa.string()), "n": pa.array(list(counted.values()))},
+        schema=pa.schema([("bucket", pa.string()), ("n", pa.int64())]),
+    )
+    con.register("_published_buckets", published)
+    try:
+        con.execute(
+            "create or replace temp table _held_buckets as select bucket, "
+            f"cast(sum(n) as bigint) as n from ({' union all '.join(shares)}) "
+            "group by all having sum(n) > 0"
+        )
+    finally:
+        con.unregister("_published_buckets")
 
 
 @dataclass(frozen=True)

