@@ -306,6 +306,27 @@ def test_counts_are_counters_kept_per_part_less_the_removed_rows(tmp_path):
     assert parts.live_counts(con, "d", exprs) == [11, 8, 0]
     untouched.with_suffix(".away").rename(untouched)
 
+    # The removed rows were counted when they were removed, for the counts asked before: no
+    # part is read again, worn or not. A count asked for the first time reads the removed rows
+    # of each worn part once (and keeps them); so does a removal's count a catalog lacks.
+    every = sorted((tmp_path / parts.TABLES / "d").glob("*.parquet"))
+    for f in every:
+        f.rename(f.with_suffix(".away"))
+    assert parts.live_counts(con, "d", exprs) == [11, 8, 0]
+    for f in every:
+        f.with_suffix(".away").rename(f)
+    later = [*exprs, "count_if(t.v = 'c')"]
+    assert parts.live_counts(con, "d", later) == [11, 8, 0, 3]
+    load(con, "L3b", {4: "c", 2: "a"})  # removes a row of L1's part and one of L3's
+    assert parts.live_counts(con, "d", later) == scanned() + [3] == [11, 8, 0, 3]
+    con.execute("delete from meta.removed_counted where expr = 'count(*)'")  # coverage lost
+    assert parts.live_counts(con, "d", later) == [11, 8, 0, 3]
+    for f in sorted((tmp_path / parts.TABLES / "d").glob("*.parquet")):
+        f.rename(f.with_suffix(".away"))
+    assert parts.live_counts(con, "d", later) == [11, 8, 0, 3]
+    for f in sorted((tmp_path / parts.TABLES / "d").glob("*.away")):
+        f.rename(f.with_suffix(".parquet"))
+
     parts.remove_all(con, "d")  # a full load: the numbers start again, and so do the counts
     assert con.execute("select count(*) from meta.part_counts").fetchall() == [(0,)]
     load(con, "L4", {1: "a", 2: "z"})

@@ -252,7 +252,8 @@ def test_a_reference_check_gives_the_same_outcome_on_the_keys_the_load_brings():
     )
     outcomes = []
     for staged in (None, TABLE):
-        value_set = _value_set_sql(con, "encounters.encounter_id", staged, {"encounter_id"})
+        value_set, kept = _value_set_sql(con, "encounters.encounter_id", staged, {"encounter_id"})
+        assert (kept is None) == (staged is None)  # the load's keys found, kept for both reads
         where = SqlSuiteInput(table=TABLE, value_sets={"encounters.encounter_id": value_set})
         outcome = run_sql_suite(con, [exists], dataset="exams", now=NOW, where=where)
         outcomes.append(outcome.checks[0])

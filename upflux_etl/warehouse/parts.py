@@ -24,7 +24,12 @@ them, and the parts only older publications named, at the next publication.
 
 Counts over a dataset (a dataset-level check's rows and present values) are counters, not
 scans: a part's count is taken once and kept in `meta.part_counts` (the part never changes),
-less the same count over the part's removed rows, read by position (`live_counts`).
+less the same count over the part's removed rows (`live_counts`). Those are counted when the
+rows are removed, over the rows just removed (read by position), for every count asked before
+(`meta.count_exprs`), and added up in `meta.removed_counts`; `meta.removed_counted` says how
+many of a part's removed rows they cover. A count whose removed rows are not all covered (asked
+for the first time, or a catalog written before) reads the part's removed rows once, and keeps
+the result.
 """
 
 from __future__ import annotations
@@ -35,11 +40,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from upflux_etl.warehouse.files import (
     column_types,
     first_row,
     has_table,
+    insert_rows,
     scalar,
     schema_tables,
     sql_literal,
@@ -66,7 +73,19 @@ create table if not exists meta.parts (
 create table if not exists meta.storage (root varchar);
 create table if not exists meta.part_counts (
     dataset varchar, part integer, expr varchar, key varchar, value bigint);
+create table if not exists meta.count_exprs (
+    dataset varchar, expr varchar, sql varchar, row_by varchar, key_by varchar);
+create table if not exists meta.removed_counts (
+    dataset varchar, part integer, expr varchar, key varchar, value bigint);
+create table if not exists meta.removed_counted (
+    dataset varchar, part integer, expr varchar, rows bigint);
 """
+# A list of (part, count name) pairs given as a parameter, as a subquery of two columns.
+_PAIRS = (
+    "(select p.part, p.expr from (select unnest(?::struct(part integer, expr varchar)[]) as p))"
+)
+# The counters of one dataset, forgotten with its parts (`remove_all`, `drop`, `_rewrite`).
+_COUNTERS = ("meta.part_counts", "meta.removed_counts", "meta.removed_counted")
 
 
 def ensure_parts(con: duckdb.DuckDBPyConnection, root: Path) -> None:
@@ -211,11 +230,12 @@ def remove(
         return int(deleted.fetchall()[0][0])
     found = con.execute(
         f'insert into removed."{dataset}" select t.{PART}, t.{ROW} '
-        f"from ({_rows(con, dataset)}) as t where {where} returning {PART}",
+        f"from ({_rows(con, dataset)}) as t where {where} returning {PART}, {ROW}",
         params or [],
     ).fetchall()
     if not found:
         return 0
+    _count_removed(con, dataset, found)
     _refresh_view(con, dataset)
     if erase_as is not None:
         for part in sorted({r[0] for r in found}):
@@ -230,7 +250,8 @@ def remove_all(con: duckdb.DuckDBPyConnection, dataset: str) -> None:
             con.execute(f'delete from main."{dataset}"')
         return
     con.execute("delete from meta.parts where dataset = ?", [dataset])
-    con.execute("delete from meta.part_counts where dataset = ?", [dataset])
+    for table in _COUNTERS:
+        con.execute(f"delete from {table} where dataset = ?", [dataset])
     con.execute(f'delete from removed."{dataset}"')
     _refresh_view(con, dataset)
 
@@ -240,7 +261,8 @@ def drop(con: duckdb.DuckDBPyConnection, dataset: str) -> None:
     con.execute(f'drop view if exists main."{dataset}"')
     if is_stored(con, dataset):
         con.execute("delete from meta.parts where dataset = ?", [dataset])
-        con.execute("delete from meta.part_counts where dataset = ?", [dataset])
+        for table in (*_COUNTERS, "meta.count_exprs"):
+            con.execute(f"delete from {table} where dataset = ?", [dataset])
         con.execute(f'drop table removed."{dataset}"')
         con.execute(f'drop table shape."{dataset}"')
     con.execute(f'drop table if exists main."{dataset}"')
@@ -370,7 +392,6 @@ def _live(
     if not is_stored(con, dataset) or not has_table(con, "meta", "part_counts"):
         return None
     group = by or _UNGROUPED
-    root = _root(con)
     listed = _listed(con, dataset)
     names = [_counted_as(e, by) for e in exprs]
     kept = _count_new_parts(con, dataset, exprs, by, [(p, f) for p, f, _ in listed])
@@ -381,17 +402,164 @@ def _live(
         [dataset, names],
     ).fetchall():
         totals.setdefault(key, [0] * len(exprs))[names.index(name)] += int(value or 0)
-    worn = [sql_literal(root / f) for _, f, has in listed if has]
-    if worn:
-        removed = (
-            f'({_shaped(dataset, worn)}) as t semi join removed."{dataset}" as r '
+    worn = [p for p, _, has in listed if has]
+    if not worn:
+        return totals
+    covered = _covered(con, dataset, names)
+    for key, name, value in (
+        con.execute(
+            "select key, expr, sum(value) from meta.removed_counts where dataset = ? "
+            "and (part, expr) in " + _PAIRS + " "
+            "group by all",
+            [dataset, [{"part": p, "expr": n} for p, n in sorted(covered)]],
+        ).fetchall()
+        if covered
+        else ()
+    ):
+        totals.setdefault(key, [0] * len(exprs))[names.index(name)] -= int(value or 0)
+    uncovered = [p for p in worn if any((p, n) not in covered for n in names)]
+    if uncovered:
+        _recount_removed(con, dataset, exprs, group, names, uncovered, covered, totals)
+    return totals
+
+
+def _covered(
+    con: duckdb.DuckDBPyConnection, dataset: str, names: list[str]
+) -> set[tuple[int, str]]:
+    """The (part, count) pairs whose kept removed counts cover every removed row of the part."""
+    if not has_table(con, "meta", "removed_counted"):  # a catalog written before them
+        return set()
+    rows = con.execute(
+        f"""select c.part, c.expr from (
+            select part, expr, sum(rows) as rows from meta.removed_counted
+            where dataset = ? and expr in (select unnest(?)) group by all) as c
+        join (select {PART} as part, count(*) as n from removed."{dataset}" group by all) as r
+            on r.part = c.part
+        where c.rows = r.n""",
+        [dataset, names],
+    ).fetchall()
+    return {(int(p), str(n)) for p, n in rows}
+
+
+def _recount_removed(
+    con: duckdb.DuckDBPyConnection,
+    dataset: str,
+    exprs: list[str],
+    group: GroupBy,
+    names: list[str],
+    parts: list[int],
+    covered: set[tuple[int, str]],
+    totals: dict[str | None, list[int]],
+) -> None:
+    """Subtract `exprs` over the removed rows of `parts` where no kept count covers them.
+
+    Every removed row of those parts is read by position; a writable catalog keeps the counts,
+    which then cover those parts' removals.
+    """
+    files = [sql_literal(_root(con) / f) for _, f, _ in _listed(con, dataset, parts)]
+    removed = (
+        f'({_shaped(dataset, files)}) as t semi join removed."{dataset}" as r '
+        f"on r.{PART} = t.{PART} and r.{ROW} = t.{ROW}"
+    )
+    found = con.execute(_grouped(exprs, group, removed, part=True)).fetchall()
+    for part, key_value, *gone in found:
+        counts = totals.setdefault(key_value, [0] * len(exprs))
+        for i, g in enumerate(gone):
+            if (part, names[i]) not in covered:
+                counts[i] -= int(g or 0)
+    if _read_only(con):
+        return
+    fresh = [(p, n) for p in parts for n in names if (p, n) not in covered]
+    pairs = [{"part": p, "expr": n} for p, n in fresh]
+    for table in ("meta.removed_counts", "meta.removed_counted"):
+        con.execute(
+            f"delete from {table} where dataset = ? and (part, expr) in " + _PAIRS,
+            [dataset, pairs],
+        )
+    values = [
+        [dataset, part, names[i], key_value, int(g or 0)]
+        for part, key_value, *gone in found
+        for i, g in enumerate(gone)
+        if (part, names[i]) not in covered
+    ]
+    insert_rows(con, "meta.removed_counts", values)
+    removed_rows = dict(
+        con.execute(
+            f'select {PART}, count(*) from removed."{dataset}" '
+            f"where {PART} in (select unnest(?)) group by all",
+            [parts],
+        ).fetchall()
+    )
+    insert_rows(
+        con,
+        "meta.removed_counted",
+        [[dataset, p, n, int(removed_rows.get(p, 0))] for p, n in fresh],
+    )
+
+
+def _count_removed(
+    con: duckdb.DuckDBPyConnection, dataset: str, positions: list[tuple[int, int]]
+) -> None:
+    """Add the counts asked before (`meta.count_exprs`) over the rows just removed.
+
+    The removed rows are read once, by position (the row groups holding them), into a
+    temporary table; each grouping of the counts is then taken over it. A count covers a part's
+    removals only while it was counted over each of them: one asked for the first time after
+    some were removed is recounted whole when asked (`_recount_removed`).
+    """
+    if not has_table(con, "meta", "count_exprs"):
+        return
+    asked = con.execute(
+        "select distinct expr, sql, row_by, key_by from meta.count_exprs where dataset = ?",
+        [dataset],
+    ).fetchall()
+    if not asked:
+        return
+    parts = sorted({p for p, _ in positions})
+    files = [sql_literal(_root(con) / f) for _, f, _ in _listed(con, dataset, parts)]
+    new = pa.table(
+        {
+            PART: pa.array([p for p, _ in positions], pa.int32()),
+            ROW: pa.array([r for _, r in positions], pa.int64()),
+        }
+    )
+    con.register("_removed_now", new)
+    try:
+        con.execute(
+            f"create or replace temp table _removed_rows as select t.* from "
+            f"({_shaped(dataset, files)}) as t semi join _removed_now as r "
             f"on r.{PART} = t.{PART} and r.{ROW} = t.{ROW}"
         )
-        for key_value, *gone in con.execute(_grouped(exprs, group, removed)).fetchall():
-            counts = totals.setdefault(key_value, [0] * len(exprs))
-            for i, g in enumerate(gone):
-                counts[i] -= int(g or 0)
-    return totals
+        per_part = dict(
+            con.execute(f"select {PART}, count(*) from _removed_now group by all").fetchall()
+        )
+    finally:
+        con.unregister("_removed_now")
+    try:
+        groups: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        for name, sql, row_by, key_by in asked:
+            groups.setdefault((row_by, key_by), []).append((name, sql))
+        for (row_by, key_by), counted in groups.items():
+            exprs = [sql for _, sql in counted]
+            found = con.execute(
+                _grouped(exprs, GroupBy(row_by, key_by), "temp.main._removed_rows as t", True)
+            ).fetchall()
+            insert_rows(
+                con,
+                "meta.removed_counts",
+                [
+                    [dataset, part, counted[i][0], key_value, int(g or 0)]
+                    for part, key_value, *gone in found
+                    for i, g in enumerate(gone)
+                ],
+            )
+            insert_rows(
+                con,
+                "meta.removed_counted",
+                [[dataset, p, name, n] for p, n in per_part.items() for name, _ in counted],
+            )
+    finally:
+        con.execute("drop table temp.main._removed_rows")
 
 
 def _grouped(exprs: list[str], by: GroupBy, rows: str, part: bool = False) -> str:
@@ -425,9 +593,9 @@ def _count_new_parts(
     A read-only connection (a reader's, the health score's) keeps them in a temporary table,
     for its own life. Returns the query of every kept value.
     """
-    writable = not scalar(
-        con, "select readonly from duckdb_databases() where database_name = current_database()"
-    )
+    writable = not _read_only(con)
+    if writable:
+        _register(con, dataset, exprs, by)
     table = "meta.part_counts"
     if not writable:
         table = "temp.main._part_counts"
@@ -462,6 +630,29 @@ def _count_new_parts(
     finally:
         con.execute("drop table temp.main._new_counts")
     return kept
+
+
+def _read_only(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(
+        scalar(
+            con, "select readonly from duckdb_databases() where database_name = current_database()"
+        )
+    )
+
+
+def _register(
+    con: duckdb.DuckDBPyConnection, dataset: str, exprs: list[str], by: GroupBy | None
+) -> None:
+    """Record the counts asked of the dataset, so its removals are counted for them too."""
+    if not has_table(con, "meta", "count_exprs"):
+        return
+    group = by or _UNGROUPED
+    con.execute(
+        "insert into meta.count_exprs select ?, n.expr, n.sql, ?, ? "
+        "from (select unnest(?) as expr, unnest(?) as sql) as n "
+        "where n.expr not in (select expr from meta.count_exprs where dataset = ?)",
+        [dataset, group.row, group.key, [_counted_as(e, by) for e in exprs], exprs, dataset],
+    )
 
 
 def _shaped(dataset: str, files: list[str]) -> str:
@@ -520,7 +711,7 @@ def _rewrite(con: duckdb.DuckDBPyConnection, dataset: str, group: list[int], loa
     query = f"select * from ({_rows(con, dataset, group)}) where {PART} in ({listed})"
     cols = ", ".join(f'"{c}"' for c in table_columns(con, "shape", dataset))
     append(con, dataset, f"select {cols} from ({query})", load_id=load_id)
-    for table in ("meta.parts", "meta.part_counts"):
+    for table in ("meta.parts", *_COUNTERS):
         con.execute(f"delete from {table} where dataset = ? and part in ({listed})", [dataset])
     con.execute(f'delete from removed."{dataset}" where {PART} in ({listed})')
     _refresh_view(con, dataset)
