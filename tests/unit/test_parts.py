@@ -318,7 +318,7 @@ def test_counts_are_counters_kept_per_part_less_the_removed_rows(tmp_path):
     later = [*exprs, "count_if(t.v = 'c')"]
     assert parts.live_counts(con, "d", later) == [11, 8, 0, 3]
     load(con, "L3b", {4: "c", 2: "a"})  # removes a row of L1's part and one of L3's
-    assert parts.live_counts(con, "d", later) == scanned() + [3] == [11, 8, 0, 3]
+    assert parts.live_counts(con, "d", later) == [*scanned(), 3] == [11, 8, 0, 3]
     con.execute("delete from meta.removed_counted where expr = 'count(*)'")  # coverage lost
     assert parts.live_counts(con, "d", later) == [11, 8, 0, 3]
     for f in sorted((tmp_path / parts.TABLES / "d").glob("*.parquet")):
