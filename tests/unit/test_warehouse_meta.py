@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 
 from upflux_etl.quality.outcome import CheckOutcome
@@ -123,16 +125,23 @@ def test_insert_rows_writes_every_row_in_order_across_statements_and_types():
     assert table_columns(con, "main", "t") == ["n", "code", "ok", "seen", "x"]
 
 
+def _parted_warehouse(tmp_path, columns: str) -> tuple[duckdb.DuckDBPyConnection, Path]:
+    """A warehouse file `w` with a view `parted` over one Parquet part of `columns`, and an
+    empty schema `meta`; the part's path."""
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    part = tmp_path / "part.parquet"
+    con.execute(f"copy (select {columns}) to '{part}'")
+    con.execute(f"create view parted as select * from read_parquet(['{part}'])")
+    con.execute("create schema meta")
+    return con, part
+
+
 def test_has_table_finds_tables_and_views_even_unbindable_without_aborting_a_transaction(
     tmp_path,
 ):
     from upflux_etl.warehouse.files import has_table
 
-    con = duckdb.connect(str(tmp_path / "w.duckdb"))
-    part = tmp_path / "part.parquet"
-    con.execute(f"copy (select 1::bigint as n) to '{part}'")
-    con.execute(f"create view parted as select * from read_parquet(['{part}'])")
-    con.execute("create schema meta")
+    con, part = _parted_warehouse(tmp_path, "1::bigint as n")
     con.execute("create table meta.t (n bigint)")
     con.execute("create view meta.over_t as select * from meta.t")
     con.execute("attach ':memory:' as scratch")
@@ -156,11 +165,7 @@ def test_has_table_finds_tables_and_views_even_unbindable_without_aborting_a_tra
 def test_column_types_of_tables_views_other_catalogs_and_views_that_cannot_bind(tmp_path):
     from upflux_etl.warehouse.files import column_types
 
-    con = duckdb.connect(str(tmp_path / "w.duckdb"))
-    part = tmp_path / "part.parquet"
-    con.execute(f"copy (select 1::bigint as n, 'a' as code) to '{part}'")
-    con.execute(f"create view parted as select * from read_parquet(['{part}'])")
-    con.execute("create schema meta")
+    con, part = _parted_warehouse(tmp_path, "1::bigint as n, 'a' as code")
     con.execute("create table meta.t (code varchar, seen timestamptz, amount decimal(18, 2))")
     con.execute("attach ':memory:' as other")
     con.execute("create schema other.landing")

@@ -38,6 +38,7 @@ from upflux_etl.warehouse.deletes import (
     missing_keys,
 )
 from upflux_etl.warehouse.files import has_table, scalar
+from upflux_etl.warehouse.holdings import newer_key_rows
 from upflux_etl.warehouse.meta.tombstones import last_delete_scan, record_delete_scan
 from upflux_etl.warehouse.staging import typed_column
 
@@ -251,9 +252,7 @@ def _count_held_buckets(con: duckdb.DuckDBPyConnection, spec: DatasetSpec) -> No
             f"{_held_bucket(quote(key))} as bucket, count(*) as n from ({held}) group by all"
         )
         return
-    newer = " union all ".join(
-        f'select {quote(key)} from {s}."{ds}"' for s in ("quarantine", "held") if s in present
-    )
+    newer = newer_key_rows(spec, present)
     shares = ["select bucket, n from _published_buckets"]
     if newer:
         shares.append(

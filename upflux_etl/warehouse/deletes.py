@@ -16,6 +16,7 @@ import duckdb
 from upflux_etl.catalog.models import DatasetSpec
 from upflux_etl.warehouse import parts
 from upflux_etl.warehouse.files import has_table, scalar
+from upflux_etl.warehouse.holdings import newer_key_rows
 from upflux_etl.warehouse.meta.tombstones import key_json, record_tombstones
 
 SCHEMAS = ("main", "quarantine", "held")
@@ -83,14 +84,14 @@ def held_key_rows(spec: DatasetSpec, present: list[str]) -> str:
     """
     ds, keys = spec.name, spec.primary_key
     cols = ", ".join(f'"{k}"' for k in keys)
-    newer = [f'select {cols} from {s}."{ds}"' for s in ("quarantine", "held") if s in present]
-    parts = list(newer)
+    newer = newer_key_rows(spec, present)
+    parts = [newer] if newer else []
     if "main" in present:
         match = " and ".join(f'n."{k}" = m."{k}"' for k in keys)
         # An explicit anti join: a correlated `not exists` over the dataset's view (a union of
         # Parquet parts) is decorrelated by materialising every published key (out of memory
         # at scale 40 under 1GB).
-        superseded = f"anti join ({' union all '.join(newer)}) as n on {match}" if newer else ""
+        superseded = f"anti join ({newer}) as n on {match}" if newer else ""
         parts.append(f'select {cols} from main."{ds}" as m {superseded}')
     return " union all ".join(parts)
 

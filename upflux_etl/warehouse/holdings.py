@@ -34,6 +34,17 @@ class Holdings:
         return self.published + self.quarantine_open + self.held - self.superseded
 
 
+def newer_key_rows(spec: DatasetSpec, present: list[str]) -> str:
+    """SQL of the key columns of the dataset's quarantined and held rows; "" when neither.
+
+    `present`: the schemas the build has the dataset in. A published row whose key is among
+    them is superseded by that newer version.
+    """
+    cols = ", ".join(f'"{k}"' for k in spec.primary_key)
+    newer = [s for s in ("quarantine", "held") if s in present]
+    return " union all ".join(f'select {cols} from {s}."{spec.name}"' for s in newer)
+
+
 def holdings(con: duckdb.DuckDBPyConnection, spec: DatasetSpec) -> Holdings:
     """Count the dataset's published, open-quarantine and held rows in the build."""
     ds = spec.name
@@ -45,12 +56,10 @@ def holdings(con: duckdb.DuckDBPyConnection, spec: DatasetSpec) -> Holdings:
             return parts.count_rows(con, ds)
         return int(scalar(con, f'select count(*) from {schema}."{ds}"'))
 
-    newer = [s for s in ("quarantine", "held") if has_table(con, s, ds)]
+    others = newer_key_rows(spec, [s for s in ("quarantine", "held") if has_table(con, s, ds)])
     superseded = 0
-    if has_table(con, "main", ds) and newer:
+    if has_table(con, "main", ds) and others:
         match = " and ".join(f'n."{k}" = m."{k}"' for k in spec.primary_key)
-        cols = ", ".join(f'"{k}"' for k in spec.primary_key)
-        others = " union all ".join(f'select {cols} from {s}."{ds}"' for s in newer)
         # An explicit semi join: `exists` over a union is planned as a mark join over every
         # published row (340 ms against 50 ms for 5.6M exams).
         superseded = int(

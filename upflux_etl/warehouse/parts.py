@@ -456,11 +456,7 @@ def _recount_removed(
     Every removed row of those parts is read by position; a writable catalog keeps the counts,
     which then cover those parts' removals.
     """
-    files = [sql_literal(_root(con) / f) for _, f, _ in _listed(con, dataset, parts)]
-    removed = (
-        f'({_shaped(dataset, files)}) as t semi join removed."{dataset}" as r '
-        f"on r.{PART} = t.{PART} and r.{ROW} = t.{ROW}"
-    )
+    removed = _at_positions(con, dataset, parts, f'removed."{dataset}"')
     found = con.execute(_grouped(exprs, group, removed, part=True)).fetchall()
     for part, key_value, *gone in found:
         counts = totals.setdefault(key_value, [0] * len(exprs))
@@ -476,13 +472,6 @@ def _recount_removed(
             f"delete from {table} where dataset = ? and (part, expr) in " + _PAIRS,
             [dataset, pairs],
         )
-    values = [
-        [dataset, part, names[i], key_value, int(g or 0)]
-        for part, key_value, *gone in found
-        for i, g in enumerate(gone)
-        if (part, names[i]) not in covered
-    ]
-    insert_rows(con, "meta.removed_counts", values)
     removed_rows = dict(
         con.execute(
             f'select {PART}, count(*) from removed."{dataset}" '
@@ -490,10 +479,48 @@ def _recount_removed(
             [parts],
         ).fetchall()
     )
+    _keep_removed(con, dataset, found, names, removed_rows, set(fresh))
+
+
+def _at_positions(con: duckdb.DuckDBPyConnection, dataset: str, parts: list[int], at: str) -> str:
+    """The rows of `parts` at the positions `at` lists (a table of `_part`, `_row`), alias `t`.
+
+    Read by position: only the row groups holding them.
+    """
+    files = [sql_literal(_root(con) / f) for _, f, _ in _listed(con, dataset, parts)]
+    return (
+        f"({_shaped(dataset, files)}) as t semi join {at} as r "
+        f"on r.{PART} = t.{PART} and r.{ROW} = t.{ROW}"
+    )
+
+
+def _keep_removed(
+    con: duckdb.DuckDBPyConnection,
+    dataset: str,
+    found: list[tuple],
+    names: list[str],
+    rows: dict[int, int],
+    kept: set[tuple[int, str]],
+) -> None:
+    """Keep removed rows' counts and what they cover, for the (part, count) pairs `kept`.
+
+    `found`: rows of (part, key, value per count of `names`); `rows`: how many removed rows of
+    each part they were counted over.
+    """
+    insert_rows(
+        con,
+        "meta.removed_counts",
+        [
+            [dataset, part, names[i], key_value, int(g or 0)]
+            for part, key_value, *gone in found
+            for i, g in enumerate(gone)
+            if (part, names[i]) in kept
+        ],
+    )
     insert_rows(
         con,
         "meta.removed_counted",
-        [[dataset, p, n, int(removed_rows.get(p, 0))] for p, n in fresh],
+        [[dataset, p, n, int(rows.get(p, 0))] for p, n in sorted(kept)],
     )
 
 
@@ -510,13 +537,12 @@ def _count_removed(
     if not has_table(con, "meta", "count_exprs"):
         return
     asked = con.execute(
-        "select distinct expr, sql, row_by, key_by from meta.count_exprs where dataset = ?",
+        "select expr, sql, row_by, key_by from meta.count_exprs where dataset = ?",
         [dataset],
     ).fetchall()
     if not asked:
         return
     parts = sorted({p for p, _ in positions})
-    files = [sql_literal(_root(con) / f) for _, f, _ in _listed(con, dataset, parts)]
     new = pa.table(
         {
             PART: pa.array([p for p, _ in positions], pa.int32()),
@@ -526,9 +552,8 @@ def _count_removed(
     con.register("_removed_now", new)
     try:
         con.execute(
-            f"create or replace temp table _removed_rows as select t.* from "
-            f"({_shaped(dataset, files)}) as t semi join _removed_now as r "
-            f"on r.{PART} = t.{PART} and r.{ROW} = t.{ROW}"
+            "create or replace temp table _removed_rows as select t.* from "
+            + _at_positions(con, dataset, parts, "_removed_now")
         )
         per_part = dict(
             con.execute(f"select {PART}, count(*) from _removed_now group by all").fetchall()
@@ -544,20 +569,9 @@ def _count_removed(
             found = con.execute(
                 _grouped(exprs, GroupBy(row_by, key_by), "temp.main._removed_rows as t", True)
             ).fetchall()
-            insert_rows(
-                con,
-                "meta.removed_counts",
-                [
-                    [dataset, part, counted[i][0], key_value, int(g or 0)]
-                    for part, key_value, *gone in found
-                    for i, g in enumerate(gone)
-                ],
-            )
-            insert_rows(
-                con,
-                "meta.removed_counted",
-                [[dataset, p, name, n] for p, n in per_part.items() for name, _ in counted],
-            )
+            names = [name for name, _ in counted]
+            every = {(p, n) for p in per_part for n in names}
+            _keep_removed(con, dataset, found, names, per_part, every)
     finally:
         con.execute("drop table temp.main._removed_rows")
 
